@@ -1,0 +1,137 @@
+"""The ``hallperf`` command: one verb per stage, each a thin wrapper over one pipeline function.
+
+Exit codes: 0 success; 2 with a one-line reason on bad input; 1 when a report failed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from analysis.errors import HallperfError
+
+app = typer.Typer(
+    help="hallperf: survey research on business-hall marketing staff performance.\n\n"
+    "Stages: simulate → ingest → score → analyze → report; 'run' chains them.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,  # locals may hold respondents' data
+)
+console = Console(stderr=True)
+
+INSTRUMENTS = typer.Option(Path("surveys"), "--instruments", help="Folder of instrument codebooks (*.yml).")
+
+
+def _say(message: str) -> None:
+    console.print(message, highlight=False, soft_wrap=True, markup=False)
+
+
+@app.command()
+def simulate(
+    wave: str = typer.Option(..., help="Name of the wave, e.g. 2026Q3."),
+    branches: int = typer.Option(60, min=1, help="Number of branches."),
+    seed: int = typer.Option(1, help="Random seed; the same seed gives the same files."),
+    out: Optional[Path] = typer.Option(None, help="Output folder [default: data/raw/WAVE]."),
+    start_month: str = typer.Option("2026-07", help="First month of the three-month wave (YYYY-MM)."),
+    shift: list[str] = typer.Option([], help="Latent mean change for a follow-up wave, SCALE=SD (repeatable)."),
+    excel: bool = typer.Option(False, help="Write the customer survey as .xlsx."),
+    staff: Optional[int] = typer.Option(None, help="About this many staff respondents [default: from the model]."),
+    customers: Optional[int] = typer.Option(None, help="About this many customer respondents [default: from the model]."),
+    model: Path = typer.Option(Path("surveys/simulation.yml"), help="Generating model."),
+    instruments: Path = INSTRUMENTS,
+) -> None:
+    """Write a synthetic wave (raw exports + wave.yml + truth.json) with known truth.
+
+    Example: hallperf simulate --wave big --branches 2000 --staff 20000 --customers 200000 --seed 7
+    """
+    from analysis.pipeline import run_simulate
+
+    shifts = {}
+    for text in shift:
+        code, _, value = text.partition("=")
+        try:
+            shifts[code] = float(value)
+        except ValueError:
+            raise HallperfError(f"--shift {text!r}: expected SCALE=NUMBER, e.g. TD=0.3") from None
+    target = out or Path("data/raw") / wave
+    run_simulate(wave, branches=branches, seed=seed, out=target, instruments_dir=instruments, model_path=model,
+                 start_month=start_month, shifts=shifts, excel_customers=excel, staff=staff, customers=customers)
+    _say(f"simulated wave '{wave}' ({branches} branches, seed {seed}) → {target}")
+
+
+@app.command()
+def ingest(
+    wave: Path = typer.Option(..., help="Folder of the wave's raw exports (with wave.yml)."),
+    out: Path = typer.Option(Path("data/processed"), help="Root of processed data; writes OUT/<wave>/."),
+    secret: Optional[Path] = typer.Option(None, help="Pseudonymisation key [default: .hallperf/secret.key]."),
+    instruments: Path = INSTRUMENTS,
+) -> None:
+    """Validate, quarantine and pseudonymise a wave into tidy Parquet.
+
+    Example: hallperf ingest --wave data/raw/sample
+    """
+    from analysis.pipeline import run_ingest
+
+    manifest = run_ingest(wave, processed_root=out, instruments_dir=instruments, secret_file=secret)
+    t = manifest["totals"]
+    _say(f"ingested '{manifest['wave']}': {t['rows_read']} rows read = {t['rows_accepted']} accepted + "
+         f"{t['rows_quarantined']} quarantined → {out / manifest['wave']}")
+    for entry in manifest["inputs"]:
+        if entry["rows_quarantined"]:
+            reasons = ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())
+            _say(f"  {entry['file']}: {entry['rows_quarantined']} quarantined ({reasons})")
+        if entry["unmatched_columns"]:
+            _say(f"  {entry['file']}: instrument columns not found: {', '.join(entry['unmatched_columns'])}")
+
+
+@app.command()
+def score(
+    wave: str = typer.Option(..., help="Wave name (folder under --processed)."),
+    processed: Path = typer.Option(Path("data/processed"), help="Root of processed data."),
+    instruments: Path = INSTRUMENTS,
+) -> None:
+    """Reverse-key items, score scales and flag careless responding.
+
+    Example: hallperf score --wave sample
+    """
+    from analysis.pipeline import run_score
+
+    info = run_score(processed / wave, instruments_dir=instruments)
+    for inst_id, entry in info["datasets"].items():
+        _say(f"scored {inst_id}: {entry['rows']} respondents, {entry['careless']} flagged as careless")
+
+
+@app.command()
+def run(
+    wave: str = typer.Option("sample", help="Wave name; simulated first when data/raw/WAVE is missing."),
+    branches: int = typer.Option(60, help="Branches to simulate when the wave is missing."),
+    seed: int = typer.Option(1, help="Seed for simulation."),
+    instruments: Path = INSTRUMENTS,
+) -> None:
+    """Run the whole study on a wave: (simulate) → ingest → score.
+
+    Example: hallperf run --wave sample
+    """
+    raw = Path("data/raw") / wave
+    if not raw.exists():
+        simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,
+                 model=Path("surveys/simulation.yml"), instruments=instruments)
+    ingest(wave=raw, out=Path("data/processed"), secret=None, instruments=instruments)
+    score(wave=wave, processed=Path("data/processed"), instruments=instruments)
+
+
+def main() -> None:
+    try:
+        app()
+    except HallperfError as exc:
+        console.print(f"hallperf: error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

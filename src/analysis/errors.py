@@ -1,0 +1,17 @@
+"""Exceptions whose message is the one line a user sees (the CLI prints it and exits non-zero)."""
+
+
+class HallperfError(Exception):
+    """Base class: ``str(err)`` is a complete one-line message for the user."""
+
+
+class InstrumentError(HallperfError, ValueError):
+    """A codebook (instrument YAML) is invalid; the message lists every problem with its path."""
+
+
+class InputFileError(HallperfError, ValueError):
+    """A whole input file cannot be used (unreadable, wrong instrument, required column missing)."""
+
+
+class StudyError(HallperfError, ValueError):
+    """A study configuration names something that does not exist."""

@@ -1,0 +1,201 @@
+"""Stage orchestration: the one place (with ``cli``) that reads and writes files.
+
+Each stage reads only what the stage before it wrote and writes atomically: into a temporary
+folder or file that is renamed into place, so a failed run never leaves half-written output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+
+from analysis import __version__
+from analysis.errors import InputFileError
+from analysis.ingest import ingest_table
+from analysis.instrument import Instrument, load_instruments
+from analysis.io import read_table
+from analysis.privacy import load_secret
+from analysis.scoring import score_table
+from analysis.simulate import load_model, simulate_wave, write_wave
+from analysis.wave import load_wave
+
+PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "pingouin", "semopy", "factor_analyzer", "matplotlib", "seaborn", "papermill")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    out = {"hallperf": __version__}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def instrument_provenance(instruments: dict[str, Instrument]) -> dict[str, dict]:
+    return {i.id: {"version": i.version, "sha256": sha256(i.path) if i.path else None} for i in instruments.values()}
+
+
+@contextmanager
+def atomic_dir(final: Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder; on success it replaces ``final`` in one rename."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; outputs are meant to be shared
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = final.parent / f".{final.name}.old"
+    if final.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_atomic(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` and rename the result onto ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: dict) -> None:
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    write_atomic(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+
+
+# --- simulate ------------------------------------------------------------------------------
+
+def run_simulate(
+    wave: str, *, branches: int, seed: int, out: Path, instruments_dir: Path, model_path: Path,
+    start_month: str = "2026-07", shifts: dict[str, float] | None = None, excel_customers: bool = False,
+    staff: int | None = None, customers: int | None = None,
+) -> Path:
+    instruments = load_instruments(instruments_dir)
+    model = load_model(model_path)
+    sim = simulate_wave(instruments, model, wave=wave, branches=branches, seed=seed, start_month=start_month,
+                        shifts=shifts, staff=staff, customers=customers)
+    with atomic_dir(out) as tmp:
+        write_wave(sim, instruments, model["instruments"], tmp, excel_customers=excel_customers)
+    return out
+
+
+# --- ingest --------------------------------------------------------------------------------
+
+def _ingest_order(instruments: dict[str, Instrument], ids: list[str]) -> list[str]:
+    """Referenced tables (e.g. branches) before the tables that refer to them."""
+    order: list[str] = []
+
+    def visit(i: str, trail: tuple[str, ...] = ()) -> None:
+        if i in order or i in trail:
+            return
+        ref = instruments[i].group.references if instruments[i].group else None
+        if ref in ids:
+            visit(ref, trail + (i,))
+        order.append(i)
+
+    for i in ids:
+        visit(i)
+    return order
+
+
+def run_ingest(wave_dir: Path, *, processed_root: Path, instruments_dir: Path, secret_file: Path | None = None) -> dict:
+    """Ingest every file of a wave into ``processed_root/<wave>/``; return the manifest."""
+    instruments = load_instruments(instruments_dir)
+    spec = load_wave(wave_dir, list(instruments))
+    secret = load_secret(secret_file)
+    accepted: dict[str, list[pd.DataFrame]] = {}
+    quarantine: list[pd.DataFrame] = []
+    inputs: list[dict] = []
+    for inst_id in _ingest_order(instruments, spec.instruments()):
+        inst = instruments[inst_id]
+        seen: set[tuple] = set()
+        ref = inst.group.references if inst.group else None
+        known = None
+        if ref and ref in accepted:
+            ref_inst = instruments[ref]
+            known = set(pd.concat(accepted[ref])[ref_inst.respondent.column].dropna())
+        for file in (f for f in spec.files if f.instrument == inst_id):
+            label = file.path.name
+            digest_before = sha256(file.path) if file.path.exists() else None
+            raw = read_table(file.path, file.format)
+            result = ingest_table(raw, inst, file_label=label, secret=secret, months=spec.months, known_groups=known, seen_keys=seen)
+            if sha256(file.path) != digest_before:  # raw data are immutable: never tolerate a change
+                raise InputFileError(f"{label}: file changed while it was being read; ingest again")
+            accepted.setdefault(inst_id, []).append(result.accepted)
+            quarantine.append(result.quarantine)
+            inputs.append({
+                "file": label, "instrument": inst_id, "instrument_version": inst.version, "sha256": digest_before,
+                "format": raw.format, "encoding": raw.encoding, "rows_read": result.rows_read,
+                "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined,
+                "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched,
+                "unused_columns": result.unused_columns, **result.notes,
+            })
+    totals = {k: sum(i[k] for i in inputs) for k in ("rows_read", "rows_accepted", "rows_quarantined")}
+    manifest = {
+        "wave": spec.name, "months": list(spec.months), "stage": "ingest",
+        "instruments": instrument_provenance({k: instruments[k] for k in spec.instruments()}),
+        "inputs": inputs, "totals": totals, "datasets": {}, "packages": package_versions(),
+    }
+    with atomic_dir(processed_root / spec.name) as tmp:
+        for inst_id, parts in accepted.items():
+            frame = pd.concat(parts, ignore_index=True)
+            frame.to_parquet(tmp / f"{inst_id}.parquet", index=False)
+            manifest["datasets"][inst_id] = {"file": f"{inst_id}.parquet", "rows": len(frame)}
+        q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
+        q.to_csv(tmp / "quarantine.csv", index=False, encoding="utf-8-sig")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
+# --- score ---------------------------------------------------------------------------------
+
+def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
+    """Score every survey dataset of a processed wave: ``<id>_scores.parquet`` + ``scores.json``."""
+    manifest_path = processed_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise InputFileError(f"{processed_dir}: no manifest.json; run 'hallperf ingest' first")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    instruments = load_instruments(instruments_dir)
+    written = {}
+    for inst_id, info in manifest["datasets"].items():
+        inst = instruments.get(inst_id)
+        if inst is None or inst.kind != "survey":
+            continue
+        data_path = processed_dir / info["file"]
+        scores = score_table(pd.read_parquet(data_path), inst)
+        target = processed_dir / f"{inst_id}_scores.parquet"
+        write_atomic(target, lambda tmp, s=scores: s.to_parquet(tmp, index=False))
+        written[inst_id] = {
+            "file": target.name, "rows": len(scores), "input_sha256": sha256(data_path),
+            "careless": int(scores["careless"].sum()), "instrument_version": inst.version,
+        }
+    info = {"wave": manifest["wave"], "stage": "score", "datasets": written, "packages": package_versions()}
+    write_json(processed_dir / "scores.json", info)
+    return info
