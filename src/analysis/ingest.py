@@ -42,7 +42,7 @@ REASONS = {
 
 # Columns whose values never reach a file after ingest, not even in quarantine.
 _HIDDEN_VALUE = "<hidden>"
-# Below this share of matched instrument columns, the file is taken for another instrument.
+# Below this share of matched items, a survey file is taken for another instrument's.
 MIN_MATCHED_SHARE = 0.5
 
 
@@ -145,7 +145,7 @@ def _check_month(text: pd.Series, spec: Field, problems: _Problems, months: tupl
     ok = year.notna() & month.between(1, 12)
     problems.add(text.notna() & ~ok, spec.code, "bad_month", text)
     out = pd.Series(pd.NA, index=text.index, dtype="string")
-    out[ok] = year[ok].astype(int).astype(str) + "-" + month[ok].astype(int).map("{:02d}".format)
+    out[ok] = [f"{int(y)}-{int(m):02d}" for y, m in zip(year[ok], month[ok])]
     if spec.within_wave and months:
         problems.add(ok & ~out.isin(months), spec.code, "month_outside_wave", text)
     return out
@@ -219,11 +219,13 @@ def ingest_table(
         if column not in found:
             names = ", ".join(instrument.aliases()[column])
             raise InputFileError(f"{file_label}: required column '{column}' missing (looked for: {names})")
-    expected = len(instrument.fields) + len(instrument.items)
-    matched = expected - len(unmatched)
+    # A questionnaire export without most of its items is another instrument's file; record
+    # layouts are recognised by their required columns alone.
+    expected = len(instrument.items)
+    matched = expected - sum(c in instrument.items for c in unmatched)
     if expected and matched / expected < MIN_MATCHED_SHARE:
         raise InputFileError(
-            f"{file_label}: only {matched} of {expected} columns of instrument '{instrument.id}' found; "
+            f"{file_label}: only {matched} of {expected} items of instrument '{instrument.id}' found; "
             f"is this the right file for '{instrument.id}'?"
         )
     frame = raw.frame[list(mapping)].rename(columns=mapping)
