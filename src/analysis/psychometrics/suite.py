@@ -1,0 +1,224 @@
+"""Run every psychometric statistic of one instrument and collect tidy tables.
+
+Data problems (single-item scale, constant item, too few respondents, non-positive-definite
+matrix, non-converged CFA, missing item columns) never raise out of the suite: they become rows
+of the ``problems`` table (scale, problem, message) and the remaining scales are still computed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.psychometrics.aggregation import aggregation_indices
+from analysis.psychometrics.cfa import cfa
+from analysis.psychometrics.reliability import item_statistics, scale_reliability
+from analysis.psychometrics.reviewer import reviewer_table
+from analysis.psychometrics.validity import (
+    bartlett_sphericity,
+    common_method_cfa,
+    composite_reliability,
+    efa,
+    fornell_larcker,
+    harman_single_factor,
+    htmt,
+    kmo,
+)
+
+__all__ = ["psychometrics_suite", "MIN_RESPONDENTS"]
+
+MIN_RESPONDENTS = 3  # complete respondents a scale needs for alpha and item statistics
+ALL = "(all)"
+
+
+def _problem(rows: list[dict], scale: str, problem: str, message: str) -> None:
+    rows.append({"scale": scale, "problem": problem, "message": message})
+
+
+def psychometrics_suite(
+    data: pd.DataFrame,
+    instrument: Any,
+    group: str | None = None,
+    *,
+    n_boot: int = 0,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """Reliability, validity, CFA, common-method and aggregation statistics for one instrument.
+
+    Parameters
+    ----------
+    data : one row per respondent; item columns named by item code, already reverse-keyed;
+        plus the group column when ``group`` is given.
+    instrument : :class:`analysis.instrument.Instrument` (uses ``scales[code].items``,
+        ``.level``, ``items[code].response.min/max`` and ``group.column``).
+    group : column with the branch (group) label. When given, every scale gets ICC/rwg(j);
+        otherwise only ``level == "branch"`` scales do, using the instrument's group column.
+    n_boot, seed : bootstrap resamples for the alpha CI (0 = Feldt CI only) and their seed.
+
+    Returns
+    -------
+    dict of DataFrames: ``reliability``, ``item_stats``, ``kmo``, ``bartlett``,
+    ``parallel_analysis``, ``efa_loadings``, ``efa_variance``, ``cfa_fit``, ``cfa_loadings``,
+    ``factor_correlations``, ``cr_ave``, ``fornell_larcker``, ``htmt``, ``common_method``,
+    ``icc``, ``rwg``, ``reviewer``, ``problems``. Tables that could not be computed are empty
+    (with a row in ``problems`` saying why).
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"psychometrics_suite: data must be a pandas DataFrame, got {type(data).__name__}")
+    if group is not None and group not in data.columns:
+        raise KeyError(f"psychometrics_suite: group column '{group}' not in data; columns are {list(data.columns)[:20]}")
+    problems: list[dict] = []
+    out: dict[str, pd.DataFrame] = {}
+
+    # ---- per-scale screening -------------------------------------------------------------
+    usable: dict[str, list[str]] = {}  # scales for alpha / item statistics
+    matrix_items: dict[str, list[str]] = {}  # scales for KMO / EFA / CFA (non-constant items)
+    for code, scale in instrument.scales.items():
+        items = list(scale.items)
+        absent = [it for it in items if it not in data.columns]
+        if absent:
+            _problem(problems, code, "missing_columns", f"item column(s) {absent} not in data; scale skipped")
+            continue
+        if len(items) < 2:
+            _problem(problems, code, "single_item",
+                     f"scale has one item ({items[0]}); alpha, omega and a CFA factor need at least 2 (3 for omega)")
+            continue
+        x = data[items].apply(pd.to_numeric, errors="coerce")
+        complete = x.dropna()
+        if len(complete) < MIN_RESPONDENTS:
+            _problem(problems, code, "too_few_respondents",
+                     f"{len(complete)} respondents answered every item; need at least {MIN_RESPONDENTS}")
+            continue
+        const = [it for it in items if complete[it].nunique() <= 1]
+        if const:
+            _problem(problems, code, "constant_item",
+                     f"item(s) {const} have zero variance; excluded from correlation-based analyses (KMO, EFA, CFA, HTMT)")
+        usable[code] = items
+        rest = [it for it in items if it not in const]
+        if len(rest) >= 2:
+            matrix_items[code] = rest
+        else:
+            _problem(problems, code, "too_few_items", "fewer than 2 non-constant items; scale left out of EFA/CFA")
+
+    numeric = data.copy()
+    for items in usable.values():
+        for it in items:
+            numeric[it] = pd.to_numeric(numeric[it], errors="coerce")
+
+    # ---- reliability and item statistics ------------------------------------------------
+    rel_tables, item_tables = [], []
+    for code, items in usable.items():
+        try:
+            rel_tables.append(scale_reliability(numeric, {code: items}, n_boot=0))
+            resp = instrument.items[items[0]].response
+            st = item_statistics(numeric, items, response_min=resp.min, response_max=resp.max)
+            if any(instrument.items[it].response != resp for it in items):
+                # items on different response scales: floor/ceiling per item's own bounds
+                for i, it in enumerate(items):
+                    r = instrument.items[it].response
+                    v = numeric[items].dropna()[it]
+                    st.loc[i, "floor"] = float((v == r.min).mean())
+                    st.loc[i, "ceiling"] = float((v == r.max).mean())
+            st.insert(0, "scale", code)
+            item_tables.append(st)
+        except Exception as exc:  # a data problem in one scale must not stop the others
+            _problem(problems, code, "reliability_failed", f"{type(exc).__name__}: {exc}")
+    rel = pd.concat(rel_tables, ignore_index=True) if rel_tables else pd.DataFrame()
+    if n_boot and len(rel):
+        try:
+            boot = scale_reliability(numeric, {c: usable[c] for c in rel["scale"]}, n_boot=n_boot, seed=seed, omega=False)
+            rel[["boot_ci_low", "boot_ci_high", "n_boot"]] = boot[["boot_ci_low", "boot_ci_high", "n_boot"]].to_numpy()
+        except Exception as exc:
+            _problem(problems, ALL, "bootstrap_failed", f"{type(exc).__name__}: {exc}")
+    for r in rel.itertuples() if len(rel) else []:
+        if np.isnan(r.omega) and r.k >= 3:
+            _problem(problems, r.scale, "omega_not_estimated", "one-factor model could not be fitted (singular matrix or too few respondents)")
+    out["reliability"] = rel
+    out["item_stats"] = pd.concat(item_tables, ignore_index=True) if item_tables else pd.DataFrame()
+
+    # ---- validity on all usable items ----------------------------------------------------
+    all_items = [it for items in matrix_items.values() for it in items]
+    model = dict(matrix_items)
+
+    def attempt(key: str, fn, problem: str):
+        try:
+            return fn()
+        except Exception as exc:
+            _problem(problems, ALL, problem, f"{type(exc).__name__}: {exc}")
+            return None
+
+    empty = pd.DataFrame()
+    if len(all_items) >= 3:
+        out["kmo"] = attempt("kmo", lambda: kmo(numeric, all_items), "kmo_failed")
+        out["bartlett"] = attempt("bartlett", lambda: bartlett_sphericity(numeric, all_items), "bartlett_failed")
+        e = attempt("efa", lambda: efa(numeric, all_items, seed=seed), "efa_failed")
+        if e is not None:
+            out["parallel_analysis"] = e.get("parallel_analysis", empty)
+            out["efa_loadings"] = e["loadings"]
+            out["efa_variance"] = e["variance"]
+        out["common_method"] = empty
+        harman = attempt("harman", lambda: harman_single_factor(numeric, all_items), "harman_failed")
+    else:
+        _problem(problems, ALL, "too_few_items", f"{len(all_items)} usable items; KMO/EFA/CFA need at least 3")
+        harman = None
+
+    res = None
+    if model and len(all_items) >= 3:
+        res = attempt("cfa", lambda: cfa(numeric, model, name="measurement"), "cfa_failed")
+    if res is not None:
+        problems.extend(res.problems.to_dict("records"))
+        loads = res.loadings.rename(columns={"factor": "scale"})
+        out["cfa_loadings"] = loads
+        out["factor_correlations"] = res.factor_correlations
+        out["cr_ave"] = composite_reliability(res)
+        out["fornell_larcker"] = fornell_larcker(res) if len(model) > 1 else empty
+        out["htmt"] = attempt("htmt", lambda: htmt(numeric, model), "htmt_failed") if len(model) > 1 else empty
+        fits = [res.fit]
+        cm = None
+        if len(model) > 1:
+            cm = attempt("common_method", lambda: common_method_cfa(numeric, model, measurement=res), "common_method_failed")
+            single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor").fit, "cfa_failed")
+            if single is not None:
+                fits.append(single)
+        out["cfa_fit"] = pd.concat(fits, ignore_index=True)
+        cm_rows = []
+        if harman is not None:
+            cm_rows.append(harman)
+        if cm is not None:
+            cm_rows.append(cm)
+        out["common_method"] = pd.concat(cm_rows, ignore_index=True) if cm_rows else empty
+    elif harman is not None:
+        out["common_method"] = harman
+
+    # ---- aggregation ----------------------------------------------------------------------
+    gcol = group
+    if group is not None:
+        agg_scales = dict(usable)
+    else:
+        agg_scales = {c: it for c, it in usable.items() if instrument.scales[c].level == "branch"}
+        inst_group = getattr(getattr(instrument, "group", None), "column", None)
+        gcol = inst_group if inst_group in data.columns else None
+        if agg_scales and gcol is None:
+            for c in agg_scales:
+                _problem(problems, c, "no_group_column",
+                         "branch-level scale but no group column in data; pass group= to get ICC/rwg(j)")
+            agg_scales = {}
+    if agg_scales and gcol is not None:
+        opts = {c: max(instrument.items[it].response.max - instrument.items[it].response.min + 1 for it in its)
+                for c, its in agg_scales.items()}
+        agg = attempt("aggregation", lambda: aggregation_indices(numeric, agg_scales, gcol, n_options=opts), "aggregation_failed")
+        if agg is not None:
+            out.update(agg)
+            for r in agg["icc"].itertuples():
+                if not np.isfinite(r.icc1):
+                    _problem(problems, r.scale, "icc_not_estimated", "fewer than 2 groups or no within-group replication")
+
+    for key in ("kmo", "bartlett", "parallel_analysis", "efa_loadings", "efa_variance", "cfa_fit", "cfa_loadings",
+                "factor_correlations", "cr_ave", "fornell_larcker", "htmt", "common_method", "icc", "rwg"):
+        if out.get(key) is None:
+            out[key] = pd.DataFrame()
+    out["reviewer"] = reviewer_table(out)
+    out["problems"] = pd.DataFrame(problems, columns=["scale", "problem", "message"])
+    return out
