@@ -107,13 +107,50 @@ def score(
 
 
 @app.command()
+def analyze(
+    study: Optional[Path] = typer.Option(None, help="Study file (hypotheses as models), e.g. surveys/study.yml."),
+    wave: Optional[str] = typer.Option(None, help="With --study: the processed wave to analyse."),
+    instrument: Optional[Path] = typer.Option(None, help="Without --study: a codebook (*.yml) for --data."),
+    data: Optional[Path] = typer.Option(None, help="Without --study: a data file that follows --instrument."),
+    group: Optional[str] = typer.Option(None, help="Without --study: column with the group (e.g. branch) for ICC/rwg."),
+    data_format: Optional[str] = typer.Option(None, "--format", help="Without --study: reader for --data (csv, xlsx, …)."),
+    n_boot: int = typer.Option(0, help="Without --study: bootstrap resamples for the alpha CI (0: Feldt CI only)."),
+    seed: int = typer.Option(0, help="Without --study: random seed."),
+    min_group_size: int = typer.Option(5, help="Without --study: minimum reporting group size k (>= 3)."),
+    out: Optional[Path] = typer.Option(None, help="Output folder [default: output/WAVE/results or output/INSTRUMENT]."),
+    processed: Path = typer.Option(Path("data/processed"), help="Root of processed data."),
+    instruments: Path = INSTRUMENTS,
+) -> None:
+    """Psychometrics and models: a whole study on a wave, or any instrument on any data file.
+
+    Example: hallperf analyze --study surveys/study.yml --wave sample
+    Example: hallperf analyze --instrument my_survey.yml --data export.csv --group team --out output/my_survey
+    """
+    from analysis.pipeline import run_analyze_instrument, run_analyze_study
+
+    if study is not None:
+        if wave is None:
+            raise HallperfError("--study needs --wave (the processed wave to analyse)")
+        info = run_analyze_study(study, wave, processed_root=processed, out_root=out or Path("output"), instruments_dir=instruments)
+        target = (out or Path("output")) / wave / "results"
+    elif instrument is not None and data is not None:
+        target = out or Path("output") / instrument.stem
+        info = run_analyze_instrument(instrument, data, out=target, group=group, data_format=data_format,
+                                      min_group_size=min_group_size, n_boot=n_boot, seed=seed)
+    else:
+        raise HallperfError("give --study FILE --wave W, or --instrument FILE --data FILE")
+    _say(f"wrote {len(info['tables'])} result tables → {target}")
+
+
+@app.command()
 def run(
     wave: str = typer.Option("sample", help="Wave name; simulated first when data/raw/WAVE is missing."),
     branches: int = typer.Option(60, help="Branches to simulate when the wave is missing."),
     seed: int = typer.Option(1, help="Seed for simulation."),
+    study: Path = typer.Option(Path("surveys/study.yml"), help="Study file."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
-    """Run the whole study on a wave: (simulate) → ingest → score.
+    """Run the whole study on a wave: (simulate) → ingest → score → analyze.
 
     Example: hallperf run --wave sample
     """
@@ -123,6 +160,8 @@ def run(
                  model=Path("surveys/simulation.yml"), instruments=instruments)
     ingest(wave=raw, out=Path("data/processed"), secret=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
+    analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
+            min_group_size=5, out=None, processed=Path("data/processed"), instruments=instruments)
 
 
 def main() -> None:

@@ -199,3 +199,96 @@ def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
     info = {"wave": manifest["wave"], "stage": "score", "datasets": written, "packages": package_versions()}
     write_json(processed_dir / "scores.json", info)
     return info
+
+
+# --- analyze -------------------------------------------------------------------------------
+
+def write_results(out: Path, tables: dict[str, pd.DataFrame], provenance: dict) -> dict:
+    """Write every table as CSV and Parquet into ``out`` (atomically, as one folder) plus results.json."""
+    index = {}
+    with atomic_dir(out) as tmp:
+        for name, table in tables.items():
+            table = table.reset_index(drop=True)
+            table.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
+            index[name] = {"rows": len(table), "columns": [str(c) for c in table.columns]}
+        info = {**provenance, "tables": index, "packages": package_versions()}
+        (tmp / "results.json").write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    return info
+
+
+def run_analyze_instrument(
+    instrument_path: Path, data_path: Path, *, out: Path, group: str | None = None, data_format: str | None = None,
+    min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None,
+) -> dict:
+    """Psychometrics of any instrument on any data file that follows it."""
+    from analysis.analyze import instrument_psychometrics
+    from analysis.instrument import load_instrument
+    from analysis.privacy import check_min_group_size
+
+    inst = load_instrument(instrument_path)
+    raw = read_table(data_path, data_format)
+    result = ingest_table(raw, inst, file_label=data_path.name, secret=load_secret(secret_file))
+    group = group or (inst.group.column if inst.group else None)
+    if group and group not in result.accepted:
+        raise InputFileError(f"{data_path.name}: group column '{group}' not found; name one with --group")
+    tables = instrument_psychometrics(result.accepted, inst, group=group, k=check_min_group_size(min_group_size),
+                                      n_boot=n_boot, seed=seed)
+    tables["quarantine"] = result.quarantine
+    provenance = {
+        "stage": "analyze", "instrument": {"id": inst.id, "version": inst.version, "sha256": sha256(instrument_path)},
+        "inputs": [{"file": data_path.name, "sha256": sha256(data_path), "rows_read": result.rows_read,
+                    "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined}],
+        "parameters": {"group": group, "min_group_size": min_group_size, "n_boot": n_boot, "seed": seed},
+    }
+    return write_results(out, tables, provenance)
+
+
+def load_processed(processed_dir: Path) -> tuple[dict, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The manifest, the accepted tables and the scored tables of a processed wave."""
+    manifest_path = processed_dir / "manifest.json"
+    scores_path = processed_dir / "scores.json"
+    if not manifest_path.exists() or not scores_path.exists():
+        raise InputFileError(f"{processed_dir}: not ingested and scored; run 'hallperf ingest' and 'hallperf score' first")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    scores_info = json.loads(scores_path.read_text(encoding="utf-8"))
+    tables = {k: pd.read_parquet(processed_dir / v["file"]) for k, v in manifest["datasets"].items()}
+    scores = {k: pd.read_parquet(processed_dir / v["file"]) for k, v in scores_info["datasets"].items()}
+    return manifest, tables, scores
+
+
+def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_root: Path, instruments_dir: Path) -> dict:
+    """Every table of a study on a processed wave → ``out_root/<wave>/results/``."""
+    import yaml
+
+    from analysis.analyze import analyze_study, diagnose_branches
+    from analysis.study import load_study
+
+    study = load_study(study_path)
+    instruments = load_instruments(instruments_dir)
+    processed = processed_root / wave
+    manifest, tables, scores = load_processed(processed)
+    library = yaml.safe_load(study.actions.read_text(encoding="utf-8")) if study.actions else {"dimensions": {}}
+    resp = instruments[study.datasets.respondents]
+    results, data = analyze_study(
+        study, instruments, tables, scores,
+        diagnose=lambda s, d, r: diagnose_branches(s, d, r, resp, library),
+    )
+    results["quarantine_summary"] = pd.DataFrame([
+        {"file": e["file"], "instrument": e["instrument"], "reason": reason, "rows": count}
+        for e in manifest["inputs"] for reason, count in e["quarantined_by_reason"].items()
+    ], columns=["file", "instrument", "reason", "rows"])
+    results["sample"] = pd.DataFrame([
+        {"file": e["file"], "instrument": e["instrument"], "rows_read": e["rows_read"],
+         "rows_accepted": e["rows_accepted"], "rows_quarantined": e["rows_quarantined"]}
+        for e in manifest["inputs"]
+    ])
+    provenance = {
+        "stage": "analyze", "wave": wave, "study": {"path": str(study_path), "sha256": sha256(study_path)},
+        "processed_manifest_sha256": sha256(processed / "manifest.json"),
+        "inputs": [{"file": e["file"], "sha256": e["sha256"]} for e in manifest["inputs"]],
+        "instruments": instrument_provenance(instruments),
+        "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot},
+        "excluded": data.excluded,
+    }
+    return write_results(out_root / wave / "results", results, provenance)

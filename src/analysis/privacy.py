@@ -60,3 +60,14 @@ def check_min_group_size(k: int) -> int:
     if k < MIN_GROUP_SIZE_FLOOR:
         raise ValueError(f"minimum reporting group size k={k} is below the floor of {MIN_GROUP_SIZE_FLOOR}; use k >= 3")
     return k
+
+
+def suppress_small_groups(table: pd.DataFrame, k: int, *, group: str = "group", n: str = "n") -> pd.DataFrame:
+    """Drop the rows of a per-group table whose group has fewer than ``k`` respondents.
+
+    Tables without both a ``group`` and an ``n`` column are returned unchanged. The rows are
+    dropped rather than blanked so that no count of a small group survives either.
+    """
+    if group not in table.columns or n not in table.columns:
+        return table
+    return table[table[n] >= k].reset_index(drop=True)
