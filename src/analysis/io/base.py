@@ -74,4 +74,5 @@ def read_table(path: str | Path, format: str | None = None) -> RawTable:
 
 def _load_builtin_readers() -> None:
     # Imported lazily so that each reader module registers itself without import cycles.
+    import analysis.io.wjx, analysis.io.qualtrics, analysis.io.spss  # noqa: F401,E401  (specific layouts first)
     import analysis.io.tabular  # noqa: F401
