@@ -1,0 +1,194 @@
+"""The analyze stage as functions of frames: psychometrics, analysis data, hypotheses, diagnoses.
+
+Nothing here reads or writes files (``pipeline`` does); every function returns named tidy
+tables, one estimate per row, that ``pipeline`` writes as CSV and Parquet.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from analysis import models
+from analysis.datasets import AnalysisData, build_analysis_data
+from analysis.instrument import Instrument
+from analysis.privacy import suppress_small_groups
+from analysis.psychometrics import psychometrics_suite
+from analysis.scoring import reverse_key
+from analysis.study import Hypothesis, Study, check_variables
+
+
+def instrument_psychometrics(
+    data: pd.DataFrame, instrument: Instrument, *, group: str | None, k: int, n_boot: int = 0, seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """The psychometrics suite on raw (unkeyed) item responses, with small groups suppressed."""
+    keyed = reverse_key(data, instrument)
+    tables = psychometrics_suite(keyed, instrument, group=group, n_boot=n_boot, seed=seed)
+    return {name: suppress_small_groups(table, k) for name, table in tables.items()}
+
+
+def expand_categories(data: pd.DataFrame, variables: list[str], instrument: Instrument) -> tuple[pd.DataFrame, list[str]]:
+    """Dummy-code category fields (first allowed value as reference); other variables pass through."""
+    out = data.copy()
+    expanded: list[str] = []
+    for var in variables:
+        spec = instrument.fields.get(var)
+        if spec is None or spec.type != "category":
+            expanded.append(var)
+            continue
+        levels = list(spec.values or {})
+        for level in levels[1:]:
+            name = f"{var}_{level}"
+            out[name] = (out[var] == level).astype(float).where(out[var].notna())
+            if out[name].nunique(dropna=True) > 1:  # a level nobody chose cannot be estimated
+                expanded.append(name)
+    return out, expanded
+
+
+def add_target_gap(data: AnalysisData, study: Study, group: str) -> dict[str, pd.DataFrame]:
+    """Objective expectation of each branch's sales and each staff member's gap to it.
+
+    The expectation is fitted across branches from branch factors only (``targets.predictors``,
+    with ``targets.log`` entered as logs) on the log scale, so it is what a branch of that kind
+    sells on average; a staff member's expectation is the branch's expectation per staff member
+    with records. The gap is ``log(assigned target / expectation)``: 0 is a target at the
+    objective level, 0.1 about 10% above it. Adds ``target_gap`` to both frames.
+    """
+    spec = study.targets
+    branches = data.branches.copy()
+    predictors = []
+    for column in spec.predictors:
+        if column in spec.log:
+            branches[f"log_{column}"] = np.log(branches[column].where(branches[column] > 0))
+            predictors.append(f"log_{column}")
+        else:
+            predictors.append(column)
+    coefficients = models.sales_expectation(branches, y=spec.actual, x=predictors, scale="log")
+    gaps = models.target_gap(branches, target=spec.assigned, y=spec.actual, x=predictors, id=group, scale="log")
+    branches = branches.merge(gaps[[group, "expected", "log_gap"]].rename(
+        columns={"expected": "expected_sales", "log_gap": "target_gap"}), on=group, how="left")
+    branches["expected_per_staff"] = branches["expected_sales"] / branches["staff_with_records"]
+    staff = data.staff.merge(branches[[group, "expected_per_staff"]], on=group, how="left")
+    staff["target_gap"] = np.log(staff[spec.assigned] / staff["expected_per_staff"])
+    data.staff, data.branches = staff, branches
+    return {"target_expectation": coefficients, "target_gaps": gaps}
+
+
+def run_hypothesis(h: Hypothesis, frame: pd.DataFrame, study: Study, instrument: Instrument) -> dict[str, pd.DataFrame]:
+    """Fit one hypothesis; returns its tables keyed by a short suffix."""
+    r = h.roles
+    seed, n_boot = study.seed, study.n_boot
+    covar = r.get("covar", [])
+    if h.model == "regression":
+        data, x = expand_categories(frame, r["x"] + covar, instrument)
+        return {"coefficients": models.ols(data, y=r["y"], x=x, group=r.get("cluster"))}
+    if h.model == "hierarchical_regression":
+        names = [v for block in r["blocks"] for v in block]
+        data, _ = expand_categories(frame, names, instrument)
+        blocks = {}
+        for i, block in enumerate(r["blocks"]):
+            _, expanded = expand_categories(frame, block, instrument)
+            blocks[f"block{i + 1}"] = expanded
+        result = models.hierarchical_regression(data, y=r["y"], blocks=blocks, group=r.get("cluster"))
+        return {"steps": result.steps, "coefficients": result.coefficients}
+    if h.model == "multilevel":
+        climate = r.get("climate", [])
+        data = models.group_mean_centre(frame, climate, group=r["group"]) if climate else frame
+        x = r.get("x", []) + [f"{c}_within" for c in climate] + [f"{c}_between" for c in climate]
+        fixed = models.mixed_model(data, y=r["y"], x=x, covar=covar or None, group=r["group"],
+                                   random_slopes=r.get("random_slopes") or None)
+        return {"null": models.icc(frame, y=r["y"], group=r["group"]), "coefficients": fixed}
+    if h.model == "mediation":
+        parts = []
+        for x in r["x"]:
+            others = [v for v in r["x"] if v != x] + covar
+            parts.append(models.mediation(frame, x=x, m=r["m"], y=r["y"], covar=others or None, n_boot=n_boot, seed=seed))
+        return {"effects": pd.concat(parts, ignore_index=True)}
+    if h.model == "moderation":
+        return {"slopes": models.moderation(frame, x=r["x"], w=r["w"], y=r["y"], covar=covar or None),
+                "johnson_neyman": models.johnson_neyman(frame, x=r["x"], w=r["w"], y=r["y"], covar=covar or None)}
+    if h.model == "moderated_mediation":
+        return {"effects": models.moderated_mediation(frame, x=r["x"], m=r["m"], y=r["y"], w=r["w"],
+                                                      covar=covar or None, n_boot=n_boot, seed=seed)}
+    if h.model == "relative_weights":
+        return {"weights": models.relative_weights(frame, y=r["y"], x=r["x"], n_boot=min(n_boot, 2000), seed=seed)}
+    raise ValueError(f"hypothesis {h.id}: no runner for model '{h.model}'")
+
+
+def analyze_study(
+    study: Study,
+    instruments: dict[str, Instrument],
+    tables: dict[str, pd.DataFrame],
+    scores: dict[str, pd.DataFrame],
+    *,
+    diagnose: Callable[..., dict[str, pd.DataFrame]] | None = None,
+) -> tuple[dict[str, pd.DataFrame], AnalysisData]:
+    """Every table of a study: psychometrics per survey, Table 1, hypotheses, target fairness."""
+    k = study.min_group_size
+    out: dict[str, pd.DataFrame] = {}
+    for inst_id, scored in scores.items():
+        inst = instruments[inst_id]
+        rid = inst.respondent.column
+        data = tables[inst_id]
+        if study.datasets.exclude_careless:
+            data = data[data[rid].isin(scored.loc[~scored["careless"], rid])]
+        group = inst.group.column if inst.group else None
+        for name, table in instrument_psychometrics(data, inst, group=group, k=k, seed=study.seed).items():
+            out[f"{inst_id}_{name}"] = table
+
+    data = build_analysis_data(study.datasets, instruments, tables, scores)
+    resp = instruments[study.datasets.respondents]
+    if study.targets:
+        out.update(add_target_gap(data, study, resp.group.column))
+    frames = {"staff": data.staff, "branch": data.branches}
+    check_variables(study, frames)
+
+    reliability = out.get(f"{resp.id}_reliability")
+    alphas = reliability.set_index("scale")["alpha"] if reliability is not None and not reliability.empty else None
+    table1_vars = list(dict.fromkeys(v for v in (*study.dimensions, *resp.scales, study.performance, "target_gap") if v in data.staff))
+    out["descriptives"] = models.describe(data.staff, table1_vars)
+    out["correlations"] = models.correlations(data.staff, table1_vars)
+    out["table1"] = models.correlation_matrix(data.staff, table1_vars, reliability=alphas).rename_axis("variable").reset_index()
+
+    for h in study.hypotheses:
+        frame = frames[h.level]
+        for suffix, table in run_hypothesis(h, frame, study, resp).items():
+            table = table.copy()
+            table.insert(0, "hypothesis", h.id)
+            out[f"{h.id}_{suffix}"] = table
+    if diagnose is not None:
+        out.update(diagnose(study, data, out))
+    return out, data
+
+
+def diagnose_branches(
+    study: Study, data: AnalysisData, results: dict[str, pd.DataFrame], instrument: Instrument, library: dict,
+) -> dict[str, pd.DataFrame]:
+    """Branch profiles, priorities, actions and KPI snapshots (see :mod:`analysis.improvement`)."""
+    from analysis import improvement
+
+    k = study.min_group_size
+    gid = instrument.group.column
+    dims = list(study.dimensions)
+    weights = models.relative_weights(data.staff, y=study.performance, x=dims, n_boot=0, seed=study.seed)
+    importance = weights.set_index("term")["rescaled"]
+    district = data.branches.set_index(gid)["district"] if "district" in data.branches else pd.Series(dtype=str)
+    profiles = improvement.dimension_profiles(data.staff, dims, group=gid, district=district, k=k)
+    prioritised = improvement.priorities(profiles, importance, results.get(f"{instrument.id}_rwg"))
+    ratings = study.datasets.ratings
+    rating_n = f"{ratings.instrument}_n" if ratings else None
+    withheld = {}
+    if rating_n and rating_n in data.branches:
+        few = data.branches.set_index(gid)[rating_n].fillna(0) < k
+        withheld = {kpi.column: few for kpi in study.kpis if kpi.column.startswith(f"{ratings.instrument}_")}
+    names = [c for c in ("branch_name", "district", "branch_type") if c in data.branches]
+    return {
+        "dimension_importance": weights,
+        "dimension_labels": improvement.dimension_labels(instrument, dims),
+        "branch_profiles": prioritised,
+        "branch_actions": improvement.actions_for(prioritised, library),
+        "branch_kpis": improvement.kpi_snapshot(data.branches, list(study.kpis), group=gid, district="district", withheld=withheld),
+        "branch_summary": improvement.branch_summary(data.branches, group=gid, k=k, rating_n=rating_n, name_columns=names),
+    }
