@@ -121,12 +121,12 @@ def branch_summary(branches: pd.DataFrame, *, group: str, k: int, rating_n: str 
     """One row per branch: ids, names, respondent counts and what may be shown."""
     out = branches[[group, *name_columns]].copy().rename(columns={group: "branch_id"})
     n = branches["n_respondents"] if "n_respondents" in branches else pd.Series(0, index=branches.index)
-    out["staff_results_shown"] = (n >= k).to_numpy()
-    out["n_respondents"] = n.where(n >= k).astype("Int64").to_numpy()  # small counts are not shown either
+    out["staff_results_shown"] = n >= k
+    out["n_respondents"] = n.where(n >= k).astype("Int64")  # small counts are not shown either
     if rating_n and rating_n in branches:
         rn = branches[rating_n].fillna(0)
-        out["customer_results_shown"] = (rn >= k).to_numpy()
-        out["n_customers"] = rn.where(rn >= k).astype("Int64").to_numpy()
+        out["customer_results_shown"] = rn >= k
+        out["n_customers"] = rn.where(rn >= k).astype("Int64")
     return out
 
 
