@@ -166,3 +166,16 @@ def test_xlsx_sample_matches_its_truth():
     injected = sum(m["dataset"] == "customer" for m in truth["malformed"])
     assert table.format == "xlsx"
     assert len(table.frame) == truth["counts"]["customers"] + injected
+
+
+def test_duplicate_ip_rows_are_flagged_not_dropped(instruments):
+    from analysis.ingest import ingest_table
+    from analysis.io.base import RawTable
+
+    frame = pd.DataFrame({"营业厅编号": ["B1", "B2", "B3"], "营业厅名称": ["甲", "乙", "丙"], "所属区局": ["东", "东", "西"],
+                          "在岗人数": ["5", "6", "7"]}, dtype="string")
+    raw = RawTable(frame=frame, source_rows=pd.Series([2, 3, 4]).to_numpy(), format="wjx",
+                   notes={"duplicate_ip": 2, "duplicate_ip_rows": [2, 4]})
+    result = ingest_table(raw, instruments["branches"], file_label="b.xlsx", secret=b"k" * 32)
+    assert result.accepted["flag_duplicate_ip"].tolist() == [True, False, True]
+    assert result.notes == {"duplicate_ip": 2}  # counts go to the manifest, row lists do not

@@ -69,15 +69,18 @@ def ingest(
     wave: Path = typer.Option(..., help="Folder of the wave's raw exports (with wave.yml)."),
     out: Path = typer.Option(Path("data/processed"), help="Root of processed data; writes OUT/<wave>/."),
     secret: Optional[Path] = typer.Option(None, help="Pseudonymisation key [default: .hallperf/secret.key]."),
+    data_format: Optional[str] = typer.Option(None, "--format", help="Reader for every file: csv, xlsx, wjx, qualtrics, sav [default: detected]."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
     """Validate, quarantine and pseudonymise a wave into tidy Parquet.
+
+    Reads CSV (UTF-8 / GBK), Excel, 问卷星 (wjx) and Qualtrics exports and SPSS .sav files.
 
     Example: hallperf ingest --wave data/raw/sample
     """
     from analysis.pipeline import run_ingest
 
-    manifest = run_ingest(wave, processed_root=out, instruments_dir=instruments, secret_file=secret)
+    manifest = run_ingest(wave, processed_root=out, instruments_dir=instruments, secret_file=secret, data_format=data_format)
     t = manifest["totals"]
     _say(f"ingested '{manifest['wave']}': {t['rows_read']} rows read = {t['rows_accepted']} accepted + "
          f"{t['rows_quarantined']} quarantined → {out / manifest['wave']}")
@@ -87,6 +90,10 @@ def ingest(
             _say(f"  {entry['file']}: {entry['rows_quarantined']} quarantined ({reasons})")
         if entry["unmatched_columns"]:
             _say(f"  {entry['file']}: instrument columns not found: {', '.join(entry['unmatched_columns'])}")
+        if entry.get("duplicate_ip"):
+            _say(f"  {entry['file']}: {entry['duplicate_ip']} answers share an IP address with another (flagged, kept)")
+        for problem in entry.get("value_label_mismatches", []):
+            _say(f"  {entry['file']}: {problem}")
 
 
 @app.command()
@@ -143,6 +150,27 @@ def analyze(
 
 
 @app.command()
+def export(
+    wave: str = typer.Option(..., help="Wave whose analysis-ready data to export."),
+    to: str = typer.Option("sav,dta", help="Comma-separated formats: sav (SPSS), dta (Stata 14+)."),
+    lang: str = typer.Option("zh", help="Language of variable and value labels: zh or en."),
+    study: Path = typer.Option(Path("surveys/study.yml"), help="Study file."),
+    out: Path = typer.Option(Path("output"), help="Output root; reads and writes OUT/WAVE/data/."),
+    instruments: Path = INSTRUMENTS,
+) -> None:
+    """Analysis-ready data (scales, demographics, KPIs, branch aggregates) for SPSS and Stata.
+
+    Example: hallperf export --wave sample --to sav,dta --lang zh
+    """
+    from analysis.pipeline import run_export
+
+    paths = run_export(wave, out_root=out, instruments_dir=instruments, study_path=study,
+                       targets=tuple(t.strip() for t in to.split(",") if t.strip()), lang=lang)
+    for path in paths:
+        _say(f"wrote {path}")
+
+
+@app.command()
 def run(
     wave: str = typer.Option("sample", help="Wave name; simulated first when data/raw/WAVE is missing."),
     branches: int = typer.Option(60, help="Branches to simulate when the wave is missing."),
@@ -158,7 +186,7 @@ def run(
     if not raw.exists():
         simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,
                  model=Path("surveys/simulation.yml"), instruments=instruments)
-    ingest(wave=raw, out=Path("data/processed"), secret=None, instruments=instruments)
+    ingest(wave=raw, out=Path("data/processed"), secret=None, data_format=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
     analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
             min_group_size=5, out=None, processed=Path("data/processed"), instruments=instruments)

@@ -292,6 +292,11 @@ def ingest_table(
     accepted = pd.DataFrame(out)
     respondent = pseudonymise(ids, secret, rid.column) if rid.pseudonymise else ids
     accepted.insert(0, rid.column, respondent)
+    notes = dict(raw.notes)
+    shared_ip_rows = notes.pop("duplicate_ip_rows", None)
+    if shared_ip_rows is not None:
+        # Several answers from one address are flagged, not dropped: staff of one hall share its network.
+        accepted["flag_duplicate_ip"] = np.isin(raw.source_rows, shared_ip_rows)
     accepted = accepted[~bad].reset_index(drop=True)
     return IngestResult(
         accepted=accepted,
@@ -300,5 +305,5 @@ def ingest_table(
         reasons={k: int(v) for k, v in primary.items()},
         unmatched=unmatched,
         unused_columns=[c for c in unused if c not in {p.column for p in instrument.private}],
-        notes=dict(raw.notes),
+        notes=notes,
     )

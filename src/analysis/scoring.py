@@ -114,4 +114,6 @@ def score_table(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     keep += [c for c in instrument.fields if c in data]
     if instrument.duration and instrument.duration.column in data:
         keep.append(instrument.duration.column)
+    if "flag_duplicate_ip" in data:  # from platform exports that record the answering address
+        keep.append("flag_duplicate_ip")
     return pd.concat([data[keep], score_scales(data, instrument), careless_indices(data, instrument)], axis=1)

@@ -10,6 +10,7 @@ from analysis.pipeline.core import (
     package_versions,
     run_analyze_instrument,
     run_analyze_study,
+    run_export,
     run_ingest,
     run_score,
     run_simulate,
@@ -20,6 +21,6 @@ from analysis.pipeline.core import (
 )
 
 __all__ = [
-    "atomic_dir", "load_processed", "package_versions", "run_analyze_instrument", "run_analyze_study",
+    "atomic_dir", "load_processed", "package_versions", "run_analyze_instrument", "run_analyze_study", "run_export",
     "run_ingest", "run_score", "run_simulate", "sha256", "write_atomic", "write_json", "write_results",
 ]

@@ -23,6 +23,7 @@ from analysis.errors import InputFileError
 from analysis.ingest import ingest_table
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
+from analysis.io.spss import check_value_labels
 from analysis.privacy import load_secret
 from analysis.scoring import score_table
 from analysis.simulate import load_model, simulate_wave, write_wave
@@ -125,8 +126,13 @@ def _ingest_order(instruments: dict[str, Instrument], ids: list[str]) -> list[st
     return order
 
 
-def run_ingest(wave_dir: Path, *, processed_root: Path, instruments_dir: Path, secret_file: Path | None = None) -> dict:
-    """Ingest every file of a wave into ``processed_root/<wave>/``; return the manifest."""
+def run_ingest(
+    wave_dir: Path, *, processed_root: Path, instruments_dir: Path, secret_file: Path | None = None, data_format: str | None = None,
+) -> dict:
+    """Ingest every file of a wave into ``processed_root/<wave>/``; return the manifest.
+
+    ``data_format`` names the reader for every file (else wave.yml's ``format``, else detection).
+    """
     instruments = load_instruments(instruments_dir)
     spec = load_wave(wave_dir, list(instruments))
     secret = load_secret(secret_file)
@@ -144,7 +150,10 @@ def run_ingest(wave_dir: Path, *, processed_root: Path, instruments_dir: Path, s
         for file in (f for f in spec.files if f.instrument == inst_id):
             label = file.path.name
             digest_before = sha256(file.path) if file.path.exists() else None
-            raw = read_table(file.path, file.format)
+            raw = read_table(file.path, data_format or file.format)
+            label_problems = None
+            if "value_labels" in raw.notes:  # SPSS files: their value labels must match the codebook's
+                label_problems = check_value_labels(raw.notes.pop("value_labels"), inst)
             result = ingest_table(raw, inst, file_label=label, secret=secret, months=spec.months, known_groups=known, seen_keys=seen)
             if sha256(file.path) != digest_before:  # raw data are immutable: never tolerate a change
                 raise InputFileError(f"{label}: file changed while it was being read; ingest again")
@@ -157,6 +166,8 @@ def run_ingest(wave_dir: Path, *, processed_root: Path, instruments_dir: Path, s
                 "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched,
                 "unused_columns": result.unused_columns, **result.notes,
             })
+            if label_problems is not None:
+                inputs[-1]["value_label_mismatches"] = label_problems
     totals = {k: sum(i[k] for i in inputs) for k in ("rows_read", "rows_accepted", "rows_quarantined")}
     manifest = {
         "wave": spec.name, "months": list(spec.months), "stage": "ingest",
@@ -291,4 +302,52 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
         "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot},
         "excluded": data.excluded,
     }
-    return write_results(out_root / wave / "results", results, provenance)
+    info = write_results(out_root / wave / "results", results, provenance)
+    # Analysis-ready data (one row per staff member / branch; pseudonymised ids) for SPSS, Stata, R.
+    with atomic_dir(out_root / wave / "data") as tmp:
+        data.staff.to_parquet(tmp / "analysis_staff.parquet", index=False)
+        data.branches.to_parquet(tmp / "analysis_branches.parquet", index=False)
+    return info
+
+
+def run_export(wave: str, *, out_root: Path, instruments_dir: Path, study_path: Path, targets: tuple[str, ...] = ("sav", "dta"),
+               lang: str = "zh") -> list[Path]:
+    """Analysis-ready data of a wave as SPSS .sav / Stata .dta with variable and value labels."""
+    from analysis.exports import write_dta, write_sav
+    from analysis.study import load_study
+
+    study = load_study(study_path)
+    instruments = load_instruments(instruments_dir)
+    folder = out_root / wave / "data"
+    if not (folder / "analysis_staff.parquet").exists():
+        raise InputFileError(f"{folder}: no analysis data; run 'hallperf analyze --study ... --wave {wave}' first")
+    writers = {"sav": write_sav, "dta": write_dta}
+    unknown = [t for t in targets if t not in writers]
+    if unknown:
+        raise InputFileError(f"--to {','.join(unknown)}: unknown format (use sav, dta)")
+    # Columns that come from other instruments (KPI sums, customer aggregates) keep those labels.
+    extra: dict[str, str] = {}
+    if study.datasets.records:
+        for code, f in instruments[study.datasets.records.instrument].fields.items():
+            extra[code] = f.label.get(lang)
+    if study.datasets.ratings:
+        rating = instruments[study.datasets.ratings.instrument]
+        for code, scale in rating.scales.items():
+            extra[f"{rating.id}_{code}"] = f"{rating.title.get(lang)}: {scale.label.get(lang)}"
+        for code, f in rating.fields.items():
+            extra[f"{rating.id}_{code}"] = f"{rating.title.get(lang)}: {f.label.get(lang)}"
+    for code, scale in instruments[study.datasets.respondents].scales.items():
+        extra.setdefault(code, scale.label.get(lang))
+    for kpi in study.kpis:
+        extra.setdefault(kpi.column, kpi.label.get(lang))
+    written = []
+    pairs = (("staff", instruments[study.datasets.respondents]),
+             ("branches", instruments[study.datasets.groups] if study.datasets.groups else None))
+    for name, inst in pairs:
+        frame = pd.read_parquet(folder / f"analysis_{name}.parquet")
+        for target in targets:
+            path = folder / f"analysis_{name}.{target}"
+            labels = {c: v for c, v in extra.items() if c in frame}
+            write_atomic(path, lambda tmp, f=frame, i=inst, t=target, lb=labels: writers[t](f, tmp, i, lang=lang, labels=lb))
+            written.append(path)
+    return written

@@ -1,0 +1,103 @@
+"""The study file: hypotheses as models, checked names, reruns after an edit, exports."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pandas as pd
+import pyreadstat
+import pytest
+
+from analysis.errors import StudyError
+from analysis.pipeline import run_analyze_study, run_export
+from analysis.study import load_study
+from conftest import SURVEYS
+
+
+@pytest.fixture(scope="module")
+def study_run(small_wave, tmp_path_factory):
+    """The bundled study on the small simulated wave (fewer resamples to keep the test fast)."""
+    _, processed, _, _ = small_wave
+    base = tmp_path_factory.mktemp("study")
+    surveys = base / "surveys"
+    shutil.copytree(SURVEYS, surveys)
+    text = (surveys / "study.yml").read_text(encoding="utf-8").replace("n_boot: 5000", "n_boot: 300")
+    (surveys / "study.yml").write_text(text, encoding="utf-8")
+    info = run_analyze_study(surveys / "study.yml", processed.name, processed_root=processed.parent,
+                             out_root=base / "output", instruments_dir=surveys)
+    return base, surveys, processed, info
+
+
+def test_every_hypothesis_has_tables(study_run):
+    base, surveys, _, info = study_run
+    study = load_study(surveys / "study.yml")
+    for h in study.hypotheses:
+        names = [n for n in info["tables"] if n.startswith(f"{h.id}_")]
+        assert names, h.id
+        table = pd.read_parquet(base / "output" / "w1" / "results" / f"{names[0]}.parquet")
+        assert (table["hypothesis"] == h.id).all() and len(table) > 0
+    for name in ("table1", "staff_reliability", "staff_cfa_fit", "branch_profiles", "branch_actions", "target_gaps"):
+        assert name in info["tables"], name
+    assert info["parameters"]["seed"] == study.seed
+
+
+def test_misspelt_variable_names_file_model_and_variable(study_run, tmp_path):
+    _, surveys, processed, _ = study_run
+    text = (surveys / "study.yml").read_text(encoding="utf-8").replace("    m: [EN]\n", "    m: [ENN]\n", 1)
+    bad = tmp_path / "study.yml"
+    bad.write_text(text, encoding="utf-8")
+    (tmp_path / "actions.yml").write_text("dimensions: {}\n", encoding="utf-8")
+    with pytest.raises(StudyError, match=re.escape(f"{bad}: hypotheses[H2] (mediation): unknown variable 'ENN' in m")):
+        run_analyze_study(bad, "w1", processed_root=processed.parent, out_root=tmp_path / "out", instruments_dir=surveys)
+    assert not (tmp_path / "out" / "w1" / "results").exists()
+
+
+def test_unknown_model_and_role_are_reported(tmp_path):
+    (tmp_path / "study.yml").write_text(
+        "datasets: {respondents: staff}\nhypotheses:\n  - {id: X1, model: anova, y: EN}\n"
+        "  - {id: X2, model: regression, y: EN, x: [TS], moderator: CO}\n", encoding="utf-8")
+    with pytest.raises(StudyError) as err:
+        load_study(tmp_path / "study.yml")
+    assert "hypotheses[X1]: unknown model 'anova'" in str(err.value)
+    assert "hypotheses[X2] (regression): 'moderator' is not a role of this model" in str(err.value)
+
+
+def test_changing_a_hypothesis_and_rerunning(study_run, tmp_path):
+    _, surveys, processed, _ = study_run
+    edited = tmp_path / "surveys"
+    shutil.copytree(surveys, edited)
+    text = (edited / "study.yml").read_text(encoding="utf-8")
+    text = text.replace("    x: [target_gap]\n    covar: [tenure_years, age]", "    x: [target_gap, TS]\n    covar: [age]")
+    (edited / "study.yml").write_text(text, encoding="utf-8")
+    run_analyze_study(edited / "study.yml", "w1", processed_root=processed.parent, out_root=tmp_path / "out", instruments_dir=edited)
+    h3 = pd.read_parquet(tmp_path / "out" / "w1" / "results" / "H3_coefficients.parquet")
+    assert set(h3["term"]) == {"Intercept", "target_gap", "TS", "age"}
+
+
+def test_branch_outputs_respect_minimum_group_size(study_run):
+    base, _, processed, _ = study_run
+    results = base / "output" / "w1" / "results"
+    summary = pd.read_parquet(results / "branch_summary.parquet")
+    profiles = pd.read_parquet(results / "branch_profiles.parquet")
+    rwg = pd.read_parquet(results / "staff_rwg.parquet")
+    staff = pd.read_parquet(processed / "staff_scores.parquet")
+    sizes = staff[~staff["careless"]].groupby("branch_id").size()
+    small = set(sizes.index[sizes < 5])
+    assert small, "the simulated wave should have branches below k"
+    assert not small & set(profiles["branch_id"]) and not small & set(rwg["group"])
+    assert (profiles["n"] >= 5).all() and (rwg["n"] >= 5).all()
+    assert summary.loc[summary["branch_id"].isin(small), "n_respondents"].isna().all()
+    assert not summary.loc[summary["branch_id"].isin(small), "staff_results_shown"].any()
+
+
+def test_export_to_spss_and_stata_with_chinese_labels(study_run):
+    base, surveys, _, _ = study_run
+    paths = run_export("w1", out_root=base / "output", instruments_dir=surveys, study_path=surveys / "study.yml")
+    assert {p.suffix for p in paths} == {".sav", ".dta"}
+    frame, meta = pyreadstat.read_sav(str(base / "output" / "w1" / "data" / "analysis_staff.sav"))
+    assert meta.column_names_to_labels["TS"] == "目标设定"
+    assert meta.variable_value_labels["gender"] == {1.0: "男", 2.0: "女"}
+    staff = pd.read_parquet(base / "output" / "w1" / "data" / "analysis_staff.parquet")
+    assert len(frame) == len(staff)
+    assert frame["TS"].to_numpy() == pytest.approx(staff["TS"].to_numpy(dtype=float), nan_ok=True)
