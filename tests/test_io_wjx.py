@@ -132,9 +132,11 @@ def test_duplicate_ip_note_in_manifest(tmp_path, staff, plain, secret):
     ips = [f"10.0.0.{i}" for i in range(len(plain))]
     ips[5] = ips[7] = ips[9] = "10.9.9.9"
     write_wjx(plain, staff, tmp_path / "wjx.xlsx", ips=ips)
-    _, _, entry = ingest_staff(tmp_path, "wjx.xlsx", secret)
+    accepted, _, entry = ingest_staff(tmp_path, "wjx.xlsx", secret)
     assert entry["duplicate_ip"] == 3
-    assert entry["duplicate_ip_rows"] == [7, 9, 11]  # Excel rows: header is row 1
+    # Excel rows 7, 9, 11 (header is row 1) = data rows 5, 7, 9; all accepted, so flags line up.
+    assert accepted["flag_duplicate_ip"].sum() == 3
+    assert accepted.index[accepted["flag_duplicate_ip"]].tolist() == [5, 7, 9]
 
 
 def test_plain_csv_is_not_taken_for_wjx_and_unknown_layout_says_what_was_looked_for(tmp_path):
