@@ -94,3 +94,29 @@ def test_aggregation_for_the_group_column(results):
     rwg = pd.read_csv(out / "rwg.csv")
     assert set(rwg["group"]) == {f"c{c}" for c in range(40)}
     assert (rwg["n"] >= 5).all()
+
+
+def test_bad_scales_reported_in_table_and_log(tmp_path):
+    """A one-item scale and a constant item become problem rows (and log lines); other scales still run."""
+    import subprocess
+    import sys
+
+    text = CODEBOOK.replace("  PEER: {label: {zh: 同伴关系, en: Peer relations}, items: [PEER1, PEER2, PEER3]}",
+                            "  PEER: {label: {zh: 同伴关系, en: Peer relations}, items: [PEER1, PEER2, PEER3]}\n"
+                            "  ONE: {items: [EXTRA1]}")
+    text = text.replace("  PEER3: {text: {zh: 同学之间友好, en: Classmates are friendly}}",
+                        "  PEER3: {text: {zh: 同学之间友好, en: Classmates are friendly}}\n  EXTRA1: {text: {zh: 额外, en: Extra}}")
+    (tmp_path / "c.yml").write_text(text, encoding="utf-8")
+    frame = simulate(10, 8, seed=5)
+    frame["EXTRA1"] = 2
+    frame["PEER2"] = 3  # a constant item
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    result = subprocess.run([sys.executable, "-m", "analysis", "analyze", "--instrument", str(tmp_path / "c.yml"),
+                             "--data", str(tmp_path / "d.csv"), "--out", str(tmp_path / "out")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    problems = pd.read_csv(tmp_path / "out" / "problems.csv")
+    assert {"ONE", "PEER"} <= set(problems["scale"])
+    assert "ONE:" in result.stderr and "PEER:" in result.stderr and "Traceback" not in result.stderr
+    rel = pd.read_csv(tmp_path / "out" / "reliability.csv")
+    assert "SUP" in set(rel["scale"]) and rel.set_index("scale").loc["SUP", "alpha"] > 0.5

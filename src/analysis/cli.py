@@ -147,6 +147,17 @@ def analyze(
     else:
         raise HallperfError("give --study FILE --wave W, or --instrument FILE --data FILE")
     _say(f"wrote {len(info['tables'])} result tables → {target}")
+    _report_problems(target, info)
+
+
+def _report_problems(target: Path, info: dict) -> None:
+    """Echo the rows of every ``*problems`` table: scales that could not be computed and why."""
+    import pandas as pd
+
+    for name in sorted(n for n in info["tables"] if n.endswith("problems")):
+        problems = pd.read_csv(target / f"{name}.csv")
+        for row in problems.itertuples(index=False):
+            _say(f"  {name.removesuffix('problems').rstrip('_') or 'psychometrics'}: {row.scale}: {row.message}")
 
 
 @app.command()
