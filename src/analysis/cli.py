@@ -42,14 +42,18 @@ def simulate(
     excel: bool = typer.Option(False, help="Write the customer survey as .xlsx."),
     staff: Optional[int] = typer.Option(None, help="About this many staff respondents [default: from the model]."),
     customers: Optional[int] = typer.Option(None, help="About this many customer respondents [default: from the model]."),
+    follow_up_of: Optional[Path] = typer.Option(None, help="Simulate the next wave of this simulated wave's folder: same branches and (mostly) staff, new answers."),
+    turnover: Optional[float] = typer.Option(None, help="With --follow-up-of: share of staff replaced by new hires [default: from the model]."),
     model: Path = typer.Option(Path("surveys/simulation.yml"), help="Generating model."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
     """Write a synthetic wave (raw exports + wave.yml + truth.json) with known truth.
 
     Example: hallperf simulate --wave big --branches 2000 --staff 20000 --customers 200000 --seed 7
+    Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --shift TD=0.5
     """
     from analysis.pipeline import run_simulate
+    from analysis.pipeline.waves import run_simulate_follow_up
 
     shifts = {}
     for text in shift:
@@ -59,6 +63,11 @@ def simulate(
         except ValueError:
             raise HallperfError(f"--shift {text!r}: expected SCALE=NUMBER, e.g. TD=0.3") from None
     target = out or Path("data/raw") / wave
+    if follow_up_of is not None:
+        run_simulate_follow_up(wave, base_dir=follow_up_of, out=target, instruments_dir=instruments, model_path=model,
+                               shifts=shifts, turnover=turnover, excel_customers=excel)
+        _say(f"simulated wave '{wave}' as the follow-up of {follow_up_of} → {target}")
+        return
     run_simulate(wave, branches=branches, seed=seed, out=target, instruments_dir=instruments, model_path=model,
                  start_month=start_month, shifts=shifts, excel_customers=excel, staff=staff, customers=customers)
     _say(f"simulated wave '{wave}' ({branches} branches, seed {seed}) → {target}")
@@ -182,6 +191,53 @@ def export(
 
 
 @app.command()
+def waves(
+    raw: Path = typer.Option(Path("data/raw"), help="Root of raw waves."),
+    processed: Path = typer.Option(Path("data/processed"), help="Root of processed waves."),
+) -> None:
+    """List the study's waves with their periods, sizes and instrument versions.
+
+    Example: hallperf waves
+    """
+    from analysis.pipeline.waves import list_waves
+
+    table = list_waves(raw, processed)
+    if table.empty:
+        _say(f"no waves under {raw} or {processed}")
+        return
+    columns = [c for c in ("wave", "period_start", "period_end", "instrument", "instrument_version", "rows_read",
+                           "rows_accepted", "rows_quarantined", "ingested", "scored", "problem") if c in table]
+    typer.echo(table[columns].to_string(index=False))
+
+
+@app.command()
+def compare(
+    wave: str = typer.Option(..., help="The current wave (already analysed)."),
+    previous: str = typer.Option(..., help="The wave to compare with."),
+    study: Path = typer.Option(Path("surveys/study.yml"), help="Study file."),
+    previous_instruments: Optional[Path] = typer.Option(None, help="Codebooks of the previous wave, if they differ."),
+    min_group_size: Optional[int] = typer.Option(None, help="Minimum reporting size k [default: the study's]."),
+    alpha: float = typer.Option(0.05, help="Significance level (Holm-adjusted within a unit)."),
+    processed: Path = typer.Option(Path("data/processed"), help="Root of processed data."),
+    out: Path = typer.Option(Path("output"), help="Output root; adds tables to OUT/WAVE/results/."),
+    instruments: Path = INSTRUMENTS,
+) -> None:
+    """Compare two waves: invariance per scale, then scale means by company, district and branch.
+
+    Run it after 'analyze' (which replaces the results folder). Changes are tested only for
+    scales whose scalar invariance holds; changed items are left out of trends.
+
+    Example: hallperf compare --wave sample2 --previous sample
+    """
+    from analysis.pipeline.waves import run_compare_waves
+
+    info = run_compare_waves(wave, previous, processed_root=processed, out_root=out, instruments_dir=instruments,
+                             study_path=study, k=min_group_size, previous_instruments_dir=previous_instruments, alpha=alpha)
+    added = [n for n in info.get("tables", []) if n.startswith("waves_") or n == "branch_trends"]
+    _say(f"compared '{wave}' with '{previous}' → {out / wave / 'results'} ({', '.join(added)})")
+
+
+@app.command()
 def run(
     wave: str = typer.Option("sample", help="Wave name; simulated first when data/raw/WAVE is missing."),
     branches: int = typer.Option(60, help="Branches to simulate when the wave is missing."),
@@ -196,7 +252,7 @@ def run(
     raw = Path("data/raw") / wave
     if not raw.exists():
         simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,
-                 model=Path("surveys/simulation.yml"), instruments=instruments)
+                 follow_up_of=None, turnover=None, model=Path("surveys/simulation.yml"), instruments=instruments)
     ingest(wave=raw, out=Path("data/processed"), secret=None, data_format=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
     analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,

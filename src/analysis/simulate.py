@@ -22,7 +22,7 @@ too-fast respondents, and malformed rows of every kind ingest must quarantine.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -84,6 +84,37 @@ def population_omega(loadings: list[float]) -> float:
     return float(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum()))
 
 
+@dataclass
+class WaveStructure:
+    """What persists from one wave to the next: branches, staff and their stable latent parts.
+
+    Arrays indexed by branch have ``branches`` rows; arrays indexed by staff member have one row
+    per employed staff member, in branch order (``branch_of``). A follow-up keeps the branch
+    arrays, and replaces leavers' rows by new hires in the same branch (so sizes stay equal).
+    """
+
+    btype: np.ndarray
+    staff_count: np.ndarray
+    traffic: np.ndarray
+    district: np.ndarray
+    expectation: np.ndarray
+    past_sales: np.ndarray
+    climate: np.ndarray          # branches x practices: latent branch management climate
+    branch_gap: np.ndarray
+    cs_branch: np.ndarray        # branch part of customers' overall satisfaction
+    branch_u: np.ndarray         # branch part of target completion
+    staff_ids: np.ndarray
+    staff_names: np.ndarray
+    phones: np.ndarray
+    deviations: np.ndarray       # staff x practices: a person's deviation from the branch climate
+    engagement_residual: np.ndarray
+    competency_residuals: np.ndarray   # staff x competency scales
+    demographics: pd.DataFrame   # gender, age, education, position, employment, tenure_years
+    loadings: dict[str, float]
+    next_id: int                 # staff ids S{100000 + i} are handed out in order
+    stayed: np.ndarray | None = None   # follow-ups: True where the person was employed the wave before
+
+
 def simulate_wave(
     instruments: dict[str, Instrument],
     model: dict,
@@ -97,39 +128,200 @@ def simulate_wave(
     malformed: bool = True,
     staff: int | None = None,
     customers: int | None = None,
+    follow_up: int = 0,
+    base_wave: str | None = None,
+    turnover: float | None = None,
 ) -> SimulatedWave:
-    """Simulate one wave (see the module docstring for the model).
+    """Simulate one wave (see the module docstring for the model), or a follow-up of one.
 
     Parameters
     ----------
     instruments : codebooks by id; ``model['instruments']`` names which is which.
     model : the generating model (``surveys/simulation.yml``).
-    shifts : latent mean changes for a follow-up wave, e.g. ``{"TD": 0.3}`` (SD units).
+    seed : the seed of the base wave. With ``follow_up = 0`` everything is drawn from it (the
+        default, unchanged behaviour).
+    start_month : first month of the base wave; follow-up ``f`` starts ``f * months`` later.
+    shifts : latent mean changes, e.g. ``{"TD": 0.3}`` (SD units of the base wave). Practice
+        shifts do not move engagement (its equation uses the unshifted practices); shifts of
+        engagement and TD carry into the competencies through their effects, and every shift
+        carries into the KPI through the completion equation. ``truth['mean_shifts']`` records
+        the total shift of every scale's latent mean.
     malformed : add the malformed rows ingest must quarantine.
     staff, customers : approximate numbers of staff and customer respondents (the model's
         branch sizes and customers per branch are scaled to reach them).
+    follow_up : 0 for a base wave; ``f >= 1`` for the ``f``-th follow-up of the base wave
+        simulated with the same ``seed``, ``branches``, ``staff``, ``customers`` and
+        ``start_month``. The structure (branches, staff, branch climate, item loadings) is the
+        base wave's, drawn from ``seed``; each follow-up step replaces a ``turnover`` share of
+        staff by new hires (new ids) and lets stayers' individual deviations drift (correlation
+        ``model['follow_up']['staff_stability']`` with the wave before), drawn from
+        ``default_rng([seed, step, 1])``; responses, KPI records and customers are new, drawn
+        from ``default_rng([seed, follow_up])``.
+    base_wave : name of the base wave, recorded in ``truth.json`` of a follow-up.
+    turnover : share of staff replaced per follow-up step (default ``model['follow_up']['turnover']``).
     """
-    rng = np.random.default_rng(seed)
+    if not isinstance(follow_up, (int, np.integer)) or follow_up < 0:
+        raise ValueError(f"simulate_wave: follow_up={follow_up!r}; use 0 for a base wave or 1, 2, ... for a follow-up")
+    fu_cfg = {"turnover": 0.12, "staff_stability": 0.5, **(model.get("follow_up") or {})}
+    turnover = fu_cfg["turnover"] if turnover is None else turnover
+    if not 0 <= turnover < 1:
+        raise ValueError(f"simulate_wave: turnover={turnover}; give the share of staff replaced per wave, in [0, 1)")
+    shifts = dict(shifts or {})
+    arguments = {"branches": branches, "seed": seed, "start_month": start_month, "months": months,
+                 "staff": staff, "customers": customers}
+    common = dict(wave=wave, seed=seed, branches=branches, months=months, staff=staff, customers=customers)
+    if follow_up == 0:
+        sim, _ = _simulate(np.random.default_rng(seed), instruments, model, start_month=start_month,
+                           shifts=shifts, malformed=malformed, structure=None, **common)
+        sim.truth["arguments"] = arguments
+        sim.truth["mean_shifts"] = implied_mean_shifts(model, shifts)
+        return sim
+    # Reproduce the base wave's structure (draws after it do not matter), then evolve it.
+    _, structure = _simulate(np.random.default_rng(seed), instruments, model, start_month=start_month,
+                             shifts={}, malformed=False, structure=None, **common)
+    base_ids = set(structure.staff_ids)
+    staff_per_step = []
+    for step in range(1, follow_up + 1):
+        structure = _evolve(structure, np.random.default_rng([seed, step, 1]), model,
+                            turnover=turnover, stability=fu_cfg["staff_stability"], months=months)
+        staff_per_step.append(int(structure.stayed.sum()))
+    start = str(pd.Period(start_month, "M") + months * follow_up)
+    sim, structure = _simulate(np.random.default_rng([seed, follow_up]), instruments, model, start_month=start,
+                               shifts=shifts, malformed=malformed, structure=structure,
+                               customer_prefix=f"C{follow_up:02d}", **common)
+    respondents = set(sim.tables["staff"]["staff_id"])
+    sim.truth.update({
+        "arguments": arguments,
+        "mean_shifts": implied_mean_shifts(model, shifts),
+        "follow_up": {
+            "base_wave": base_wave, "step": follow_up, "structure_seed": seed, "response_seed": [seed, follow_up],
+            "turnover": turnover, "staff_stability": fu_cfg["staff_stability"],
+            "stayers_per_step": staff_per_step,
+            "staff_employed_in_base": int(len(base_ids & set(structure.staff_ids))),
+            "respondents_employed_in_base": int(len(base_ids & respondents)),
+        },
+    })
+    return sim
+
+
+def implied_mean_shifts(model: dict, shifts: dict[str, float]) -> dict[str, float]:
+    """Total change of every latent scale mean implied by ``shifts`` through the model.
+
+    Practices, engagement and customer scales move by their own shift; a competency moves by
+    its own shift plus ``Σ effect · shift`` of its sources (TD, EN); ``target_completion`` by
+    ``Σ effect · shift`` of the completion equation's scales.
+    """
+    out = {code: float(shifts.get(code, 0.0)) for code in model["practices"]}
+    out[model["engagement"]["scale"]] = float(shifts.get(model["engagement"]["scale"], 0.0))
+    comp = model["competencies"]
+    for code in comp["scales"]:
+        out[code] = float(shifts.get(code, 0.0) + sum(w * out.get(src, 0.0) for src, w in comp["effects"].items()))
+    for code in model["customer"]["scales"]:
+        out[code] = float(shifts.get(code, 0.0))
+    out["target_completion"] = float(sum(w * out.get(v, 0.0) for v, w in model["completion"]["effects"].items()))
+    return out
+
+
+def _evolve(s: WaveStructure, rng: np.random.Generator, model: dict, *, turnover: float, stability: float, months: int) -> WaveStructure:
+    """One wave later: a ``turnover`` share of staff replaced by new hires, stayers' deviations drift."""
+    n = s.staff_ids.size
+    k = s.deviations.shape[1]
+    rho = model["practice_correlation"]
+    leave = rng.random(n) < turnover
+    hires = int(leave.sum())
+    keep, fresh = np.sqrt(stability), np.sqrt(1 - stability)
+
+    def drift(old: np.ndarray, new_stay: np.ndarray, new_hire: np.ndarray) -> np.ndarray:
+        mask = leave if old.ndim == 1 else leave[:, None]
+        return np.where(mask, new_hire, keep * old + fresh * new_stay)
+
+    deviations = drift(s.deviations, _equicorrelated(rng, n, k, rho), _equicorrelated(rng, n, k, rho))
+    e = drift(s.engagement_residual, rng.standard_normal(n), rng.standard_normal(n))
+    comp = drift(s.competency_residuals, rng.standard_normal(s.competency_residuals.shape), rng.standard_normal(s.competency_residuals.shape))
+    ids = s.staff_ids.copy()
+    ids[leave] = [f"S{100000 + s.next_id + i}" for i in range(hires)]
+    names = s.staff_names.copy()
+    names[leave] = [_name(rng) for _ in range(hires)]
+    phones = s.phones.copy()
+    phones[leave] = _phones(rng, "138", hires)
+    demo = s.demographics.copy()
+    years = months / 12
+    demo["age"] = demo["age"] + (rng.random(n) < years).astype(int)
+    demo["tenure_years"] = np.round(demo["tenure_years"] + years, 2)
+    new = _demographics(rng, hires)
+    new["tenure_years"] = np.round(rng.uniform(0, years, hires), 2)
+    new["position"] = "1"
+    for col in new.columns:
+        values = demo[col].to_numpy().copy()
+        values[leave] = new[col].to_numpy()
+        demo[col] = values
+    return replace(
+        s, staff_ids=ids, staff_names=names, phones=phones, deviations=deviations, engagement_residual=e,
+        competency_residuals=comp, demographics=demo, next_id=s.next_id + hires, stayed=~leave,
+        past_sales=s.past_sales * rng.lognormal(0, 0.05, s.past_sales.size),
+    )
+
+
+def _name(rng: np.random.Generator) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN, rng.integers(1, 3)))
+
+
+def _demographics(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "gender": rng.choice(["1", "2"], n, p=[0.4, 0.6]),
+        "age": np.clip(np.round(rng.normal(31, 7, n)), 19, 60).astype(int),
+        "education": rng.choice(["1", "2", "3", "4"], n, p=[0.15, 0.45, 0.37, 0.03]),
+        "position": rng.choice(["1", "2", "3", "4"], n, p=[0.6, 0.2, 0.12, 0.08]),
+        "employment": rng.choice(["1", "2"], n, p=[0.55, 0.45]),
+    })
+
+
+def _simulate(
+    rng: np.random.Generator,
+    instruments: dict[str, Instrument],
+    model: dict,
+    *,
+    wave: str,
+    seed: int | list[int],
+    branches: int,
+    start_month: str,
+    months: int,
+    shifts: dict[str, float],
+    malformed: bool,
+    staff: int | None,
+    customers: int | None,
+    structure: WaveStructure | None,
+    customer_prefix: str = "C",
+) -> tuple[SimulatedWave, WaveStructure]:
+    """One wave from ``rng``; the structure is drawn (base wave) or taken from ``structure``.
+
+    For a base wave the draws happen in exactly the order of earlier releases, so a seed gives
+    the same files as before.
+    """
+    s = structure
     names = model["instruments"]
     staff_i, cust_i, br_i, kpi_i = (instruments[names[k]] for k in ("staff", "customer", "branches", "kpi"))
-    shifts = dict(shifts or {})
     period = months_between(start_month, str(pd.Period(start_month, "M") + months - 1))
 
     # --- branches ------------------------------------------------------------------------
     types = model["branch_types"]
     type_names = list(types)
-    share = np.array([types[t]["share"] for t in type_names])
-    btype = rng.choice(len(type_names), size=branches, p=share / share.sum())
-    staff_mean = np.array([types[t]["staff"] for t in type_names])[btype]
-    if staff:
-        staff_mean = staff_mean * staff / (staff_mean.sum() * model["staff_response_rate"])
-    staff_count = 1 + rng.poisson(np.maximum(staff_mean - 1, 0))
-    traffic = np.array([types[t]["traffic"] for t in type_names])[btype] * rng.lognormal(0, 0.3, branches)
+    if s is None:
+        share = np.array([types[t]["share"] for t in type_names])
+        btype = rng.choice(len(type_names), size=branches, p=share / share.sum())
+        staff_mean = np.array([types[t]["staff"] for t in type_names])[btype]
+        if staff:
+            staff_mean = staff_mean * staff / (staff_mean.sum() * model["staff_response_rate"])
+        staff_count = 1 + rng.poisson(np.maximum(staff_mean - 1, 0))
+        traffic = np.array([types[t]["traffic"] for t in type_names])[btype] * rng.lognormal(0, 0.3, branches)
+        district = rng.integers(1, model["districts"] + 1, branches)
+        # Objective monthly expectation per staff member (CNY): what foot traffic supports.
+        expectation = 40_000 * (traffic / 4500) ** 0.6 / np.sqrt(staff_count / 8) * rng.lognormal(0, 0.1, branches)
+        past_sales = expectation * staff_count * 3 * rng.lognormal(0, 0.05, branches) / 10_000
+    else:
+        btype, staff_count, traffic, district = s.btype, s.staff_count, s.traffic, s.district
+        expectation, past_sales = s.expectation, s.past_sales
     branch_ids = np.array([f"B{j + 1:04d}" for j in range(branches)])
-    district = rng.integers(1, model["districts"] + 1, branches)
-    # Objective monthly expectation per staff member (CNY): what foot traffic supports.
-    expectation = 40_000 * (traffic / 4500) ** 0.6 / np.sqrt(staff_count / 8) * rng.lognormal(0, 0.1, branches)
-    past_sales = expectation * staff_count * 3 * rng.lognormal(0, 0.05, branches) / 10_000
 
     # --- staff ---------------------------------------------------------------------------
     practices = model["practices"]
@@ -138,14 +330,18 @@ def simulate_wave(
     responded = rng.binomial(staff_count, model["staff_response_rate"])
     n_staff = int(staff_count.sum())
     branch_of = np.repeat(np.arange(branches), staff_count)
-    climate = _equicorrelated(rng, branches, k, rho)
-    P = np.sqrt(icc) * climate[branch_of] + np.sqrt(1 - icc) * _equicorrelated(rng, n_staff, k, rho)
+    if s is None:
+        climate = _equicorrelated(rng, branches, k, rho)
+        deviations = _equicorrelated(rng, n_staff, k, rho)
+    else:
+        climate, deviations = s.climate, s.deviations
+    P = np.sqrt(icc) * climate[branch_of] + np.sqrt(1 - icc) * deviations
     for j, code in enumerate(practices):
         P[:, j] += shifts.get(code, 0.0)
     latent = {code: P[:, j] for j, code in enumerate(practices)}
 
     gap_cfg = model["target_gap"]
-    branch_gap = rng.normal(gap_cfg["branch_mean"], gap_cfg["branch_sd"], branches)
+    branch_gap = rng.normal(gap_cfg["branch_mean"], gap_cfg["branch_sd"], branches) if s is None else s.branch_gap
     gap = branch_gap[branch_of] + rng.normal(0, gap_cfg["staff_sd"], n_staff)
 
     eng = model["engagement"]
@@ -157,29 +353,33 @@ def simulate_wave(
         raise ValueError(f"simulation model: engagement effects explain {explained:.2f} >= 1 of its variance; lower them")
     e_sd = np.sqrt(1 - explained)
     en = (P - np.array([shifts.get(c, 0.0) for c in practices])) @ a
-    en += eng["target_gap"] * (gap - gap_cfg["branch_mean"]) + e_sd * rng.standard_normal(n_staff)
+    e_resid = rng.standard_normal(n_staff) if s is None else s.engagement_residual
+    en += eng["target_gap"] * (gap - gap_cfg["branch_mean"]) + e_sd * e_resid
     en += shifts.get(eng["scale"], 0.0)
     latent[eng["scale"]] = en
 
     comp = model["competencies"]
-    for code in comp["scales"]:
+    comp_resid = np.empty((n_staff, len(comp["scales"]))) if s is None else s.competency_residuals
+    for c_idx, code in enumerate(comp["scales"]):
         eff = comp["effects"]
         mean_part = sum(w * latent[src] for src, w in eff.items())
         rest = max(1 - float(np.var(mean_part)), 0.1)
-        latent[code] = mean_part + np.sqrt(rest) * rng.standard_normal(n_staff) + shifts.get(code, 0.0)
+        if s is None:
+            comp_resid[:, c_idx] = rng.standard_normal(n_staff)
+        latent[code] = mean_part + np.sqrt(rest) * comp_resid[:, c_idx] + shifts.get(code, 0.0)
 
     # --- customers -----------------------------------------------------------------------
     cust = model["customer"]
-    cs_branch = rng.standard_normal(branches)
+    cs_branch = rng.standard_normal(branches) if s is None else s.cs_branch
     n_cust = rng.poisson(customers / branches if customers else model["customers_per_branch"], branches)
     cust_branch = np.repeat(np.arange(branches), n_cust)
     overall = np.sqrt(cust["branch_icc"]) * cs_branch[cust_branch] + np.sqrt(1 - cust["branch_icc"]) * rng.standard_normal(cust_branch.size)
     gl = cust["general_loading"]
-    cust_latent = {s: gl * overall + np.sqrt(1 - gl**2) * rng.standard_normal(overall.size) + shifts.get(s, 0.0) for s in cust["scales"]}
+    cust_latent = {s_: gl * overall + np.sqrt(1 - gl**2) * rng.standard_normal(overall.size) + shifts.get(s_, 0.0) for s_ in cust["scales"]}
 
     # --- completion and KPI --------------------------------------------------------------
     c = model["completion"]
-    branch_u = rng.normal(0, c["branch_sd"], branches)
+    branch_u = rng.normal(0, c["branch_sd"], branches) if s is None else s.branch_u
     completion = (
         c["intercept"]
         + sum(w * latent[v] for v, w in c["effects"].items())
@@ -188,9 +388,12 @@ def simulate_wave(
         + branch_u[branch_of]
         + rng.normal(0, c["staff_sd"], n_staff)
     )
-    staff_ids = np.array([f"S{100000 + i}" for i in range(n_staff)])
-    staff_names = np.array([rng.choice(SURNAMES) + "".join(rng.choice(GIVEN, rng.integers(1, 3))) for _ in range(n_staff)])
-    phones = _phones(rng, "138", n_staff)
+    if s is None:
+        staff_ids = np.array([f"S{100000 + i}" for i in range(n_staff)])
+        staff_names = np.array([_name(rng) for _ in range(n_staff)])
+        phones = _phones(rng, "138", n_staff)
+    else:
+        staff_ids, staff_names, phones = s.staff_ids, s.staff_names, s.phones
     target_month = expectation[branch_of] * np.exp(gap)
     act = model["activity"]
     kpi_rows = []
@@ -212,12 +415,25 @@ def simulate_wave(
     kpi = pd.concat(kpi_rows, ignore_index=True)
 
     # --- item responses ------------------------------------------------------------------
-    lo, hi = model["items"]["loadings"]
-    loadings = {code: float(rng.uniform(lo, hi)) for inst in (staff_i, cust_i) for code in inst.items}
+    if s is None:
+        lo, hi = model["items"]["loadings"]
+        loadings = {code: float(rng.uniform(lo, hi)) for inst in (staff_i, cust_i) for code in inst.items}
+    else:
+        missing = [code for inst in (staff_i, cust_i) for code in inst.items if code not in s.loadings]
+        if missing:
+            raise ValueError(f"simulate_wave: item(s) {missing} are not in the base wave's instruments; "
+                             "simulate a follow-up with the base wave's codebooks")
+        loadings = s.loadings
     resp_mask = np.zeros(n_staff, dtype=bool)
     first = np.concatenate([[0], np.cumsum(staff_count)[:-1]])
-    for j in range(branches):
-        resp_mask[first[j] : first[j] + responded[j]] = True
+    if s is None:
+        for j in range(branches):
+            resp_mask[first[j] : first[j] + responded[j]] = True
+    else:  # who answers this time is drawn anew within each branch
+        priority = rng.random(n_staff)
+        for j in range(branches):
+            members = np.arange(first[j], first[j] + staff_count[j])
+            resp_mask[members[np.argsort(priority[members])[: responded[j]]]] = True
 
     staff_cols: dict[str, np.ndarray] = {}
     for scale in staff_i.scales:
@@ -231,20 +447,21 @@ def simulate_wave(
     staff = pd.DataFrame({
         "staff_id": staff_ids, "name": staff_names, "phone": phones, "branch_id": branch_ids[branch_of],
         "duration_seconds": np.round(rng.lognormal(np.log(480), 0.35, n_staff)).astype(int),
-        "gender": rng.choice(["1", "2"], n_staff, p=[0.4, 0.6]),
-        "age": np.clip(np.round(rng.normal(31, 7, n_staff)), 19, 60).astype(int),
-        "education": rng.choice(["1", "2", "3", "4"], n_staff, p=[0.15, 0.45, 0.37, 0.03]),
-        "position": rng.choice(["1", "2", "3", "4"], n_staff, p=[0.6, 0.2, 0.12, 0.08]),
-        "employment": rng.choice(["1", "2"], n_staff, p=[0.55, 0.45]),
     })
-    staff["tenure_years"] = np.round(np.clip(rng.uniform(0, 1, n_staff) * (staff["age"] - 19), 0, None), 1)
+    if s is None:
+        demographics = _demographics(rng, n_staff)
+        demographics["tenure_years"] = np.round(np.clip(rng.uniform(0, 1, n_staff) * (demographics["age"] - 19), 0, None), 1)
+    else:
+        demographics = s.demographics
+    for col in demographics.columns:
+        staff[col] = demographics[col].to_numpy()
     for code, values in staff_cols.items():
         staff[code] = values
     staff["suggestion"] = np.where(rng.random(n_staff) < 0.1, "希望加强产品培训", "")
     staff = staff[resp_mask].reset_index(drop=True)
 
     customers = pd.DataFrame({
-        "customer_id": [f"C{1000000 + i}" for i in range(cust_branch.size)],
+        "customer_id": [f"{customer_prefix}{1000000 + i}" for i in range(cust_branch.size)],
         "phone": _phones(rng, "139", cust_branch.size),
         "branch_id": branch_ids[cust_branch],
         "duration_seconds": np.round(rng.lognormal(np.log(150), 0.3, cust_branch.size)).astype(int),
@@ -307,12 +524,21 @@ def simulate_wave(
         "customer_branch_icc": cust["branch_icc"],
         "shifts": shifts,
         "loadings": loadings,
-        "omega": {s: population_omega([loadings[i] for i in inst.scales[s].items]) for inst in (staff_i, cust_i) for s in inst.scales},
+        "omega": {sc: population_omega([loadings[i] for i in inst.scales[sc].items]) for inst in (staff_i, cust_i) for sc in inst.scales},
         "careless": careless_ids,
         "malformed": bad,
         "model": model,
     }
-    return SimulatedWave(tables=tables, truth=truth, malformed=bad)
+    sim = SimulatedWave(tables=tables, truth=truth, malformed=bad)
+    structure = WaveStructure(
+        btype=btype, staff_count=staff_count, traffic=traffic, district=district, expectation=expectation,
+        past_sales=past_sales, climate=climate, branch_gap=branch_gap, cs_branch=cs_branch, branch_u=branch_u,
+        staff_ids=staff_ids, staff_names=staff_names, phones=phones, deviations=deviations,
+        engagement_residual=e_resid, competency_residuals=comp_resid, demographics=demographics,
+        loadings=loadings, next_id=(s.next_id if s is not None else n_staff),
+        stayed=(s.stayed if s is not None else None),
+    )
+    return sim, structure
 
 
 def _add_malformed(rng, tables, instruments, names, period):

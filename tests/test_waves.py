@@ -1,0 +1,278 @@
+"""Repeated waves: follow-up simulation, instrument changes, invariance across waves and trends.
+
+Truth comes from the simulation: a follow-up wave of the same branches and staff with a known
+latent mean shift (TD +0.5 SD; the competencies move by 0.35 x 0.5 through TD's effect on them,
+recorded in truth['mean_shifts']; every other staff scale has a true change of 0).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.errors import InputFileError
+from analysis.instrument import load_instrument, load_instruments
+from analysis.pipeline import run_ingest, run_score, run_simulate
+from analysis.pipeline.waves import list_waves, run_compare_waves, run_simulate_follow_up
+from analysis.scoring import score_scales
+from analysis.simulate import load_model, simulate_wave
+from analysis.waves import compare_waves, holm, instrument_changes, trend_instrument, trend_items
+from conftest import SURVEYS
+
+MODEL = SURVEYS / "simulation.yml"
+SHIFT = {"TD": 0.5}
+
+
+def edited_codebooks(folder):
+    """A copy of the codebooks where staff.yml rewords TS2 and drops CO4 (version 2026.2)."""
+    shutil.copytree(SURVEYS, folder)
+    path = folder / "staff.yml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('version: "2026.1"', 'version: "2026.2"', 1)
+    text = text.replace("我的任务指标是根据客观依据（如历史业绩、客流量）制定的", "我的任务指标有明确的计算依据", 1)
+    start = text.index("  CO4:\n")
+    end = text.index("\n  # ", start)  # the next item block's comment line
+    text = text[:start] + text[end + 1:]
+    text = text.replace("items: [CO1, CO2, CO3, CO4]", "items: [CO1, CO2, CO3]", 1)
+    path.write_text(text, encoding="utf-8")
+    return folder
+
+
+# --- follow-up simulation ------------------------------------------------------------------
+
+def test_follow_up_keeps_branches_and_most_staff(instruments):
+    model = load_model(MODEL)
+    base = simulate_wave(instruments, model, wave="a", branches=40, seed=13, malformed=False)
+    nxt = simulate_wave(instruments, model, wave="b", branches=40, seed=13, malformed=False, follow_up=1,
+                        shifts=SHIFT, base_wave="a")
+    cols = ["branch_id", "branch_name", "district", "branch_type", "staff_count", "foot_traffic"]
+    pd.testing.assert_frame_equal(base.tables["branches"][cols], nxt.tables["branches"][cols])
+    # staff: KPI records cover every employed person; ~12% (model turnover) replaced by new ids
+    a = base.tables["kpi"].drop_duplicates("staff_id").set_index("staff_id")
+    b = nxt.tables["kpi"].drop_duplicates("staff_id").set_index("staff_id")
+    assert len(a) == len(b)
+    stayed = a.index.intersection(b.index)
+    assert 0.80 < len(stayed) / len(a) < 0.95  # turnover .12 on ~300 staff: SE ~ .02
+    assert (a.loc[stayed, ["name", "branch_id"]] == b.loc[stayed, ["name", "branch_id"]]).all().all()
+    assert not set(b.index.difference(a.index)) & set(a.index)
+    assert nxt.truth["months"] == ["2026-10", "2026-11", "2026-12"]
+    assert nxt.truth["shifts"] == SHIFT and nxt.truth["follow_up"]["base_wave"] == "a"
+    assert nxt.truth["mean_shifts"]["TD"] == 0.5 and nxt.truth["mean_shifts"]["PK"] == pytest.approx(0.175)
+    assert nxt.truth["loadings"] == base.truth["loadings"]  # same item parameters: invariant by construction
+    # new customers, no id shared with the base wave
+    assert not set(base.tables["customer"]["customer_id"]) & set(nxt.tables["customer"]["customer_id"])
+
+
+def test_follow_up_is_deterministic_and_default_unchanged(instruments):
+    model = load_model(MODEL)
+    one = simulate_wave(instruments, model, wave="b", branches=15, seed=2, follow_up=1, shifts=SHIFT)
+    two = simulate_wave(instruments, model, wave="b", branches=15, seed=2, follow_up=1, shifts=SHIFT)
+    pd.testing.assert_frame_equal(one.tables["staff"], two.tables["staff"])
+    base = simulate_wave(instruments, model, wave="b", branches=15, seed=2)
+    assert "follow_up" not in base.truth and base.truth["months"][0] == "2026-07"
+    with pytest.raises(ValueError, match="follow_up"):
+        simulate_wave(instruments, model, wave="b", branches=15, seed=2, follow_up=-1)
+
+
+# --- pure statistics -----------------------------------------------------------------------
+
+def test_holm_matches_definition():
+    # Holm (1979) by hand, as R p.adjust(c(.01, .04, .03, .005), "holm"):
+    # sorted .005 .01 .03 .04 -> 4*.005=.02, 3*.01=.03, 2*.03=.06, max(.06, 1*.04)=.06
+    np.testing.assert_allclose(holm([0.01, 0.04, 0.03, 0.005]), [0.03, 0.06, 0.06, 0.02], rtol=1e-12)
+    out = holm([0.2, np.nan, 0.9])  # missing p-values are not counted: m = 2
+    np.testing.assert_allclose(out[[0, 2]], [0.4, 0.9])
+    assert np.isnan(out[1])
+
+
+def test_compare_waves_welch_matches_scipy():
+    rng = np.random.default_rng(0)
+    a = pd.DataFrame({"X": rng.normal(3.0, 0.7, 40), "Y": rng.normal(3.0, 0.5, 40)})
+    b = pd.DataFrame({"X": rng.normal(3.4, 1.0, 55), "Y": rng.normal(3.0, 0.5, 55)})
+    out = compare_waves({"w1": a, "w2": b}, ["X", "Y"], comparable={"X": True, "Y": True}).set_index("scale")
+    ref = stats.ttest_ind(b["X"], a["X"], equal_var=False)
+    ci = ref.confidence_interval(0.95)
+    # exact formulas on both sides: agreement to floating-point precision
+    assert out.loc["X", "t"] == pytest.approx(ref.statistic, rel=1e-10)
+    assert out.loc["X", "p"] == pytest.approx(ref.pvalue, rel=1e-10)
+    assert out.loc["X", "df"] == pytest.approx(ref.df, rel=1e-10)
+    assert (out.loc["X", "ci_low"], out.loc["X", "ci_high"]) == pytest.approx((ci.low, ci.high), rel=1e-10)
+    assert out.loc["X", "p_holm"] == pytest.approx(holm(out["p"].to_numpy())[0])
+
+
+def test_compare_waves_suppresses_small_units_and_untestable_scales():
+    a = pd.DataFrame({"branch_id": ["A"] * 6 + ["B"] * 4, "X": np.arange(10.0), "Y": np.arange(10.0)})
+    b = pd.DataFrame({"branch_id": ["A"] * 5 + ["B"] * 7, "X": np.arange(12.0), "Y": np.arange(12.0)})
+    out = compare_waves({"w1": a, "w2": b}, ["X", "Y"], level="branch", k=5, comparable={"X": True, "Y": False},
+                        reasons={"Y": "scalar_invariance_fails"})
+    assert set(out["unit"]) == {"A"}  # B has 4 respondents in w1
+    y = out.set_index("scale").loc["Y"]
+    assert np.isnan(y["p"]) and np.isnan(y["change"]) and not y["significant"] and y["reason"] == "scalar_invariance_fails"
+    # company level leaves out the small branch's respondents (no recovery by difference)
+    company = compare_waves({"w1": a, "w2": b}, ["X"], k=5, comparable={"X": True}, within="branch_id")
+    assert company["previous_n"].iloc[0] == 6 and company["n"].iloc[0] == 12
+    with pytest.raises(ValueError, match="level"):
+        compare_waves({"w1": a, "w2": b}, ["X"], level="region", comparable={})
+
+
+def test_instrument_changes_reports_reworded_and_dropped(tmp_path):
+    old = load_instrument(SURVEYS / "staff.yml")
+    new = load_instrument(edited_codebooks(tmp_path / "v2") / "staff.yml")
+    changes = instrument_changes(old, new)
+    assert set(zip(changes["item"], changes["change"])) == {("TS2", "reworded_zh"), ("CO4", "removed")}
+    assert changes["left_out_of_trends"].all() and set(changes["new_version"]) == {"2026.2"}
+    items = trend_items(old, new)
+    assert items["TS"] == ["TS1", "TS3", "TS4"] and items["CO"] == ["CO1", "CO2", "CO3"]
+    assert items["EF"] == list(old.scales["EF"].items)
+    assert trend_instrument(new, items).scales["TS"].items == ("TS1", "TS3", "TS4")
+    assert instrument_changes(old, old).empty
+
+
+def test_null_scales_not_flagged_over_seeds(instruments):
+    """Family-wise false positives over the unchanged scales, and power for the shifted one.
+
+    Holm over the 13 scales keeps the family-wise error rate <= .05; Welch ignores the positive
+    correlation of the two waves (same branches, mostly the same staff), so it is conservative.
+    Over 30 seeds the count of seeds with any unchanged scale flagged is then ~Binomial(30, <=.05);
+    P(X >= 5) = .016 at exactly .05 (scipy.stats.binom.sf(4, 30, .05)) and far less at the
+    conservative true rate, so 5 or more means the procedure is anti-conservative. (Measured over
+    60 seeds: 0 families and 0.4% of single tests flagged at alpha = .05.)
+    """
+    model = load_model(MODEL)
+    staff = instruments["staff"]
+    scales = list(staff.scales)
+    false_alarm, detected = 0, 0
+    seeds = range(100, 130)
+    for seed in seeds:
+        waves = {}
+        for name, kw in (("a", {}), ("b", {"follow_up": 1, "shifts": SHIFT})):
+            sim = simulate_wave(instruments, model, wave=name, branches=40, seed=seed, malformed=False, **kw)
+            data = sim.tables["staff"]
+            waves[name] = score_scales(data, staff)
+        out = compare_waves(waves, scales, comparable=dict.fromkeys(scales, True)).set_index("scale")
+        null = [s for s in scales if sim.truth["mean_shifts"][s] == 0]
+        assert len(null) == 8
+        false_alarm += bool(out.loc[null, "significant"].any())
+        detected += bool(out.loc["TD", "significant"] and out.loc["TD", "change"] > 0)
+    assert false_alarm <= 4
+    assert detected == len(seeds)  # d ~ .45 observed with ~270 per wave: power > .999 after Holm
+
+
+# --- pipeline ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def three_waves(tmp_path_factory):
+    """w1 base; w2 follow-up with TD +0.5; w3 the next follow-up, ingested with edited codebooks."""
+    root = tmp_path_factory.mktemp("waves")
+    raw, processed, out, key = root / "raw", root / "processed", root / "output", root / "secret.key"
+    v2 = edited_codebooks(root / "surveys_v2")
+    run_simulate("w1", branches=70, seed=31, out=raw / "w1", instruments_dir=SURVEYS, model_path=MODEL)
+    run_simulate_follow_up("w2", base_dir=raw / "w1", out=raw / "w2", instruments_dir=SURVEYS, model_path=MODEL, shifts=SHIFT)
+    run_simulate_follow_up("w3", base_dir=raw / "w2", out=raw / "w3", instruments_dir=SURVEYS, model_path=MODEL, shifts=SHIFT)
+    for wave, codebooks in (("w1", SURVEYS), ("w2", SURVEYS), ("w3", v2)):
+        run_ingest(raw / wave, processed_root=processed, instruments_dir=codebooks, secret_file=key)
+        run_score(processed / wave, instruments_dir=codebooks)
+    # a table another stage already wrote must survive the comparison
+    results = out / "w2" / "results"
+    results.mkdir(parents=True)
+    pd.DataFrame({"a": [1]}).to_csv(results / "descriptives.csv", index=False)
+    (results / "results.json").write_text(json.dumps({"stage": "analyze", "tables": {"descriptives": {"rows": 1}}}), encoding="utf-8")
+    info = run_compare_waves("w2", "w1", processed_root=processed, out_root=out, instruments_dir=SURVEYS, study_path=SURVEYS / "study.yml")
+    return {"root": root, "raw": raw, "processed": processed, "out": out, "v2": v2, "info": info}
+
+
+def read(waves, wave, name):
+    return pd.read_parquet(waves["out"] / wave / "results" / f"{name}.parquet")
+
+
+def test_shift_detected_and_unchanged_scales_not_flagged(three_waves):
+    company = read(three_waves, "w2", "waves_company").set_index("scale")
+    truth = json.loads((three_waves["raw"] / "w2" / "truth.json").read_text(encoding="utf-8"))
+    assert truth["follow_up"]["base_wave"] == "w1" and truth["shifts"] == SHIFT
+    assert company.loc["TD", "significant"] and company.loc["TD", "change"] > 0
+    # observed change on the 1-5 scale of a 0.5 SD latent shift (~.4 here); CI must cover it
+    assert 0.25 < company.loc["TD", "change"] < 0.55
+    null = [s for s, v in truth["mean_shifts"].items() if v == 0 and s in company.index]
+    assert len(null) == 8 and not company.loc[null, "significant"].any()
+    assert company["comparable"].all() and (company["n_both"] > 0.5 * company["n"]).all()
+
+
+def test_scalar_invariance_holds_for_unchanged_instrument(three_waves):
+    inv = read(three_waves, "w2", "waves_invariance")
+    assert set(inv["step"]) == {"configural", "metric", "scalar"}
+    assert inv["converged"].all() and inv["comparable"].all()
+    assert inv.groupby("scale")["comparable"].first().index.size == 13
+
+
+def test_other_result_tables_kept_and_indexed(three_waves):
+    results = three_waves["out"] / "w2" / "results"
+    assert (results / "descriptives.csv").exists()
+    info = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    assert {"descriptives", "waves_changes", "waves_invariance", "waves_company", "waves_district", "waves_branch",
+            "branch_trends"} <= set(info["tables"])
+    assert info["waves"]["previous"] == "w1" and info["waves"]["excluded"]["w1"]["careless"] > 0
+    for name in info["waves"]["tables"]:
+        assert (results / f"{name}.csv").exists() and (results / f"{name}.parquet").exists()
+
+
+def test_branch_trends_suppress_small_branches(three_waves):
+    trends = read(three_waves, "w2", "branch_trends")
+    assert list(trends.columns[:13]) == ["branch_id", "dimension", "wave", "previous_wave", "mean", "previous_mean",
+                                         "change", "ci_low", "ci_high", "p", "significant", "comparable", "reason"]
+    sizes = {}
+    for wave in ("w1", "w2"):
+        scores = pd.read_parquet(three_waves["processed"] / wave / "staff_scores.parquet")
+        sizes[wave] = scores[~scores["careless"]].groupby("branch_id").size()
+    both = pd.concat(sizes, axis=1).fillna(0)
+    small = set(both.index[(both < 5).any(axis=1)])
+    assert small, "the simulated waves should have branches below k"
+    assert not small & set(trends["branch_id"])
+    assert (trends["n"] >= 5).all() and (trends["previous_n"] >= 5).all()
+    assert set(trends["dimension"]) == set(load_instruments(SURVEYS)["staff"].scales) & {"TS", "CO", "EF", "FB", "CM", "IN", "TC", "TD"}
+    district = read(three_waves, "w2", "waves_district")
+    assert not district.empty and (district[["n", "previous_n"]] >= 5).all().all()
+
+
+def test_changed_instrument_reported_and_items_left_out(three_waves):
+    w = three_waves
+    with pytest.raises(InputFileError, match="previous-instruments"):
+        run_compare_waves("w3", "w2", processed_root=w["processed"], out_root=w["out"], instruments_dir=w["v2"],
+                          study_path=SURVEYS / "study.yml")
+    run_compare_waves("w3", "w2", processed_root=w["processed"], out_root=w["out"], instruments_dir=w["v2"],
+                      previous_instruments_dir=SURVEYS, study_path=SURVEYS / "study.yml")
+    changes = read(w, "w3", "waves_changes")
+    assert set(zip(changes["item"], changes["change"])) == {("TS2", "reworded_zh"), ("CO4", "removed")}
+    inv = read(w, "w3", "waves_invariance").groupby("scale").first()
+    assert inv.loc["TS", "items"] == "TS1;TS3;TS4" and inv.loc["CO", "items"] == "CO1;CO2;CO3"
+    # TS on its 3 unchanged items only, recomputed in both waves
+    company = read(w, "w3", "waves_company").set_index("scale")
+    w2 = pd.read_parquet(w["processed"] / "w2" / "staff.parquet")
+    w2_scores = pd.read_parquet(w["processed"] / "w2" / "staff_scores.parquet")
+    w2 = w2[w2["staff_id"].isin(w2_scores.loc[~w2_scores["careless"], "staff_id"])]
+    staff = load_instrument(SURVEYS / "staff.yml")
+    w2 = w2[w2.groupby("branch_id")["staff_id"].transform("size") >= 5]  # small branches left out of the company
+    keyed = w2[["TS1", "TS3", "TS4"]].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    keyed[:, 2] = 6 - keyed[:, 2]  # TS4 is reverse-keyed
+    assert staff.items["TS4"].reverse and staff.scales["TS"].min_answered <= 3
+    answered = (~np.isnan(keyed)).sum(axis=1) >= staff.scales["TS"].min_answered
+    expected = np.nanmean(np.nanmean(keyed[answered], axis=1))
+    assert company.loc["TS", "previous_mean"] == pytest.approx(expected, rel=1e-9)  # same arithmetic: float precision
+    # w3 shifts TD by the same 0.5 as w2 relative to the base: no change since w2
+    assert not company.loc["TD", "significant"]
+
+
+def test_list_waves(three_waves):
+    listing = list_waves(three_waves["raw"], three_waves["processed"])
+    staff = listing[listing["instrument"] == "staff"].set_index("wave")
+    assert list(staff.index) == ["w1", "w2", "w3"]
+    assert staff["ingested"].all() and staff["scored"].all()
+    assert list(staff["period_start"]) == ["2026-07", "2026-10", "2027-01"]
+    assert list(staff["instrument_version"]) == ["2026.1", "2026.1", "2026.2"]
+    manifest = json.loads((three_waves["processed"] / "w2" / "manifest.json").read_text(encoding="utf-8"))
+    assert staff.loc["w2", "rows_accepted"] == manifest["datasets"]["staff"]["rows"]
+    assert set(listing["instrument"]) == {"branches", "staff", "customer", "kpi"}
