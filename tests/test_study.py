@@ -40,6 +40,20 @@ def test_every_hypothesis_has_tables(study_run):
     for name in ("table1", "staff_reliability", "staff_cfa_fit", "branch_profiles", "branch_actions", "target_gaps"):
         assert name in info["tables"], name
     assert info["parameters"]["seed"] == study.seed
+    assert "H6_pseudo_r2" in info["tables"]
+
+
+def test_response_rates_count_only_shown_branches_by_district(study_run, small_wave):
+    base, *_ = study_run
+    rates = pd.read_parquet(base / "output" / "w1" / "results" / "response_rates.parquet")
+    branches = pd.read_parquet(base / "output" / "w1" / "data" / "analysis_branches.parquet")
+    company = rates[rates["level"] == "company"].iloc[0]
+    assert company["employed"] == branches["staff_count"].sum()
+    assert company["rate"] == pytest.approx(company["respondents"] / company["employed"])
+    districts = rates[rates["level"] == "district"]
+    shown = branches[branches["n_respondents"] >= 5]
+    assert districts["respondents"].sum() == shown["n_respondents"].sum()
+    assert 0.5 < company["rate"] < 1  # the simulation's response rate is .9, minus careless exclusions
 
 
 def test_misspelt_variable_names_file_model_and_variable(study_run, tmp_path):

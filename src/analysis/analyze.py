@@ -76,6 +76,26 @@ def add_target_gap(data: AnalysisData, study: Study, group: str) -> dict[str, pd
     return {"target_expectation": coefficients, "target_gaps": gaps}
 
 
+def response_rates(branches: pd.DataFrame, *, group: str, k: int, employed: str = "staff_count") -> pd.DataFrame:
+    """Respondents over employed staff for the company and each district.
+
+    A district's figures count only branches with at least ``k`` respondents (both in the numerator
+    and the denominator), so the district rates cannot be combined to reveal a small branch.
+    """
+    if employed not in branches or "n_respondents" not in branches:
+        return pd.DataFrame(columns=["level", "unit", "branches", "employed", "respondents", "rate"])
+    shown = branches[branches["n_respondents"] >= k]
+    rows = [{"level": "company", "unit": "all", "branches": len(branches), "employed": int(branches[employed].sum()),
+             "respondents": int(branches["n_respondents"].sum())}]
+    if "district" in branches:
+        for district, part in shown.groupby("district", observed=True):
+            rows.append({"level": "district", "unit": district, "branches": len(part), "employed": int(part[employed].sum()),
+                         "respondents": int(part["n_respondents"].sum())})
+    out = pd.DataFrame(rows)
+    out["rate"] = out["respondents"] / out["employed"]
+    return out
+
+
 def run_hypothesis(h: Hypothesis, frame: pd.DataFrame, study: Study, instrument: Instrument) -> dict[str, pd.DataFrame]:
     """Fit one hypothesis; returns its tables keyed by a short suffix."""
     r = h.roles
@@ -99,7 +119,9 @@ def run_hypothesis(h: Hypothesis, frame: pd.DataFrame, study: Study, instrument:
         x = r.get("x", []) + [f"{c}_within" for c in climate] + [f"{c}_between" for c in climate]
         fixed = models.mixed_model(data, y=r["y"], x=x, covar=covar or None, group=r["group"],
                                    random_slopes=r.get("random_slopes") or None)
-        return {"null": models.icc(frame, y=r["y"], group=r["group"]), "coefficients": fixed}
+        explained = models.pseudo_r2(data, y=r["y"], x=x, covar=covar or None, group=r["group"],
+                                     random_slopes=r.get("random_slopes") or None)
+        return {"null": models.icc(frame, y=r["y"], group=r["group"]), "coefficients": fixed, "pseudo_r2": explained}
     if h.model == "mediation":
         parts = []
         for x in r["x"]:
@@ -158,6 +180,7 @@ def analyze_study(
             table = table.copy()
             table.insert(0, "hypothesis", h.id)
             out[f"{h.id}_{suffix}"] = table
+    out["response_rates"] = response_rates(data.branches, group=resp.group.column, k=k)
     if diagnose is not None:
         out.update(diagnose(study, data, out))
     return out, data

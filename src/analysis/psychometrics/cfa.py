@@ -451,7 +451,8 @@ def fit_indices(fit: _Fit) -> dict[str, float]:
     rmsea = np.sqrt(max(chisq / N / df - 1.0 / N, 0.0)) * np.sqrt(G) if df > 0 else 0.0
     lo, hi = _rmsea_ci(chisq, df, N, G)
     return {
-        "chisq": chisq, "df": df, "p": p, "cfi": cfi, "tli": tli, "rmsea": rmsea,
+        "chisq": chisq, "df": df, "p": p, "chisq_df": chisq / df if df > 0 else np.nan,
+        "cfi": cfi, "tli": tli, "rmsea": rmsea,
         "rmsea_ci_low": lo, "rmsea_ci_high": hi, "srmr": fit.srmr,
         "baseline_chisq": b, "baseline_df": bdf,
     }
