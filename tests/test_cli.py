@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT
 
-VERBS = ["simulate", "ingest", "score", "analyze", "export", "waves", "compare", "run"]
+VERBS = ["simulate", "ingest", "score", "analyze", "report", "export", "waves", "compare", "run"]
 
 
 def hallperf(*args, cwd=ROOT, env=None):

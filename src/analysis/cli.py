@@ -170,6 +170,37 @@ def _report_problems(target: Path, info: dict) -> None:
 
 
 @app.command()
+def report(
+    wave: str = typer.Option(..., help="Wave whose results to report (run 'analyze' first)."),
+    branch: list[str] = typer.Option([], help="Only these branch ids (repeatable) [default: all]."),
+    lang: str = typer.Option("zh", help="Report language: zh or en."),
+    workers: Optional[int] = typer.Option(None, help="Parallel workers [default: all cores]."),
+    scheduler: Optional[str] = typer.Option(None, help="Address of a Dask distributed scheduler to send the work to."),
+    pdf: bool = typer.Option(False, help="Also print each report to A4 PDF through headless Chromium."),
+    force: bool = typer.Option(False, help="Redo reports whose inputs have not changed."),
+    previous: Optional[str] = typer.Option(None, help="Previous wave, for the trend section."),
+    out: Path = typer.Option(Path("output"), help="Output root (reads OUT/WAVE/results/)."),
+) -> None:
+    """The research report and one improvement report per branch, with an index.
+
+    Reruns redo only missing, failed or outdated reports. One failing branch does not stop the
+    others; failures are listed and the exit code is 1.
+
+    Example: hallperf report --wave sample --workers 2
+    Example: hallperf report --wave sample --branch B0001 --branch B0004 --lang en --pdf
+    """
+    from analysis.pipeline.report import run_report
+
+    summary = run_report(wave, output_root=out, branches=branch or None, lang=lang, workers=workers,
+                         scheduler=scheduler, pdf=pdf, force=force, previous_wave=previous)
+    _say(summary.line())
+    for name, reason in summary.failed:
+        _say(f"  failed: {name}: {reason}")
+    if summary.exit_code:
+        raise typer.Exit(summary.exit_code)
+
+
+@app.command()
 def export(
     wave: str = typer.Option(..., help="Wave whose analysis-ready data to export."),
     to: str = typer.Option("sav,dta", help="Comma-separated formats: sav (SPSS), dta (Stata 14+)."),
@@ -243,9 +274,12 @@ def run(
     branches: int = typer.Option(60, help="Branches to simulate when the wave is missing."),
     seed: int = typer.Option(1, help="Seed for simulation."),
     study: Path = typer.Option(Path("surveys/study.yml"), help="Study file."),
+    previous: Optional[str] = typer.Option(None, help="A previous (already processed) wave to compare with."),
+    lang: str = typer.Option("zh", help="Report language: zh or en."),
+    pdf: bool = typer.Option(False, help="Also print the reports to PDF (needs Chromium)."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
-    """Run the whole study on a wave: (simulate) → ingest → score → analyze.
+    """Run the whole study on a wave: (simulate) → ingest → score → analyze → (compare) → report.
 
     Example: hallperf run --wave sample
     """
@@ -257,6 +291,11 @@ def run(
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
     analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
             min_group_size=5, out=None, processed=Path("data/processed"), instruments=instruments)
+    if previous:
+        compare(wave=wave, previous=previous, study=study, previous_instruments=None, min_group_size=None, alpha=0.05,
+                processed=Path("data/processed"), out=Path("output"), instruments=instruments)
+    report(wave=wave, branch=[], lang=lang, workers=None, scheduler=None, pdf=pdf, force=False, previous=previous,
+           out=Path("output"))
 
 
 def main() -> None:

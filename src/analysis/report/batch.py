@@ -22,9 +22,10 @@ Design
 * Reruns skip a job whose outputs exist and whose recorded input hash (parameters + caller
   fingerprint + template bytes) is unchanged. Every file is written atomically (temporary
   file + rename); the record ``<name>.run.json`` is written last.
-* The template is only read. Executed copies ``<name>.ipynb`` and HTML without input code
-  ``<name>.html`` (nbconvert ``HTMLExporter(exclude_input=True)``, in-process) go to
-  ``output_dir``. Execution counts are renumbered 1..n so a notebook does not show how many
+* The template is only read. HTML without input code ``<name>.html`` (nbconvert
+  ``HTMLExporter(exclude_input=True)`` in-process, offline template of
+  :func:`analysis.report.html.notebook_html`) goes to ``output_dir``; the executed copies
+  ``<name>.ipynb`` and the records go to ``notebook_dir`` (default: ``output_dir``). Execution counts are renumbered 1..n so a notebook does not show how many
   notebooks ran before it in the same kernel.
 * Optional dask.distributed: ``scheduler=`` (an address or a ``distributed.Client``) submits
   chunks of jobs; each chunk runs in one kernel on a dask worker. Workers must see the same
@@ -78,6 +79,7 @@ class Job:
     name: str
     parameters: Mapping[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
+    title: str = ""  # the HTML page title (default: ``name``); escaped on export
 
 
 @dataclass(frozen=True)
@@ -215,6 +217,7 @@ class _Config:
     template_text: str
     template_name: str
     output_dir: str
+    notebook_dir: str
     kernel_name: str | None
     timeout: float | None
     start_timeout: float
@@ -231,7 +234,6 @@ class _Runner:
         self.cfg = cfg
         self.km: Any = None
         self._km_class: type | None = None
-        self._exporter: Any = None
         self.worker = f"{os.uname().nodename}:{os.getpid()}"
 
     # kernel lifecycle -----------------------------------------------------
@@ -284,7 +286,7 @@ class _Runner:
                                f"{content.get('evalue')}")
 
     # one job --------------------------------------------------------------
-    def run(self, name: str, parameters: Mapping[str, Any], digest: str) -> JobResult:
+    def run(self, name: str, parameters: Mapping[str, Any], digest: str, title: str = "") -> JobResult:
         import nbformat
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
@@ -292,12 +294,13 @@ class _Runner:
         from . import atomic_write
 
         out = Path(self.cfg.output_dir)
-        nb_path = out / f"{name}.ipynb"
+        nbs = Path(self.cfg.notebook_dir)
+        nb_path = nbs / f"{name}.ipynb"
         html_path = out / f"{name}.html"
-        record = out / f"{name}{_RECORD_SUFFIX}"
+        record = nbs / f"{name}{_RECORD_SUFFIX}"
         for stale in (record, html_path):
             stale.unlink(missing_ok=True)
-        tmp = out / f".{name}.{os.getpid()}.tmp.ipynb"
+        tmp = nbs / f".{name}.{os.getpid()}.tmp.ipynb"
         start = time.perf_counter()
         fresh_km = None
         try:
@@ -334,7 +337,7 @@ class _Runner:
                                              "parameters": dict(parameters)}
             atomic_write(nb_path, nbformat.writes(executed))
             if self.cfg.html:
-                atomic_write(html_path, self._html(executed))
+                atomic_write(html_path, self._html(executed, title or name))
             seconds = time.perf_counter() - start
             atomic_write(record, json.dumps({
                 "name": name, "input_hash": digest, "status": "ok", "seconds": round(seconds, 3),
@@ -346,14 +349,10 @@ class _Runner:
         return self._result(name, "ok", "", start, nb_path,
                             html_path if self.cfg.html else None, digest)
 
-    def _html(self, nb: Any) -> str:
-        if self._exporter is None:
-            from nbconvert import HTMLExporter
+    def _html(self, nb: Any, title: str) -> str:
+        from .html import notebook_html
 
-            self._exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                                          exclude_output_prompt=True)
-        body, _ = self._exporter.from_notebook_node(nb)
-        return body
+        return notebook_html(nb, title=title, lang=self.cfg.style_lang)
 
     def _result(self, name: str, status: str, reason: str, start: float, nb: Path | None,
                 html: Path | None, digest: str) -> JobResult:
@@ -377,12 +376,12 @@ def _quiet_logs() -> None:
     logging.getLogger("traitlets").setLevel(logging.ERROR)
 
 
-def _run_chunk(cfg: _Config, items: Sequence[tuple[int, str, dict, str]]) -> list[tuple[int, JobResult]]:
+def _run_chunk(cfg: _Config, items: Sequence[tuple[int, str, dict, str, str]]) -> list[tuple[int, JobResult]]:
     """Run a list of jobs in one kernel (used in-process and by dask tasks)."""
     _quiet_logs()
     runner = _Runner(cfg)
     try:
-        return [(i, runner.run(name, params, digest)) for i, name, params, digest in items]
+        return [(i, runner.run(name, params, digest, title)) for i, name, params, digest, title in items]
     finally:
         runner.close()
 
@@ -396,10 +395,10 @@ def _process_worker(cfg: _Config, tasks: Any, results: Any) -> None:
             item = tasks.get()
             if item is None:
                 break
-            index, name, params, digest = item
+            index, name, params, digest, title = item
             results.put(("start", index, os.getpid()))
             try:
-                result = runner.run(name, params, digest)
+                result = runner.run(name, params, digest, title)
             except BaseException as err:  # pragma: no cover - defensive: never lose a job
                 result = JobResult(name, "failed", f"worker error: {err!r}", 0.0, None, None,
                                    digest, runner.worker)
@@ -416,7 +415,8 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
                   kernel_name: str | None = None, timeout: float | None = 600,
                   start_timeout: float = 60, html: bool = True, force: bool = False,
                   style_lang: str | None = "zh", cwd: str | os.PathLike[str] | None = None,
-                  progress: bool = True) -> list[JobResult]:
+                  progress: bool = True,
+                  notebook_dir: str | os.PathLike[str] | None = None) -> list[JobResult]:
     """Execute ``template`` once per job with papermill and export each result to HTML.
 
     Parameters
@@ -425,7 +425,8 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
     jobs : iterable of :class:`Job` (or mappings with keys ``name``, ``parameters``,
         ``fingerprint``). Names must be unique and file-safe (letters incl. CJK, digits,
         ``_ . -``).
-    output_dir : folder for ``<name>.ipynb``, ``<name>.html`` and ``<name>.run.json``.
+    output_dir : folder for ``<name>.html`` (and, without ``notebook_dir``, for the executed
+        ``<name>.ipynb`` and the record ``<name>.run.json``).
     workers : parallel local worker processes (default ``os.cpu_count()``); ``1`` runs in this
         process. Ignored when ``scheduler`` is given.
     reuse_kernel : keep one kernel per worker (True) or start a fresh kernel per job (False,
@@ -440,6 +441,7 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
         matplotlib to its defaults).
     cwd : working directory of the notebooks (default ``output_dir``).
     progress : show a progress bar (rich) on stderr.
+    notebook_dir : folder for the executed notebooks and run records (default ``output_dir``).
 
     Returns
     -------
@@ -457,27 +459,30 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
         raise ValueError(f"job names must be unique; repeated: {dupes}")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if out.resolve() == template_path.resolve().parent and any(
+    nbs = Path(notebook_dir) if notebook_dir is not None else out
+    nbs.mkdir(parents=True, exist_ok=True)
+    if nbs.resolve() == template_path.resolve().parent and any(
             n == template_path.stem for n in names):
         raise ValueError(f"job name {template_path.stem!r} would overwrite the template; "
                          "rename the job or use another output_dir")
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers} must be at least 1")
     cfg = _Config(template_text=template_bytes.decode("utf-8"), template_name=template_path.name,
-                  output_dir=str(out.resolve()), kernel_name=kernel_name, timeout=timeout,
+                  output_dir=str(out.resolve()), notebook_dir=str(nbs.resolve()),
+                  kernel_name=kernel_name, timeout=timeout,
                   start_timeout=start_timeout, html=html, reuse_kernel=reuse_kernel,
                   style_lang=style_lang, cwd=str(Path(cwd).resolve() if cwd else out.resolve()))
 
     results: list[JobResult | None] = [None] * len(job_list)
-    pending: list[tuple[int, str, dict, str]] = []
+    pending: list[tuple[int, str, dict, str, str]] = []
     for i, job in enumerate(job_list):
         digest = input_hash(template_bytes, job.parameters, job.fingerprint)
-        if not force and _is_current(out, job.name, digest, html):
+        if not force and _is_current(out, nbs, job.name, digest, html):
             results[i] = JobResult(job.name, "skipped", "outputs up to date (same input hash)",
-                                   0.0, out / f"{job.name}.ipynb",
+                                   0.0, nbs / f"{job.name}.ipynb",
                                    out / f"{job.name}.html" if html else None, digest)
         else:
-            pending.append((i, job.name, dict(job.parameters), digest))
+            pending.append((i, job.name, dict(job.parameters), digest, job.title))
 
     with _Progress(len(job_list), enabled=progress) as bar:
         bar.advance(len(job_list) - len(pending))
@@ -489,8 +494,8 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
                 _quiet_logs()
                 runner = _Runner(cfg)
                 try:
-                    for i, name, params, digest in pending:
-                        done.append((i, runner.run(name, params, digest)))
+                    for i, name, params, digest, title in pending:
+                        done.append((i, runner.run(name, params, digest, title)))
                         bar.advance(1)
                 finally:
                     runner.close()
@@ -508,7 +513,7 @@ def _as_job(job: Job | Mapping[str, Any]) -> Job:
     elif isinstance(job, Mapping):
         try:
             result = Job(name=job["name"], parameters=dict(job.get("parameters", {})),
-                         fingerprint=str(job.get("fingerprint", "")))
+                         fingerprint=str(job.get("fingerprint", "")), title=str(job.get("title", "")))
         except KeyError:
             raise KeyError(f"job {dict(job)!r} has no 'name'; give each job a file-safe name") from None
     else:
@@ -519,19 +524,19 @@ def _as_job(job: Job | Mapping[str, Any]) -> Job:
     return result
 
 
-def _is_current(out: Path, name: str, digest: str, html: bool) -> bool:
-    record = out / f"{name}{_RECORD_SUFFIX}"
+def _is_current(out: Path, nbs: Path, name: str, digest: str, html: bool) -> bool:
+    record = nbs / f"{name}{_RECORD_SUFFIX}"
     try:
         data = json.loads(record.read_text("utf-8"))
     except (OSError, ValueError):
         return False
     if data.get("input_hash") != digest or data.get("status") != "ok":
         return False
-    needed = [out / f"{name}.ipynb"] + ([out / f"{name}.html"] if html else [])
+    needed = [nbs / f"{name}.ipynb"] + ([out / f"{name}.html"] if html else [])
     return all(p.is_file() for p in needed)
 
 
-def _run_processes(cfg: _Config, pending: list[tuple[int, str, dict, str]], n: int,
+def _run_processes(cfg: _Config, pending: list[tuple[int, str, dict, str, str]], n: int,
                    bar: _Progress) -> list[tuple[int, JobResult]]:
     ctx = mp.get_context("spawn")  # no fork of a process that may hold threads and sockets
     tasks = ctx.Queue()
@@ -540,7 +545,7 @@ def _run_processes(cfg: _Config, pending: list[tuple[int, str, dict, str]], n: i
         tasks.put(item)
     for _ in range(n):
         tasks.put(None)
-    by_index = {i: (name, digest) for i, name, _, digest in pending}
+    by_index = {i: (name, digest) for i, name, _, digest, _ in pending}
     procs = [ctx.Process(target=_process_worker, args=(cfg, tasks, results), daemon=True)
              for _ in range(n)]
     for p in procs:
@@ -566,7 +571,7 @@ def _run_processes(cfg: _Config, pending: list[tuple[int, str, dict, str]], n: i
                     replacement.start()
                     procs[k] = replacement
                 if not any(p.is_alive() for p in procs) and results.empty():
-                    for i, name, _, digest in pending:
+                    for i, name, _, digest, _ in pending:
                         if i not in done:
                             done[i] = JobResult(name, "failed", "no worker left to run it", 0.0,
                                                 None, None, digest)
@@ -587,7 +592,7 @@ def _run_processes(cfg: _Config, pending: list[tuple[int, str, dict, str]], n: i
     return sorted(done.items())
 
 
-def _run_dask(cfg: _Config, pending: list[tuple[int, str, dict, str]], scheduler: Any,
+def _run_dask(cfg: _Config, pending: list[tuple[int, str, dict, str, str]], scheduler: Any,
               chunk_size: int, bar: _Progress) -> list[tuple[int, JobResult]]:
     from distributed import Client, as_completed
 
@@ -604,7 +609,7 @@ def _run_dask(cfg: _Config, pending: list[tuple[int, str, dict, str]], scheduler
             try:
                 done.extend(future.result())
             except Exception as err:
-                for i, name, _, digest in chunk:
+                for i, name, _, digest, _ in chunk:
                     done.append((i, JobResult(name, "failed", f"dask task failed: {err!r}", 0.0,
                                               None, None, digest)))
             bar.advance(len(chunk))

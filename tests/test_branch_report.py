@@ -1,0 +1,270 @@
+"""Branch improvement report (analysis.report.branch) on the real results of the sample wave.
+
+The sections are rendered in this process (no kernel), so these tests are fast; the notebook
+runs end to end in tests/test_report_stage.py. Results of the bundled sample wave are built
+once per session (ingest → score → analyze, about 15 s) into pytest's base temp folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analysis.report.branch import TEXT, load_branch, page
+from analysis.report.html import CJK_FONT_STACK
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "notebooks" / "branch_report.ipynb"
+PSEUDONYM = re.compile(r"P[0-9a-f]{16}")
+
+
+def build_sample_results(tmp_path_factory) -> Path:
+    """Results of data/raw/sample, built once per session (shared by the report test modules)."""
+    from analysis.pipeline import run_analyze_study, run_ingest, run_score
+
+    base = tmp_path_factory.getbasetemp() / "hallperf_sample_results"
+    results = base / "output" / "sample" / "results"
+    if (base / "done").is_file():
+        return results
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    run_ingest(ROOT / "data" / "raw" / "sample", processed_root=base / "processed",
+               instruments_dir=ROOT / "surveys", secret_file=base / "secret.key")
+    run_score(base / "processed" / "sample", instruments_dir=ROOT / "surveys")
+    run_analyze_study(ROOT / "surveys" / "study.yml", "sample", processed_root=base / "processed",
+                      out_root=base / "output", instruments_dir=ROOT / "surveys")
+    (base / "done").write_text("ok")
+    return results
+
+
+@pytest.fixture(scope="session")
+def sample_results(tmp_path_factory) -> Path:
+    return build_sample_results(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def branch_ids(sample_results) -> tuple[str, str]:
+    """(a branch with n >= k, a branch with n < k) from the sample's branch_summary."""
+    summary = pd.read_parquet(sample_results / "branch_summary.parquet")
+    shown = summary.loc[summary["staff_results_shown"], "branch_id"].iloc[0]
+    hidden = summary.loc[~summary["staff_results_shown"], "branch_id"].iloc[0]
+    return str(shown), str(hidden)
+
+
+def copy_results(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
+
+
+def _set(results: Path, table: str, frame: pd.DataFrame) -> None:
+    frame.to_parquet(results / f"{table}.parquet", index=False)
+    frame.to_csv(results / f"{table}.csv", index=False)
+
+
+def _zh_fixed_texts() -> list[str]:
+    return [v for v in TEXT["zh"].values() if re.search(r"[\u4e00-\u9fff]", v) and "{" not in v]
+
+
+# --------------------------------------------------------------------------- template
+def test_template_has_one_parameters_cell_no_outputs_no_functions():
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    source = tagged[0].source
+    for name, literal in [("wave", '"sample"'), ("branch_id", '"B0001"'), ("lang", '"zh"'),
+                          ("results_dir", '"output/sample/results"'), ("previous_results_dir", "None")]:
+        assert re.search(rf"^{name} = {re.escape(literal)}  # \S", source, re.M), name
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    assert not any(re.search(r"^\s*(def|class|lambda)\b", c.source, re.M) for c in code)
+    assert any(c.cell_type == "markdown" for c in nb.cells)
+    assert all("analysis" in c.source or c is tagged[0] or "branch." in c.source for c in code)
+
+
+# --------------------------------------------------------------------------- context and privacy
+def test_context_of_a_suppressed_branch_holds_no_staff_results(sample_results, branch_ids):
+    shown, hidden = branch_ids
+    a = load_branch(sample_results, shown)
+    b = load_branch(sample_results, hidden)
+    assert a.staff_shown and not a.profiles.empty and a.info["n_respondents"] >= a.k
+    assert not b.staff_shown and b.profiles.empty and b.actions.empty
+    assert b.info["n_respondents"] is None
+    assert a.k == 5 and not b.kpis.empty  # KPI records are still there
+
+
+def test_missing_branch_and_wrong_wave_are_errors(sample_results):
+    with pytest.raises(KeyError, match="B9999"):
+        load_branch(sample_results, "B9999")
+    with pytest.raises(ValueError, match="wave"):
+        load_branch(sample_results, "B0001", wave="2030Q1")
+
+
+def test_report_of_branch_with_enough_staff(sample_results, branch_ids, tmp_path):
+    shown, _ = branch_ids
+    ctx = load_branch(sample_results, shown, figure_dir=tmp_path / "fig")
+    html = page(ctx)
+    zh = TEXT["zh"]
+    for key in ("kpi_title", "profile_title", "priority_title", "actions_title", "target_title",
+                "trend_title", "method_title", "no_previous"):
+        assert zh[key] in html, key
+    assert zh["privacy_notice"].format(k=5) not in html
+    assert html.count('src="data:image/png;base64,') == 3  # KPIs, profile, priority matrix
+    assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == ["kpis.png", "priority.png", "profile.png"]
+    # the top three priorities become actions from branch_actions
+    actions = pd.read_parquet(sample_results / "branch_actions.parquet")
+    mine = actions[(actions["branch_id"] == shown) & (actions["rank"] <= 3)]
+    assert len(mine) > 0 and all(t in html for t in mine["title_zh"])
+    # the KPI snapshot shows the guide's norm and the branch's target completion
+    kpis = pd.read_parquet(sample_results / "branch_kpis.parquet")
+    value = kpis[(kpis["branch_id"] == shown) & (kpis["kpi"] == "target_completion")]["value"].iloc[0]
+    assert f"{value * 100:.1f}%" in html and "20.0" in html
+    n = int(pd.read_parquet(sample_results / "branch_summary.parquet").set_index("branch_id")
+            .loc[shown, "n_respondents"])
+    assert zh["n_staff"].format(n=n) in html
+    results_json = json.loads((sample_results / "results.json").read_text("utf-8"))
+    assert str(results_json["parameters"]["seed"]) in html
+    assert results_json["inputs"][0]["sha256"][:16] in html
+    assert CJK_FONT_STACK in html
+
+
+def test_report_of_branch_below_k_shows_no_staff_survey_results(sample_results, branch_ids, tmp_path):
+    """Even when a (faulty) results table carries staff rows for the branch, none is shown."""
+    _, hidden = branch_ids
+    results = copy_results(sample_results, tmp_path / "results")
+    profiles = pd.read_parquet(results / "branch_profiles.parquet")
+    leaked = profiles[profiles["branch_id"] == profiles["branch_id"].iloc[0]].copy()
+    leaked["branch_id"] = hidden
+    leaked["mean"] = 1.2345
+    leaked["n"] = 3
+    _set(results, "branch_profiles", pd.concat([profiles, leaked], ignore_index=True))
+    actions = pd.read_parquet(results / "branch_actions.parquet")
+    leaked_actions = actions.head(2).assign(branch_id=hidden, title_zh="泄露的措施")
+    _set(results, "branch_actions", pd.concat([actions, leaked_actions], ignore_index=True))
+
+    ctx = load_branch(results, hidden, figure_dir=tmp_path / "fig")
+    html = page(ctx)
+    assert TEXT["zh"]["privacy_notice"].format(k=5) in html
+    assert "1.23" not in html and "泄露的措施" not in html
+    labels = pd.read_parquet(results / "dimension_labels.parquet")
+    assert not any(label in html for label in labels["label_zh"])  # no dimension of the staff survey
+    assert TEXT["zh"]["mean_ci"] not in html
+    assert 'class="hp-action"' not in html
+    assert TEXT["zh"]["n_staff_hidden"].format(k=5) in html
+    assert html.count('src="data:image/png;base64,') == 1  # only the KPI figure (records + customers)
+    assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == ["kpis.png"]
+    # the count of staff respondents (below k) appears nowhere
+    staff = pd.read_csv(ROOT / "data" / "raw" / "sample" / "staff_survey.csv", encoding="utf-8-sig")
+    n_raw = int((staff["营业厅编号"] == hidden).sum())
+    assert n_raw < 5 and TEXT["zh"]["n_staff"].format(n=n_raw) not in html
+
+
+def test_customer_kpis_withheld_below_k(sample_results, branch_ids, tmp_path):
+    shown, _ = branch_ids
+    results = copy_results(sample_results, tmp_path / "results")
+    summary = pd.read_parquet(results / "branch_summary.parquet")
+    row = summary["branch_id"] == shown
+    summary.loc[row, "customer_results_shown"] = False
+    summary.loc[row, "n_customers"] = pd.NA
+    _set(results, "branch_summary", summary)
+    kpis = pd.read_parquet(results / "branch_kpis.parquet")
+    kpis.loc[(kpis["branch_id"] == shown) & kpis["kpi"].str.startswith("customer_"), "value"] = float("nan")
+    _set(results, "branch_kpis", kpis)
+    html = page(load_branch(results, shown, figure_dir=tmp_path / "fig"))
+    assert TEXT["zh"]["customer_notice"].format(k=5) in html
+    assert html.count(TEXT["zh"]["withheld"]) == 2  # satisfaction and complaint rate
+    assert TEXT["zh"]["n_customers_hidden"].format(k=5) in html
+
+
+def test_english_variant_uses_no_chinese_fixed_text(sample_results, branch_ids, tmp_path):
+    shown, _ = branch_ids
+    html = page(load_branch(sample_results, shown, lang="en", figure_dir=tmp_path / "fig"))
+    assert TEXT["en"]["title"] in html and '<html lang="en">' in html
+    assert TEXT["en"]["kpi_title"] in html and "Target completion" in html
+    leftovers = [text for text in _zh_fixed_texts() if text in html]
+    assert not leftovers
+    labels = pd.read_parquet(sample_results / "dimension_labels.parquet")
+    assert any(label in html for label in labels["label_en"])
+    assert not any(label in html for label in labels["label_zh"])
+
+
+def test_low_agreement_is_flagged(sample_results, branch_ids, tmp_path):
+    shown, _ = branch_ids
+    results = copy_results(sample_results, tmp_path / "results")
+    profiles = pd.read_parquet(results / "branch_profiles.parquet")
+    first = profiles.index[profiles["branch_id"] == shown][0]
+    profiles["aggregation_ok"] = profiles["aggregation_ok"].astype(object)
+    profiles.loc[first, "aggregation_ok"] = False
+    _set(results, "branch_profiles", profiles)
+    html = page(load_branch(results, shown, lang="en", figure_dir=tmp_path / "fig"))
+    assert html.count("agreement too low to treat as a branch climate") == 1
+    assert TEXT["en"]["agreement_note"] in html
+    clean = page(load_branch(sample_results, shown, lang="en", figure_dir=tmp_path / "fig2"))
+    flags = pd.read_parquet(sample_results / "branch_profiles.parquet")
+    n_low = int((flags[flags["branch_id"] == shown]["aggregation_ok"] == False).sum())  # noqa: E712
+    assert clean.count("agreement too low to treat as a branch climate") == n_low
+
+
+def test_trend_from_branch_trends_table(sample_results, branch_ids, tmp_path):
+    shown, hidden = branch_ids
+    results = copy_results(sample_results, tmp_path / "results")
+    trends = pd.DataFrame({
+        "branch_id": [shown, shown, hidden], "dimension": ["TS", "CO", "TS"], "wave": "sample",
+        "previous_wave": "2026Q2", "mean": [3.4, 3.1, 2.0], "previous_mean": [3.0, 3.3, 4.0],
+        "change": [0.4, -0.2, -2.0], "ci_low": [0.1, -0.5, -2.5], "ci_high": [0.7, 0.1, -1.5],
+        "significant": [True, False, True], "comparable": [True, False, True]})
+    _set(results, "branch_trends", trends)
+    html = page(load_branch(results, shown, figure_dir=tmp_path / "fig"))
+    assert TEXT["zh"]["no_previous"] not in html
+    assert "2026Q2" in html and "0.40 [0.10, 0.70]" in html and (tmp_path / "fig" / "trend.png").is_file()
+    # the suppressed branch's staff trend is not shown
+    hidden_html = page(load_branch(results, hidden, figure_dir=tmp_path / "fig_h"))
+    assert "-2.00" not in hidden_html and TEXT["zh"]["no_previous"] in hidden_html
+    # a previous results folder is read when the current one has no trend table
+    html2 = page(load_branch(sample_results, shown, previous_results_dir=results, figure_dir=tmp_path / "f3"))
+    assert "0.40 [0.10, 0.70]" in html2
+
+
+def test_data_texts_are_escaped_and_k_never_below_3(sample_results, branch_ids, tmp_path):
+    shown, _ = branch_ids
+    results = copy_results(sample_results, tmp_path / "results")
+    summary = pd.read_parquet(results / "branch_summary.parquet")
+    summary["branch_name"] = summary["branch_name"].astype(object)
+    summary.loc[summary["branch_id"] == shown, "branch_name"] = "<script>document.title='owned'</script>"
+    summary.loc[summary["branch_id"] == shown, "district"] = '<img src=x onerror="alert(1)">'
+    _set(results, "branch_summary", summary)
+    meta = json.loads((results / "results.json").read_text("utf-8"))
+    meta["parameters"]["min_group_size"] = 2
+    (results / "results.json").write_text(json.dumps(meta), "utf-8")
+    ctx = load_branch(results, shown, figure_dir=tmp_path / "fig")
+    assert ctx.k == 3
+    html = page(ctx)
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;document.title=&#x27;owned&#x27;&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_figures_are_byte_identical_across_runs(sample_results, branch_ids, tmp_path):
+    shown, _ = branch_ids
+    a = page(load_branch(sample_results, shown, figure_dir=tmp_path / "a"))
+    b = page(load_branch(sample_results, shown, figure_dir=tmp_path / "b"))
+    assert a == b
+    for name in ("kpis.png", "profile.png", "priority.png"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_no_pseudonym_or_raw_identity_in_reports(sample_results, branch_ids, tmp_path):
+    pages = [page(load_branch(sample_results, b, lang=lang, figure_dir=tmp_path / f"{b}{lang}"))
+             for b in branch_ids for lang in ("zh", "en")]
+    text = "\n".join(pages)
+    assert not PSEUDONYM.search(text)
+    raw = ROOT / "data" / "raw" / "sample"
+    staff = pd.read_csv(raw / "staff_survey.csv", encoding="utf-8-sig", dtype=str)
+    secrets = set(staff["工号"]) | set(staff["姓名"]) | set(staff["手机号"])
+    leaks = sorted(s for s in secrets if isinstance(s, str) and len(s) >= 2 and s in text)
+    assert not leaks
