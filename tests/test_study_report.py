@@ -132,7 +132,10 @@ def test_manifest_lists_tables_in_order_and_what_results_lack(exported):
     names = [t["name"] for t in manifest["tables"]]
     assert names[0] == "sample" and names.index("table1") < names.index("H1_steps")
     assert set(EXPECTED_TABLES) <= set(names)
-    assert any("χ²/df" in m for m in manifest["missing"])
+    # χ²/df, pseudo-R² and response rates are now in the results; standardised indirect effects are not.
+    assert not any("χ²/df" in m or "回收率" in m for m in manifest["missing"])
+    assert any("ab" in m for m in manifest["missing"])
+    assert {"response_rates", "staff_cfa_fit", "H6_pseudo_r2"} <= set(names)
 
 
 # --------------------------------------------------------------------------- Word

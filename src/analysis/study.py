@@ -51,7 +51,8 @@ class Hypothesis:
         out = []
         for role, value in self.roles.items():
             if MODEL_ROLES[self.model].get(role) == "blocks":
-                out += [(f"{role}[{i}]", v) for i, block in enumerate(value) for v in block]
+                # A block may hold interaction terms "a:b"; each factor must be a variable.
+                out += [(f"{role}[{i}]", part) for i, block in enumerate(value) for v in block for part in v.split(":")]
             elif isinstance(value, list):
                 out += [(role, v) for v in value]
             elif value is not None:

@@ -98,7 +98,7 @@ _COLS: dict[str, tuple[str, str]] = {
     "cr": ("组合信度 CR", "CR"), "ave": ("平均方差抽取量 AVE", "AVE"),
     "mean": ("均值", "M"), "sd": ("标准差", "SD"), "skew": ("偏度", "Skewness"),
     "r_drop": ("校正项总相关", "Corrected item–total r"), "alpha_if_deleted": ("删除后 α", "α if deleted"),
-    "kmo": ("KMO", "KMO"), "chisq": ("χ²", "χ²"), "df": ("自由度", "df"), "p": ("p", "p"),
+    "kmo": ("KMO", "KMO"), "chisq": ("χ²", "χ²"), "chisq_df": ("χ²/df", "χ²/df"), "df": ("自由度", "df"), "p": ("p", "p"),
     "factor": ("因子", "Factor"), "communality": ("共同度", "h²"),
     "ss_loadings": ("特征根（旋转后）", "SS loadings"), "proportion": ("方差解释率", "Proportion of variance"),
     "cumulative": ("累计解释率", "Cumulative"), "component": ("成分", "Component"),
@@ -439,13 +439,29 @@ class StudyReport:
         frame = df.assign(instrument=df["instrument"].map(self.instrument_name))[["instrument", "file", *counts]]
         total = {"instrument": self.w["total"], "file": "", **{c: int(df[c].sum()) for c in counts}}
         frame = pd.concat([frame, pd.DataFrame([total])], ignore_index=True)
-        note = ("读取行数 = 接受行数 + 隔离行数；被隔离的行及原因见下表。结果中没有发放问卷数，因而无法报告回收率。"
-                if self.lang == "zh" else
-                "Rows read = rows accepted + rows quarantined; quarantine reasons follow. The results do not "
-                "hold the number of questionnaires distributed, so a response rate cannot be reported.")
+        note = ("读取行数 = 接受行数 + 隔离行数；被隔离的行及原因见下表。" if self.lang == "zh" else
+                "Rows read = rows accepted + rows quarantined; quarantine reasons follow.")
         title = "样本与数据接收情况" if self.lang == "zh" else "Sample and data received"
-        return [StudyTable("sample", "sample", title, frame, {c: "int" for c in counts},
-                           self.col("instrument", "file", *counts), note, source="sample")]
+        out = [StudyTable("sample", "sample", title, frame, {c: "int" for c in counts},
+                          self.col("instrument", "file", *counts), note, source="sample")]
+        rates = self.result("response_rates")
+        if rates is not None and not rates.empty:
+            zh = self.lang == "zh"
+            frame = pd.DataFrame({
+                "level": ["全公司" if zh and lv == "company" else "区局" if zh else lv for lv in rates["level"]],
+                "unit": ["—" if u == "all" else u for u in rates["unit"]], "branches": rates["branches"].astype(int),
+                "employed": rates["employed"].astype(int), "respondents": rates["respondents"].astype(int),
+                "rate": rates["rate"]})
+            labels = {"level": "层级" if zh else "Level", "unit": "单位" if zh else "Unit",
+                      "branches": "营业厅数" if zh else "Branches", "employed": "在岗人数" if zh else "Staff employed",
+                      "respondents": "有效答卷" if zh else "Respondents analysed", "rate": "回收率" if zh else "Response rate"}
+            rnote = ("回收率 = 纳入分析的员工答卷数 / 在岗人数。区局一行只计答卷不少于 k 份的营业厅，以免推算出小营业厅。" if zh else
+                     "Response rate = staff respondents analysed / staff employed. District rows count only branches with at "
+                     "least k respondents, so no small branch can be derived from them.")
+            out.append(StudyTable("response_rates", "sample", "员工问卷回收率" if zh else "Staff survey response rates", frame,
+                                  {"branches": "int", "employed": "int", "respondents": "int", "rate": _B3}, labels, rnote,
+                                  source="response_rates"))
+        return out
 
     def _screening_tables(self) -> list[StudyTable]:
         out = []
@@ -567,7 +583,7 @@ class StudyReport:
             if fit is not None:
                 frame = pd.DataFrame({
                     "model": [self.w.get(str(m), str(m)) for m in fit["model"]], "n": fit["n"].astype(int),
-                    "chisq": fit["chisq"], "df": fit["df"].astype(int), "p": fit["p"], "cfi": fit["cfi"],
+                    "chisq": fit["chisq"], "df": fit["df"].astype(int), "chisq_df": fit["chisq_df"], "p": fit["p"], "cfi": fit["cfi"],
                     "tli": fit["tli"], "rmsea": fit["rmsea"],
                     "rmsea_ci": [_ci_text(a, b, _B3) for a, b in zip(fit["rmsea_ci_low"], fit["rmsea_ci_high"])],
                     "srmr": fit["srmr"]})
@@ -575,7 +591,7 @@ class StudyReport:
                         if zh else "Maximum likelihood. Criteria: CFI, TLI ≥ .90; RMSEA, SRMR ≤ .08 (Hu & Bentler, 1999); "
                         "the RMSEA interval is 90%.")
                 out.append(StudyTable(f"{inst}_cfa_fit", "psychometrics", title("验证性因子分析拟合指标", "Confirmatory factor analysis fit"),
-                                      frame, {"chisq": _N2, "df": "int", "p": _p3, "cfi": _B3, "tli": _B3, "rmsea": _B3,
+                                      frame, {"chisq": _N2, "df": "int", "chisq_df": _N2, "p": _p3, "cfi": _B3, "tli": _B3, "rmsea": _B3,
                                               "srmr": _B3, "n": "int"},
                                       self.col(*frame.columns), note, source=f"{inst}_cfa_fit"))
             load = self.result(f"{inst}_cfa_loadings")
@@ -857,6 +873,14 @@ class StudyReport:
                                           self._method_note(coef) + ("β 为标准化系数。" if zh else " β: standardised coefficient."),
                                           source=f"{h.id}_coefficients"))
             elif h.model == "multilevel":
+                explained = self.result(f"{h.id}_pseudo_r2")
+                if explained is not None and not explained.empty:
+                    frame = pd.DataFrame({"term": explained["term"], "estimate": explained["estimate"]})
+                    out.append(StudyTable(f"{h.id}_pseudo_r2", section, self.hypothesis_title(h, ("伪 R²", "pseudo-R²")), frame,
+                                          {"estimate": _B3}, {"term": "指标" if zh else "Statistic", "estimate": "估计值" if zh else "Estimate"},
+                                          ("R2_level1/R2_level2：Raudenbush & Bryk（2002）相对零模型的方差减少比例；R2_marginal/R2_conditional：Nakagawa & Schielzeth（2013）。"
+                                           if zh else "R2_level1/R2_level2: proportional reduction of variance against the null model (Raudenbush & Bryk, 2002); "
+                                           "R2_marginal/R2_conditional: Nakagawa & Schielzeth (2013)."), source=f"{h.id}_pseudo_r2"))
                 for suffix, what in (("null", ("零模型", "null model")), ("coefficients", ("固定效应与随机效应", "fixed and random effects"))):
                     df = self.result(f"{h.id}_{suffix}")
                     if df is None:
@@ -1261,11 +1285,11 @@ class StudyReport:
         """Numbers a manuscript usually reports that the result tables do not hold."""
         zh = self.lang == "zh"
         out = [
-            "发放问卷数（回收率无法计算）" if zh else "questionnaires distributed (no response rate)",
-            "CFA 的 χ²/df" if zh else "CFA χ²/df",
-            "多层模型的伪 R² 与标准化系数" if zh else "pseudo-R² and standardised coefficients of the multilevel model",
+            "多层模型的标准化系数" if zh else "standardised coefficients of the multilevel model",
             "中介效应的标准化间接效应与效应量（如完全标准化 ab）" if zh else "standardised indirect effects (completely standardised ab)",
         ]
+        if self.result("response_rates") is None:
+            out.insert(0, "回收率（在岗人数未知）" if zh else "response rate (staff employed unknown)")
         for h in self.study.hypotheses:
             if h.model == "moderation":
                 out.append(f"{h.id}：条件效应在调节变量全范围上的曲线（只有 ±1 SD 的简单斜率与 J–N 边界）" if zh else
@@ -1431,11 +1455,18 @@ def _narrative(r: StudyReport, section: str) -> str:
             for row in df.itertuples(index=False):
                 parts.append(f"{r.instrument_name(row.instrument)} {int(row.rows_accepted)} 行" if zh else
                              f"{r.instrument_name(row.instrument)}: {int(row.rows_accepted)} rows")
+            rates = r.result("response_rates")
+            company = rates[rates["level"] == "company"] if rates is not None else None
+            if company is not None and not company.empty:
+                c = company.iloc[0]
+                rate_text = (f"员工问卷回收率为 {c['rate']:.1%}（{int(c['respondents'])}/{int(c['employed'])}）。" if zh else
+                             f" The staff survey response rate is {c['rate']:.1%} ({int(c['respondents'])} of {int(c['employed'])} staff).")
+            else:
+                rate_text = ""
             lines.append((f"本期（{r.wave}）共读取 {read} 行数据，接受 {acc} 行，隔离 {q} 行（{refs}）。其中" + "，".join(parts) + "。"
-                          "结果中没有发放问卷数，因此回收率需由研究者根据发放记录补充。") if zh else
+                          + rate_text) if zh else
                          (f"Wave {r.wave}: {read} rows read, {acc} accepted and {q} quarantined ({refs}): " + "; ".join(parts)
-                          + ". The results do not hold the number of questionnaires distributed, so the response rate must "
-                          "be added from the fieldwork records."))
+                          + "." + rate_text))
     elif section == "screening":
         q = r.result("quarantine_summary")
         nq = int(q["rows"].sum()) if q is not None else 0
