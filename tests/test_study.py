@@ -115,3 +115,37 @@ def test_export_to_spss_and_stata_with_chinese_labels(study_run):
     staff = pd.read_parquet(base / "output" / "w1" / "data" / "analysis_staff.parquet")
     assert len(frame) == len(staff)
     assert frame["TS"].to_numpy() == pytest.approx(staff["TS"].to_numpy(dtype=float), nan_ok=True)
+
+
+def test_two_wave_study_reports_the_known_change(study_run, small_wave, tmp_path):
+    """A follow-up wave with TD shifted +0.8 SD: compare finds it; both reports show the waves."""
+    from analysis.pipeline import run_ingest, run_score
+    from analysis.pipeline.waves import run_compare_waves, run_simulate_follow_up
+    from analysis.report.branch import load_branch, page
+    from analysis.report.study import StudyReport
+
+    base, surveys, processed, _ = study_run
+    raw, _, _, _ = small_wave
+    raw2 = tmp_path / "raw" / "w2"
+    run_simulate_follow_up("w2", base_dir=raw, out=raw2, instruments_dir=surveys, model_path=surveys / "simulation.yml",
+                           shifts={"TD": 0.8})
+    secret = processed.parent.parent / "secret.key"  # the same key links the two waves
+    run_ingest(raw2, processed_root=processed.parent, instruments_dir=surveys, secret_file=secret)
+    run_score(processed.parent / "w2", instruments_dir=surveys)
+    out = base / "output"
+    run_analyze_study(surveys / "study.yml", "w2", processed_root=processed.parent, out_root=out, instruments_dir=surveys)
+    run_compare_waves("w2", "w1", processed_root=processed.parent, out_root=out, instruments_dir=surveys,
+                      study_path=surveys / "study.yml")
+    results = out / "w2" / "results"
+    company = pd.read_parquet(results / "waves_company.parquet").set_index("scale")
+    assert company.loc["TD", "significant"] and company.loc["TD", "change"] > 0
+
+    report = StudyReport(results, study_path=surveys / "study.yml", lang="en", wave="w2")
+    titles = [t.title for t in report.tables() if t.section == "waves"]
+    assert any("Measurement invariance" in t for t in titles) and any("company" in t for t in titles)
+
+    trends = pd.read_parquet(results / "branch_trends.parquet")
+    shown = trends.loc[trends["dimension"] == "TD", "branch_id"].iloc[0]
+    html = page(load_branch(results, shown, wave="w2", lang="en"), figures=False)
+    assert "no previous wave" not in html.lower()
+    assert "w1" in html

@@ -1019,7 +1019,8 @@ class StudyReport:
             df = self.result(name)
             if df is None:
                 continue
-            title = (f"多期比较：{name}" if self.lang == "zh" else f"Waves: {name}")
+            zh_en = _WAVE_TITLES.get(name, (f"多期比较：{name}", f"Waves: {name}"))
+            title = self._t(zh_en)
             labels = {c: self._t(_COLS[c]) if c in _COLS else c for c in df.columns}
             out.append(StudyTable(name, "waves", title, df, {}, labels, None, source=name))
         return out
@@ -1442,6 +1443,15 @@ def _refs(numbers: Sequence[int | None], zh: bool) -> str:
     return f"Table {nums[0]}" if len(nums) == 1 else "Tables " + ", ".join(str(n) for n in nums)
 
 
+_WAVE_TITLES = {
+    "waves_invariance": ("各量表跨期测量不变性（形态、度量、标量）", "Measurement invariance of each scale across waves (configural, metric, scalar)"),
+    "waves_changes": ("问卷版本间变动的题目（不纳入趋势）", "Items changed between instrument versions (left out of trends)"),
+    "waves_company": ("全公司各维度的跨期变化", "Change of each scale across waves: company"),
+    "waves_district": ("各区局各维度的跨期变化", "Change of each scale across waves: districts"),
+    "waves_branch": ("各营业厅各维度的跨期变化", "Change of each scale across waves: branches"),
+}
+
+
 def _narrative(r: StudyReport, section: str) -> str:
     zh = r.lang == "zh"
     lines: list[str] = []
@@ -1527,7 +1537,14 @@ def _narrative(r: StudyReport, section: str) -> str:
                       f"assigned targets are compared with it ({refs})."))
     elif section == "waves":
         if r.wave_table_names():
-            lines.append(f"多期比较结果见{refs}。" if zh else f"Comparisons across waves are in {refs}.")
+            lines.append(f"多期比较结果见{refs}。只有达到标量不变性的量表才检验均值变化。" if zh else
+                         f"Comparisons across waves are in {refs}. Mean changes are tested only for scales whose scalar "
+                         "invariance holds.")
+            changes = r.result("waves_changes")
+            if changes is not None and "left_out_of_trends" in changes and changes["left_out_of_trends"].any():
+                items = sorted(set(changes.loc[changes["left_out_of_trends"], "item"].astype(str)))
+                lines.append((f"问卷版本间有 {len(items)} 道题目发生变动（{'、'.join(items)}），已从趋势比较中剔除。") if zh else
+                             f"{len(items)} items changed between instrument versions ({', '.join(items)}) and are left out of the trends.")
         else:
             lines.append(r.w["one_wave"])
     return "\n\n".join(lines) if lines else ""
