@@ -188,6 +188,7 @@ def analyze_study(
 
 def diagnose_branches(
     study: Study, data: AnalysisData, results: dict[str, pd.DataFrame], instrument: Instrument, library: dict,
+    groups_instrument: Instrument | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Branch profiles, priorities, actions and KPI snapshots (see :mod:`analysis.improvement`)."""
     from analysis import improvement
@@ -213,5 +214,6 @@ def diagnose_branches(
         "branch_profiles": prioritised,
         "branch_actions": improvement.actions_for(prioritised, library),
         "branch_kpis": improvement.kpi_snapshot(data.branches, list(study.kpis), group=gid, district="district", withheld=withheld),
-        "branch_summary": improvement.branch_summary(data.branches, group=gid, k=k, rating_n=rating_n, name_columns=names),
+        "branch_summary": improvement.branch_summary(data.branches, group=gid, k=k, rating_n=rating_n, name_columns=names,
+                                                     groups_instrument=groups_instrument),
     }

@@ -117,9 +117,23 @@ def kpi_snapshot(branches: pd.DataFrame, kpis: list, *, group: str, district: st
     return pd.DataFrame(rows)
 
 
-def branch_summary(branches: pd.DataFrame, *, group: str, k: int, rating_n: str | None, name_columns: list[str]) -> pd.DataFrame:
-    """One row per branch: ids, names, respondent counts and what may be shown."""
+def branch_summary(
+    branches: pd.DataFrame, *, group: str, k: int, rating_n: str | None, name_columns: list[str],
+    groups_instrument: Instrument | None = None,
+) -> pd.DataFrame:
+    """One row per branch: ids, names, respondent counts and what may be shown.
+
+    Category columns of the group instrument (e.g. branch type) also get their labels,
+    ``<column>_zh`` and ``<column>_en``, so reports need not know the codebook.
+    """
     out = branches[[group, *name_columns]].copy().rename(columns={group: "branch_id"})
+    fields = groups_instrument.fields if groups_instrument else {}
+    for column in name_columns:
+        spec = fields.get(column)
+        if spec is not None and spec.type == "category":
+            labels = spec.values or {}
+            out[f"{column}_zh"] = out[column].map(lambda v: labels[v].zh if v in labels else v)
+            out[f"{column}_en"] = out[column].map(lambda v: labels[v].en if v in labels else v)
     n = branches["n_respondents"] if "n_respondents" in branches else pd.Series(0, index=branches.index)
     out["staff_results_shown"] = n >= k
     out["n_respondents"] = n.where(n >= k).astype("Int64")  # small counts are not shown either

@@ -283,7 +283,7 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     resp = instruments[study.datasets.respondents]
     results, data = analyze_study(
         study, instruments, tables, scores,
-        diagnose=lambda s, d, r: diagnose_branches(s, d, r, resp, library),
+        diagnose=lambda s, d, r: diagnose_branches(s, d, r, resp, library, instruments.get(study.datasets.groups or "")),
     )
     results["quarantine_summary"] = pd.DataFrame([
         {"file": e["file"], "instrument": e["instrument"], "reason": reason, "rows": count}
