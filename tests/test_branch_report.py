@@ -1,8 +1,8 @@
 """Branch improvement report (analysis.report.branch) on the real results of the sample wave.
 
 The sections are rendered in this process (no kernel), so these tests are fast; the notebook
-runs end to end in tests/test_report_stage.py. Results of the bundled sample wave are built
-once per session (ingest → score → analyze, about 15 s) into pytest's base temp folder.
+runs end to end in tests/test_report_stage.py. Results of the bundled sample wave: the session
+fixture ``sample_results`` of tests/conftest.py (tests that change them work on a copy).
 """
 
 from __future__ import annotations
@@ -22,30 +22,6 @@ from analysis.report.html import CJK_FONT_STACK
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "notebooks" / "branch_report.ipynb"
 PSEUDONYM = re.compile(r"P[0-9a-f]{16}")
-
-
-def build_sample_results(tmp_path_factory) -> Path:
-    """Results of data/raw/sample, built once per session (shared by the report test modules)."""
-    from analysis.pipeline import run_analyze_study, run_ingest, run_score
-
-    base = tmp_path_factory.getbasetemp() / "hallperf_sample_results"
-    results = base / "output" / "sample" / "results"
-    if (base / "done").is_file():
-        return results
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    run_ingest(ROOT / "data" / "raw" / "sample", processed_root=base / "processed",
-               instruments_dir=ROOT / "surveys", secret_file=base / "secret.key")
-    run_score(base / "processed" / "sample", instruments_dir=ROOT / "surveys")
-    run_analyze_study(ROOT / "surveys" / "study.yml", "sample", processed_root=base / "processed",
-                      out_root=base / "output", instruments_dir=ROOT / "surveys")
-    (base / "done").write_text("ok")
-    return results
-
-
-@pytest.fixture(scope="session")
-def sample_results(tmp_path_factory) -> Path:
-    return build_sample_results(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

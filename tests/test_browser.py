@@ -28,31 +28,11 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 
-def build_sample_results(tmp_path_factory) -> Path:
-    """Results of data/raw/sample, built once per session (same as in test_branch_report.py)."""
-    from analysis.pipeline import run_analyze_study, run_ingest, run_score
-
-    base = tmp_path_factory.getbasetemp() / "hallperf_sample_results"
-    results = base / "output" / "sample" / "results"
-    if (base / "done").is_file():
-        return results
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    run_ingest(ROOT / "data" / "raw" / "sample", processed_root=base / "processed",
-               instruments_dir=ROOT / "surveys", secret_file=base / "secret.key")
-    run_score(base / "processed" / "sample", instruments_dir=ROOT / "surveys")
-    run_analyze_study(ROOT / "surveys" / "study.yml", "sample", processed_root=base / "processed",
-                      out_root=base / "output", instruments_dir=ROOT / "surveys")
-    (base / "done").write_text("ok")
-    return results
-
-
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    source = build_sample_results(tmp_path_factory)
+def rendered(sample_results, tmp_path_factory):
     base = tmp_path_factory.mktemp("browser")
     results = base / "output" / "sample" / "results"
-    shutil.copytree(source, results)
+    shutil.copytree(sample_results, results)
     summary = pd.read_parquet(results / "branch_summary.parquet")
     shown = str(summary.loc[summary["staff_results_shown"], "branch_id"].iloc[0])
     summary["branch_name"] = summary["branch_name"].astype(object)

@@ -3,8 +3,6 @@ Stata's 80-character label limit and integer-only value labels are respected."""
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pandas as pd
 import pyreadstat
@@ -13,15 +11,13 @@ import pytest
 from analysis.exports import prepare_export, write_dta, write_sav
 from analysis.instrument import load_instrument
 from analysis.scoring import score_table
-from fixtures.exports import SAMPLE, SURVEYS, ingest_staff
+from fixtures.exports import SURVEYS
 
 READ = {"sav": pyreadstat.read_sav, "dta": pyreadstat.read_dta}
 WRITE = {"sav": write_sav, "dta": write_dta}
 
 
-@pytest.fixture(scope="module")
-def staff():
-    return load_instrument(SURVEYS / "staff.yml")
+# Fixture staff (and plain_ingest, used below): tests/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +26,9 @@ def branches_inst():
 
 
 @pytest.fixture(scope="module")
-def processed(tmp_path_factory):
+def processed(plain_ingest):
     """The bundled sample's staff survey and branches after ingest: (staff frame, branches frame)."""
-    directory = tmp_path_factory.mktemp("plain")
-    shutil.copy(SAMPLE / "staff_survey.csv", directory / "staff_survey.csv")
-    accepted, _, _ = ingest_staff(directory, "staff_survey.csv", directory / "k")
+    directory, (accepted, _, _) = plain_ingest
     return accepted, pd.read_parquet(directory / "out" / "w" / "branches.parquet")
 
 

@@ -3,36 +3,14 @@ and the same processed data as the plain CSV of the bundled sample wave."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from analysis.instrument import load_instrument
 from analysis.io import detect_format, read_table
 from analysis.io.spss import check_value_labels
-from fixtures.exports import SAMPLE, SURVEYS, assert_same_ingest, ingest_staff, read_plain, write_sav
+from fixtures.exports import assert_same_ingest, ingest_staff, write_sav
 
 
-@pytest.fixture(scope="module")
-def staff():
-    return load_instrument(SURVEYS / "staff.yml")
-
-
-@pytest.fixture(scope="module")
-def plain():
-    return read_plain(SAMPLE / "staff_survey.csv")
-
-
-@pytest.fixture(scope="module")
-def secret(tmp_path_factory):
-    return tmp_path_factory.mktemp("key") / "secret.key"
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory, secret):
-    directory = tmp_path_factory.mktemp("plain")
-    shutil.copy(SAMPLE / "staff_survey.csv", directory / "staff_survey.csv")
-    return ingest_staff(directory, "staff_survey.csv", secret)
+# Fixtures staff, plain, secret and baseline: tests/conftest.py.
 
 
 def test_sav_ingests_like_the_plain_csv(tmp_path, staff, plain, secret, baseline):

@@ -3,38 +3,16 @@ data as the plain CSV of the bundled sample wave after ``run_ingest``."""
 
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
 
 from analysis.errors import InputFileError
-from analysis.instrument import load_instrument
 from analysis.io import detect_format, read_table
 from analysis.io.wjx import duration_seconds, wjx_header
-from fixtures.exports import SAMPLE, SURVEYS, assert_same_ingest, ingest_staff, read_plain, write_wjx
+from fixtures.exports import SAMPLE, assert_same_ingest, ingest_staff, write_wjx
 
 
-@pytest.fixture(scope="module")
-def staff():
-    return load_instrument(SURVEYS / "staff.yml")
-
-
-@pytest.fixture(scope="module")
-def plain():
-    return read_plain(SAMPLE / "staff_survey.csv")
-
-
-@pytest.fixture(scope="module")
-def secret(tmp_path_factory):
-    return tmp_path_factory.mktemp("key") / "secret.key"
-
-
-@pytest.fixture(scope="module")
-def baseline(tmp_path_factory, secret):
-    directory = tmp_path_factory.mktemp("plain")
-    shutil.copy(SAMPLE / "staff_survey.csv", directory / "staff_survey.csv")
-    return ingest_staff(directory, "staff_survey.csv", secret)
+# Fixtures staff, plain, secret and baseline: tests/conftest.py.
 
 
 @pytest.mark.parametrize(

@@ -29,25 +29,6 @@ EVIL = "<script>document.title='owned'</script>"
 PSEUDONYM = re.compile(r"P[0-9a-f]{16}")
 
 
-def build_sample_results(tmp_path_factory) -> Path:
-    """Results of data/raw/sample, built once per session (same as in test_branch_report.py)."""
-    from analysis.pipeline import run_analyze_study, run_ingest, run_score
-
-    base = tmp_path_factory.getbasetemp() / "hallperf_sample_results"
-    results = base / "output" / "sample" / "results"
-    if (base / "done").is_file():
-        return results
-    shutil.rmtree(base, ignore_errors=True)
-    base.mkdir(parents=True)
-    run_ingest(ROOT / "data" / "raw" / "sample", processed_root=base / "processed",
-               instruments_dir=ROOT / "surveys", secret_file=base / "secret.key")
-    run_score(base / "processed" / "sample", instruments_dir=ROOT / "surveys")
-    run_analyze_study(ROOT / "surveys" / "study.yml", "sample", processed_root=base / "processed",
-                      out_root=base / "output", instruments_dir=ROOT / "surveys")
-    (base / "done").write_text("ok")
-    return results
-
-
 def raw_identities() -> set[str]:
     """Staff ids, names and phone numbers, customer ids and phone numbers of the raw sample."""
     raw = ROOT / "data" / "raw" / "sample"
@@ -80,11 +61,10 @@ def _ids(results: Path) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def staged(tmp_path_factory):
-    source = build_sample_results(tmp_path_factory)
+def staged(sample_results, tmp_path_factory):
     base = tmp_path_factory.mktemp("stage")
     results = base / "output" / "sample" / "results"
-    shutil.copytree(source, results)
+    shutil.copytree(sample_results, results)
     shown, hidden = _ids(results)
     summary = pd.read_parquet(results / "branch_summary.parquet")
     summary["branch_name"] = summary["branch_name"].astype(object)

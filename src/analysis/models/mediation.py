@@ -51,9 +51,31 @@ def _standardise(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, 
     return z, sd
 
 
-def _nan_interval(boot: np.ndarray, est: np.ndarray, ci: float, ci_method: str):
+def _check_mediation_args(ci: float, ci_method: str, m, covar) -> tuple[float, list[str], list[str]]:
+    """Checks shared by the bootstrapped mediation models: (ci, mediators, covariates)."""
+    ci = _check_ci(ci)
+    if ci_method not in ("percentile", "bc"):
+        raise ValueError(f"ci_method must be 'percentile' or 'bc' (bias-corrected), got {ci_method!r}.")
+    ms = _as_list(m, "m")
+    cs = _as_list(covar, "covar")
+    if not ms:
+        raise ValueError("m must name at least one mediator column.")
+    return ci, ms, cs
+
+
+def _boot_summary(boot: np.ndarray, est: np.ndarray, ci: float, ci_method: str, n_boot: int, group: str | None):
+    """Interval over the finite replicates, bootstrap SE and the ``method`` text of bootstrap rows:
+    (low, high, boot_se, method)."""
     ok = np.all(np.isfinite(boot), axis=1)
-    return bs.interval(boot[ok], est, ci, ci_method), int(ok.sum())
+    lo, hi = bs.interval(boot[ok], est, ci, ci_method)
+    n_ok = int(ok.sum())
+    boot_se = np.nanstd(boot, axis=0, ddof=1)
+    method = bs.method_label(ci_method, n_boot)
+    if n_ok < n_boot:
+        method += f" ({n_boot - n_ok} degenerate resamples dropped)"
+    if group:
+        method += f"; cases resampled ignoring clusters in {group}"
+    return lo, hi, boot_se, method
 
 
 def mediation(
@@ -128,13 +150,7 @@ def mediation(
     tests of R psych's ``mediate`` (data ``Tal_Or``; a = .4765, b = .5064, c = .4957,
     c' = .2544, ab = .2413) and against pingouin's bootstrap (benchmarks/bench_mediation.py).
     """
-    ci = _check_ci(ci)
-    if ci_method not in ("percentile", "bc"):
-        raise ValueError(f"ci_method must be 'percentile' or 'bc' (bias-corrected), got {ci_method!r}.")
-    ms = _as_list(m, "m")
-    cs = _as_list(covar, "covar")
-    if not ms:
-        raise ValueError("m must name at least one mediator column.")
+    ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar)
     if not isinstance(x, str) or not isinstance(y, str):
         raise ValueError(f"x and y must be single column names, got x={x!r}, y={y!r}.")
     clash = {x, y} & set(ms) or ({x, y} | set(ms)) & set(cs)
@@ -183,13 +199,7 @@ def mediation(
     if k > 1:
         ind_boot = np.column_stack([ind_boot, ind_boot.sum(axis=1)])
         ind_hat = np.append(ind_hat, ind_hat.sum())
-    (lo, hi), n_ok = _nan_interval(ind_boot, ind_hat, ci, ci_method)
-    boot_se = np.nanstd(ind_boot, axis=0, ddof=1)
-    bmethod = bs.method_label(ci_method, n_boot)
-    if n_ok < n_boot:
-        bmethod += f" ({n_boot - n_ok} degenerate resamples dropped)"
-    if group:
-        bmethod += f"; cases resampled ignoring clusters in {group}"
+    lo, hi, boot_se, bmethod = _boot_summary(ind_boot, ind_hat, ci, ci_method, n_boot, group)
     for j in range(len(ind_hat)):
         is_total = j == k
         rows.append(

@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _bootstrap as bs
-from .mediation import _batched_solve, _nan_interval, _standardise, _sub
+from .mediation import _batched_solve, _boot_summary, _check_mediation_args, _standardise, _sub
 from .regression import _as_list, _check_ci, _fit, _numeric_frame, _require_columns
 
 __all__ = ["moderation", "johnson_neyman", "moderated_mediation"]
@@ -37,11 +37,9 @@ def _check_xwy(x, w, y, cs, ms=()):
         raise ValueError(f"x, w, m, y and covar must be distinct columns; repeated: {dup}.")
 
 
-def _fit_model1(data, x, w, y, covar, center, ci, group):
-    cs = _as_list(covar, "covar")
-    _check_xwy(x, w, y, cs)
-    _require_columns(data, [x, w, y, *cs] + ([group] if group else []))
-    frame = _numeric_frame(data, [x, w, y, *cs], group)
+def _with_product(frame, x, w, center):
+    """A copy of ``frame`` with ``x`` and ``w`` shifted by their means (``center``) or not, and the
+    product column ``"x:w"``: (copy, shift of x, shift of w, product column name)."""
     shift_x = frame[x].mean() if center else 0.0
     shift_w = frame[w].mean() if center else 0.0
     work = frame.copy()
@@ -49,6 +47,15 @@ def _fit_model1(data, x, w, y, covar, center, ci, group):
     work[w] = frame[w] - shift_w
     inter = f"{x}:{w}"
     work[inter] = work[x] * work[w]
+    return work, shift_x, shift_w, inter
+
+
+def _fit_model1(data, x, w, y, covar, center, ci, group):
+    cs = _as_list(covar, "covar")
+    _check_xwy(x, w, y, cs)
+    _require_columns(data, [x, w, y, *cs] + ([group] if group else []))
+    frame = _numeric_frame(data, [x, w, y, *cs], group)
+    work, shift_x, shift_w, inter = _with_product(frame, x, w, center)
     label = "PROCESS model 1 (moderation)"
     table, res = _fit(work, y, [x, w, inter, *cs], group, ci, label)
     if center:
@@ -264,24 +271,12 @@ def moderated_mediation(
 
     Checked by simulation against known a1, a3, b (tests/test_moderation.py).
     """
-    ci = _check_ci(ci)
-    if ci_method not in ("percentile", "bc"):
-        raise ValueError(f"ci_method must be 'percentile' or 'bc' (bias-corrected), got {ci_method!r}.")
-    ms = _as_list(m, "m")
-    cs = _as_list(covar, "covar")
-    if not ms:
-        raise ValueError("m must name at least one mediator column.")
+    ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar)
     _check_xwy(x, w, y, cs, ms)
     _require_columns(data, [x, w, *ms, y, *cs] + ([group] if group else []))
     frame = _numeric_frame(data, [x, w, *ms, y, *cs], group)
     n, k = len(frame), len(ms)
-    sx = frame[x].mean() if center else 0.0
-    sw = frame[w].mean() if center else 0.0
-    work = frame.copy()
-    work[x] = frame[x] - sx
-    work[w] = frame[w] - sw
-    inter = f"{x}:{w}"
-    work[inter] = work[x] * work[w]
+    work, _, sw, inter = _with_product(frame, x, w, center)
     label = "PROCESS model 7 (first-stage moderated mediation)"
     rows = []
     a1, a3 = np.empty(k), np.empty(k)
@@ -331,13 +326,7 @@ def moderated_mediation(
             meta.append(("conditional_indirect", mj, f"indirect {x} -> {mj} -> {y} at {w} {labels[i]}", wv[i]))
     boot = np.column_stack(boot_list)
     est = np.array(est_list)
-    (lo, hi), n_ok = _nan_interval(boot, est, ci, ci_method)
-    bse = np.nanstd(boot, axis=0, ddof=1)
-    bmethod = bs.method_label(ci_method, n_boot)
-    if n_ok < n_boot:
-        bmethod += f" ({n_boot - n_ok} degenerate resamples dropped)"
-    if group:
-        bmethod += f"; cases resampled ignoring clusters in {group}"
+    lo, hi, bse, bmethod = _boot_summary(boot, est, ci, ci_method, n_boot, group)
     for i, (part, mj, term, wval) in enumerate(meta):
         rows.append(dict(part=part, mediator=mj, term=term, w_value=wval, estimate=est[i], se=bse[i], t=np.nan,
                          df=np.nan, p=np.nan, ci_low=lo[i], ci_high=hi[i], method=bmethod))

@@ -107,6 +107,26 @@ def _prepare(data, y, x, covar, group, slopes):
     return frame, fixed, ss, n_groups
 
 
+def _wald_rows(terms, estimates, ses, crit):
+    """Fixed-effect rows with Wald z tests and ``estimate ± crit·se`` intervals."""
+    rows = []
+    for term, b, se in zip(terms, estimates, ses):
+        z = b / se
+        rows.append(dict(effect="fixed", term=term, estimate=b, se=se, z=z, p=2 * stats.norm.sf(abs(z)),
+                         ci_low=b - crit * se, ci_high=b + crit * se))
+    return rows
+
+
+def _table(rows, model, n, n_groups, method):
+    """The tidy result of :func:`icc` and :func:`mixed_model`."""
+    out = pd.DataFrame(rows, columns=["effect", "term", "estimate", "se", "z", "p", "ci_low", "ci_high"])
+    out.insert(0, "model", model)
+    out["n"] = n
+    out["n_groups"] = n_groups
+    out["method"] = method
+    return out
+
+
 def _method(reml, n_groups, notes, extra=""):
     m = f"linear mixed model (statsmodels MixedLM, {'REML' if reml else 'ML'}), {n_groups} groups; Wald z tests"
     if extra:
@@ -155,22 +175,13 @@ def icc(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.DataFra
     icc_v = tau / (tau + sig)
     nbar = len(frame) / n_groups
     b0, se0 = float(res.fe_params[0]), float(res.bse_fe[0])
-    z0 = b0 / se0
-    crit = stats.norm.ppf(0.975)
-    rows = [
-        dict(effect="fixed", term="Intercept", estimate=b0, se=se0, z=z0, p=2 * stats.norm.sf(abs(z0)),
-             ci_low=b0 - crit * se0, ci_high=b0 + crit * se0),
+    rows = _wald_rows(["Intercept"], [b0], [se0], stats.norm.ppf(0.975)) + [
         dict(effect="random", term="tau00", estimate=tau),
         dict(effect="random", term="sigma2", estimate=sig),
         dict(effect="derived", term="icc", estimate=icc_v),
         dict(effect="derived", term="design_effect", estimate=1 + (nbar - 1) * icc_v),
     ]
-    out = pd.DataFrame(rows, columns=["effect", "term", "estimate", "se", "z", "p", "ci_low", "ci_high"])
-    out.insert(0, "model", f"null model: {y} ~ 1 + (1 | {group})")
-    out["n"] = len(frame)
-    out["n_groups"] = n_groups
-    out["method"] = _method(reml, n_groups, notes)
-    return out
+    return _table(rows, f"null model: {y} ~ 1 + (1 | {group})", len(frame), n_groups, _method(reml, n_groups, notes))
 
 
 def mixed_model(
@@ -232,16 +243,8 @@ def mixed_model(
         raise ValueError("mixed_model needs group=<cluster column> (e.g. group='branch').")
     frame, fixed, slopes, n_groups = _prepare(data, y, x, covar, group, random_slopes)
     res, _, _, notes = _fit_mixed(frame, y, fixed, group, slopes, reml)
-    crit = stats.norm.ppf(0.5 + ci / 2)
-    names = ["Intercept", *fixed]
     fe = np.asarray(res.fe_params)
-    se = np.asarray(res.bse_fe)
-    z = fe / se
-    rows = [
-        dict(effect="fixed", term=nm, estimate=fe[i], se=se[i], z=z[i], p=2 * stats.norm.sf(abs(z[i])),
-             ci_low=fe[i] - crit * se[i], ci_high=fe[i] + crit * se[i])
-        for i, nm in enumerate(names)
-    ]
+    rows = _wald_rows(["Intercept", *fixed], fe, np.asarray(res.bse_fe), stats.norm.ppf(0.5 + ci / 2))
     re_names = ["Intercept", *slopes]
     cov = np.asarray(res.cov_re)
     for i, a in enumerate(re_names):
@@ -255,13 +258,9 @@ def mixed_model(
         k = len(fe) + len(re_names) * (len(re_names) + 1) // 2 + 1
         rows.append(dict(effect="fit", term="AIC", estimate=-2 * float(res.llf) + 2 * k))
         rows.append(dict(effect="fit", term="BIC", estimate=-2 * float(res.llf) + np.log(len(frame)) * k))
-    out = pd.DataFrame(rows, columns=["effect", "term", "estimate", "se", "z", "p", "ci_low", "ci_high"])
     rand = " + ".join(["1", *slopes])
-    out.insert(0, "model", f"{y} ~ {' + '.join(fixed) if fixed else '1'} + ({rand} | {group})")
-    out["n"] = len(frame)
-    out["n_groups"] = n_groups
-    out["method"] = _method(reml, n_groups, notes)
-    return out
+    model = f"{y} ~ {' + '.join(fixed) if fixed else '1'} + ({rand} | {group})"
+    return _table(rows, model, len(frame), n_groups, _method(reml, n_groups, notes))
 
 
 def pseudo_r2(

@@ -164,17 +164,6 @@ def _branch_fingerprint(results: Path, previous: Path | None) -> str:
     return _fingerprint(files + _code_files())
 
 
-def _format(value: Any, fmt: str) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return None
-    x = float(value)
-    if fmt == "percent":
-        return f"{x * 100:.1f}%"
-    if fmt == "score":
-        return f"{x:.2f}"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.1f}"
-
-
 def _k(provenance: dict) -> int:
     try:
         k = int((provenance.get("parameters") or {}).get("min_group_size", 5))
@@ -186,6 +175,8 @@ def _k(provenance: dict) -> int:
 def _index_rows(summary: pd.DataFrame, kpis: pd.DataFrame | None, ids: Sequence[str], names: dict[str, str],
                 status: dict[str, tuple[str, str]], branches_dir: Path, lang: str, k: int,
                 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    from analysis.report.branch import format_kpi
+
     words = _INDEX_TEXT[lang]
     columns: dict[str, str] = {"branch": words["branch"], "branch_id": words["branch_id"]}
     if "district" in summary:
@@ -222,7 +213,7 @@ def _index_rows(summary: pd.DataFrame, kpis: pd.DataFrame | None, ids: Sequence[
             row["district"] = district if isinstance(district, str) else None
         for kpi, key, fmt in kpi_cols:
             value, vfmt = values.get((bid, kpi), (None, fmt))
-            row[key] = _format(value, vfmt)
+            row[key] = format_kpi(value, vfmt)
         state, reason = status.get(bid, ("missing", ""))
         row["status"] = words["failed"].format(reason=reason) if state == "failed" else words[state]
         html_file = branches_dir / f"{name}.html"

@@ -39,6 +39,7 @@ __all__ = [
     "BranchContext",
     "actions_section",
     "esc",
+    "format_kpi",
     "header",
     "kpi_section",
     "load_branch",
@@ -444,15 +445,21 @@ def _num(x: Any, digits: int = 2) -> str:
     return f"{float(x):,.{digits}f}"
 
 
-def _fmt_kpi(x: Any, fmt: str) -> str:
+def format_kpi(x: Any, fmt: str) -> str | None:
+    """A KPI value as shown in reports (``fmt``: ``percent``, ``score`` or else a number); None if missing."""
     if _missing(x):
-        return "—"
+        return None
     x = float(x)
     if fmt == "percent":
         return f"{x * 100:.1f}%"
     if fmt == "score":
         return f"{x:.2f}"
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.1f}"
+
+
+def _fmt_kpi(x: Any, fmt: str) -> str:
+    text = format_kpi(x, fmt)
+    return "—" if text is None else text
 
 
 def _table(columns: Iterable[str], rows: Iterable[Iterable[str]], *, numeric: Iterable[int] = (),
