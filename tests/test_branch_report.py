@@ -16,7 +16,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from analysis.report.branch import TEXT, load_branch, page
+from analysis.report.branch import TEXT, header, load_branch, page
 from analysis.report.html import CJK_FONT_STACK
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,3 +244,14 @@ def test_no_pseudonym_or_raw_identity_in_reports(sample_results, branch_ids, tmp
     secrets = set(staff["工号"]) | set(staff["姓名"]) | set(staff["手机号"])
     leaks = sorted(s for s in secrets if isinstance(s, str) and len(s) >= 2 and s in text)
     assert not leaks
+
+
+def test_header_shows_codebook_labels_not_codes(sample_results, branch_ids):
+    shown, _ = branch_ids
+    summary = pd.read_parquet(sample_results / "branch_summary.parquet").set_index("branch_id")
+    code = summary.loc[shown, "branch_type"]
+    labels = {"flagship": ("旗舰厅", "Flagship"), "standard": ("标准厅", "Standard"),
+              "community": ("社区厅", "Community"), "rural": ("乡镇厅", "Rural")}  # surveys/branches.yml
+    for lang, label in zip(("zh", "en"), labels[code]):
+        html = str(header(load_branch(sample_results, shown, lang=lang)))
+        assert f"<dd>{label}</dd>" in html and f"<dd>{code}</dd>" not in html

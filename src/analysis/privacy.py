@@ -62,6 +62,15 @@ def check_min_group_size(k: int) -> int:
     return k
 
 
+def reporting_k(provenance: dict) -> int:
+    """The minimum reporting size recorded in a results.json provenance (default 5, never below 3)."""
+    try:
+        k = int((provenance.get("parameters") or {}).get("min_group_size", MIN_GROUP_SIZE))
+    except (TypeError, ValueError):
+        k = MIN_GROUP_SIZE
+    return max(MIN_GROUP_SIZE_FLOOR, k)
+
+
 def suppress_small_groups(table: pd.DataFrame, k: int, *, group: str = "group", n: str = "n") -> pd.DataFrame:
     """Drop the rows of a per-group table whose group has fewer than ``k`` respondents.
 

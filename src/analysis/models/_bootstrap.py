@@ -189,6 +189,12 @@ def resampled_crossproducts(
     return out
 
 
+def check_ci_method(ci_method: str) -> str:
+    if ci_method not in ("percentile", "bc"):
+        raise ValueError(f"ci_method must be 'percentile' or 'bc' (bias-corrected), got {ci_method!r}.")
+    return ci_method
+
+
 def _check_ci(ci: float) -> float:
     if not (isinstance(ci, (float, int, np.floating)) and 0 < ci < 1):
         raise ValueError(f"ci must be a confidence level strictly between 0 and 1, got {ci!r}; use e.g. ci=0.95.")

@@ -105,8 +105,7 @@ def relative_weights(
     "hp", "gear"))``) and the orthogonal-predictor identity (tests/test_drivers.py).
     """
     ci = _check_ci(ci)
-    if ci_method not in ("percentile", "bc"):
-        raise ValueError(f"ci_method must be 'percentile' or 'bc' (bias-corrected), got {ci_method!r}.")
+    bs.check_ci_method(ci_method)
     xs = _as_list(x, "x")
     if len(xs) < 2:
         raise ValueError(f"relative_weights needs at least two predictors in x, got {xs}.")

@@ -54,8 +54,7 @@ def _standardise(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, 
 def _check_mediation_args(ci: float, ci_method: str, m, covar) -> tuple[float, list[str], list[str]]:
     """Checks shared by the bootstrapped mediation models: (ci, mediators, covariates)."""
     ci = _check_ci(ci)
-    if ci_method not in ("percentile", "bc"):
-        raise ValueError(f"ci_method must be 'percentile' or 'bc' (bias-corrected), got {ci_method!r}.")
+    bs.check_ci_method(ci_method)
     ms = _as_list(m, "m")
     cs = _as_list(covar, "covar")
     if not ms:

@@ -33,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.privacy import reporting_k
 from analysis.errors import HallperfError, InputFileError
 
 __all__ = ["BrowserNotFoundError", "ReportSummary", "branch_job_name", "render_pdfs", "run_report"]
@@ -162,14 +163,6 @@ def _branch_fingerprint(results: Path, previous: Path | None) -> str:
     if previous is not None:
         files.append(previous / "branch_trends.parquet")
     return _fingerprint(files + _code_files())
-
-
-def _k(provenance: dict) -> int:
-    try:
-        k = int((provenance.get("parameters") or {}).get("min_group_size", 5))
-    except (TypeError, ValueError):
-        k = 5
-    return max(3, k)
 
 
 def _index_rows(summary: pd.DataFrame, kpis: pd.DataFrame | None, ids: Sequence[str], names: dict[str, str],
@@ -349,7 +342,7 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
     if pdf:
         _chromium()  # fail early, before any notebook runs
     provenance = json.loads(meta.read_text(encoding="utf-8"))
-    k = _k(provenance)
+    k = reporting_k(provenance)
     summary = _read_table(results, "branch_summary")
     if summary is None:
         raise InputFileError(f"{results}: table branch_summary is missing; rerun 'hallperf analyze'")

@@ -33,6 +33,8 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.privacy import reporting_k
+
 __all__ = [
     "TEXT",
     "Block",
@@ -54,8 +56,6 @@ __all__ = [
 ]
 
 LANGS = ("zh", "en")
-DEFAULT_K = 5
-K_FLOOR = 3
 FIGURE_DPI = 150  # screen and A4 print; 300 dpi would triple the HTML size for no visible gain
 TOP = 3
 TARGET_BAND = 0.05  # display band: an assigned target within ±5 % of the expectation is "in line"
@@ -324,15 +324,6 @@ def _mine(frame: pd.DataFrame | None, branch_id: str) -> pd.DataFrame:
     return frame[frame["branch_id"].astype(str) == branch_id].reset_index(drop=True)
 
 
-def _k(provenance: Mapping[str, Any]) -> int:
-    raw = (provenance.get("parameters") or {}).get("min_group_size", DEFAULT_K)
-    try:
-        k = int(raw)
-    except (TypeError, ValueError):
-        k = DEFAULT_K
-    return max(K_FLOOR, k)
-
-
 def _count(value: Any) -> int | None:
     if value is None or value is pd.NA:
         return None
@@ -379,7 +370,7 @@ def load_branch(results_dir: str | os.PathLike[str], branch_id: str, *, wave: st
     if wave is not None and provenance.get("wave") not in (None, wave):
         raise ValueError(f"{results}: results are of wave {provenance.get('wave')!r}, not {wave!r}")
     branch_id = str(branch_id)
-    k = _k(provenance)
+    k = reporting_k(provenance)
 
     summary = _need(results, "branch_summary")
     row = summary[summary["branch_id"].astype(str) == branch_id]
@@ -521,7 +512,9 @@ def header(ctx: BranchContext) -> Block:
     lang = ctx.lang
     facts = [(t(lang, "branch_id"), ctx.branch_id), (t(lang, "wave"), ctx.wave)]
     for key in ("district", "branch_type"):
-        value = ctx.info.get(key)
+        # Prefer the codebook label the results carry (e.g. branch_type_zh = 标准厅) over the code.
+        labelled = ctx.info.get(f"{key}_{lang}")
+        value = labelled if not _missing(labelled) else ctx.info.get(key)
         if not _missing(value):
             facts.append((t(lang, key), value))
     items = "".join(f"<dt>{esc(a)}</dt><dd>{esc(b)}</dd>" for a, b in facts)
