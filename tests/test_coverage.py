@@ -75,3 +75,43 @@ def test_bootstrap_indirect_effect_coverage():
         ind = t[t["path"] == "indirect"].iloc[0]
         hits += _covered(ind["ci_low"], ind["ci_high"], 0.16)
     assert abs(hits / R - 0.95) <= TOL, hits / R
+
+
+def _clustered_mediation_data(rng, n_branches=60, size=6, icc=0.3):
+    """Staff within branches with a strong branch random effect on m and y (residual ICC .3 each)
+    and a branch component in x (ICC .5): m = .4 x + u_m + e_m, y = .4 m + .2 x + u_y + e_y."""
+    g = np.repeat(np.arange(n_branches), size)
+    n = g.size
+    x = np.sqrt(0.5) * (np.repeat(rng.normal(size=n_branches), size) + rng.normal(size=n))
+    m = 0.4 * x + np.sqrt(icc) * np.repeat(rng.normal(size=n_branches), size) + np.sqrt(1 - icc) * rng.normal(size=n)
+    y = (0.4 * m + 0.2 * x + np.sqrt(icc) * np.repeat(rng.normal(size=n_branches), size)
+         + np.sqrt(1 - icc) * rng.normal(size=n))
+    return pd.DataFrame({"g": g, "x": x, "m": m, "y": y})
+
+
+@pytest.mark.slow
+def test_cluster_bootstrap_indirect_effect_coverage():
+    # Known truth a*b = .16 with outcomes clustered in 60 branches x 6 staff (branch random
+    # intercepts on m and y, ICC .3, and a branch component in x), so rows are not independent.
+    # The cluster bootstrap (whole branches resampled; 500 percentile resamples per replication)
+    # must cover at the nominal rate (band above).  The case bootstrap on the same data and seeds
+    # ignores the clustering; it is recorded and must cover less often.
+    # Observed: this seeded run gives cluster .930, case .865 (the numbers are also in the failure
+    # message).  Pilot runs with R = 1000: cluster .944, case .866 at 60 x 6; with 40 branches x 8
+    # the cluster bootstrap gives .917-.919 (case .833-.838): with few clusters any cluster
+    # bootstrap is somewhat liberal (its variance has a (G - 1)/G factor and the percentile
+    # interval of a product is skewed), which is why 60 branches are simulated here.
+    rng = np.random.default_rng(404)
+    hits_cluster = hits_case = 0
+    for r in range(R):
+        d = _clustered_mediation_data(rng)
+        tc = mediation(d, x="x", m="m", y="y", group="g", resample="clusters", n_boot=500, seed=r)
+        tk = mediation(d, x="x", m="m", y="y", n_boot=500, seed=r)
+        ic = tc[tc["path"] == "indirect"].iloc[0]
+        ik = tk[tk["path"] == "indirect"].iloc[0]
+        assert ic["method"] == "cluster bootstrap over g (60 clusters), 500 resamples, percentile"
+        hits_cluster += _covered(ic["ci_low"], ic["ci_high"], 0.16)
+        hits_case += _covered(ik["ci_low"], ik["ci_high"], 0.16)
+    cov_cluster, cov_case = hits_cluster / R, hits_case / R
+    assert abs(cov_cluster - 0.95) <= TOL, (cov_cluster, cov_case)
+    assert cov_case < cov_cluster, (cov_cluster, cov_case)

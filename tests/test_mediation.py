@@ -134,3 +134,133 @@ def test_input_errors(tal_or):
         mediation(tal_or, x="cond", m="pmi", y="reaction", n_boot=0)
     with pytest.raises(ValueError, match="distinct"):
         mediation(tal_or, x="cond", m="cond", y="reaction")
+
+
+# --------------------------------------------------------------------------- cluster bootstrap
+def _tiny_clustered(seed=0):
+    """8 clusters of unequal size (3..6 rows), labels not sorted and not contiguous in the rows."""
+    rng = np.random.default_rng(seed)
+    sizes = [3, 5, 4, 6, 3, 4, 5, 3]
+    labels = np.repeat([f"b{k}" for k in (7, 2, 5, 0, 3, 6, 1, 4)], sizes)
+    n = labels.size
+    x = rng.normal(size=n)
+    m = 0.5 * x + rng.normal(size=n)
+    y = 0.4 * m + 0.2 * x + rng.normal(size=n)
+    order = rng.permutation(n)
+    return pd.DataFrame({"g": labels[order], "x": x[order], "m": m[order], "y": y[order]})
+
+
+def test_cluster_bootstrap_equals_explicit_cluster_resampling():
+    # Exactness: each replicate of the cluster-count engine equals gathering every row of each
+    # drawn cluster (C_bg copies of cluster g) and refitting by lstsq.  Tolerance 1e-9 relative
+    # (only rounding differs: per-cluster sums vs row sums).  130 replicates = 3 chunks, one partial.
+    d = _tiny_clustered()
+    n_boot, seed = 130, 3
+    z = np.column_stack([np.ones(len(d)), d[["x", "m", "y"]].to_numpy(float)])
+    s = bs.resampled_crossproducts(z, n_boot, seed, clusters=d["g"].to_numpy())
+    cc = bs.cluster_bootstrap_counts(d["g"].to_numpy(), n_boot, seed)
+    labels = np.unique(d["g"])  # column g of the counts is the g-th label in sorted order
+    assert cc.shape == (n_boot, 8)
+    assert np.all(cc.sum(axis=1) == 8)  # G clusters drawn per replicate
+    sizes = np.array([(d["g"] == lab).sum() for lab in labels])
+    assert len(set((cc @ sizes).tolist())) > 1  # the resample size varies between replicates
+    ind_ref = np.empty(n_boot)
+    for b in range(n_boot):
+        drawn = np.repeat(labels, cc[b].astype(int))
+        rows = np.concatenate([np.flatnonzero(d["g"].to_numpy() == lab) for lab in drawn])
+        zb = z[rows]
+        np.testing.assert_allclose(s[b], zb.T @ zb, rtol=1e-12, atol=1e-12)
+        coef = np.linalg.solve(s[b][:3, :3], s[b][:3, 3])
+        ref = np.linalg.lstsq(zb[:, :3], zb[:, 3], rcond=None)[0]
+        np.testing.assert_allclose(coef, ref, rtol=1e-9)
+        a_b = np.linalg.lstsq(zb[:, :2], zb[:, 2], rcond=None)[0][1]
+        ind_ref[b] = a_b * ref[2]
+    # end to end: mediation()'s cluster-bootstrap interval and SE are those of the hand-made
+    # replicates (same seed -> same draws), to 1e-9
+    t = mediation(d, x="x", m="m", y="y", group="g", resample="clusters", n_boot=n_boot, seed=seed)
+    ind = _row(t, "indirect")
+    assert ind["ci_low"] == pytest.approx(np.quantile(ind_ref, 0.025), rel=1e-9)
+    assert ind["ci_high"] == pytest.approx(np.quantile(ind_ref, 0.975), rel=1e-9)
+    assert ind["boot_se"] == pytest.approx(np.std(ind_ref, ddof=1), rel=1e-9)
+    assert ind["method"] == "cluster bootstrap over g (8 clusters), 130 resamples, percentile"
+    # thread count does not change the result
+    np.testing.assert_array_equal(s, bs.resampled_crossproducts(z, n_boot, seed, n_jobs=1, clusters=d["g"].to_numpy()))
+
+
+def test_cluster_bootstrap_reproducible_per_seed():
+    d = _tiny_clustered(1)
+    kw = dict(x="x", m="m", y="y", group="g", resample="clusters", n_boot=300)
+    a = mediation(d, seed=7, **kw)
+    b = mediation(d, seed=7, **kw)
+    c = mediation(d, seed=8, **kw)
+    pd.testing.assert_frame_equal(a, b)
+    assert _row(a, "indirect")["ci_low"] != _row(c, "indirect")["ci_low"]
+    # clusters are numbered by sorted label, so neither the row order nor relabelling that keeps
+    # the sort order changes the draws: same interval up to rounding of the per-cluster sums
+    e = mediation(d.iloc[::-1].reset_index(drop=True).assign(g=lambda f: "branch_" + f["g"]), seed=7, **kw)
+    for col in ("estimate", "ci_low", "ci_high", "boot_se"):
+        assert _row(e, "indirect")[col] == pytest.approx(_row(a, "indirect")[col], rel=1e-9)
+    # the cluster bootstrap differs from the case bootstrap with the same seed
+    f = mediation(d, x="x", m="m", y="y", group="g", n_boot=300, seed=7)
+    assert _row(f, "indirect")["ci_low"] != _row(a, "indirect")["ci_low"]
+    assert _row(f, "indirect")["method"] == "percentile bootstrap, 300 resamples; cases resampled ignoring clusters in g"
+    # regression rows are the same (cluster-robust SEs by g either way)
+    pd.testing.assert_frame_equal(a[a["path"] != "indirect"], f[f["path"] != "indirect"])
+
+
+def test_cluster_draws_are_uniform():
+    # chi-square of 5000 x 7 cluster draws against uniform (chi2(6, .999) = 22.46), and a row's
+    # count is its cluster's count.
+    labels = np.repeat(np.arange(7), [1, 2, 3, 4, 5, 6, 7])
+    counts = bs.cluster_bootstrap_counts(labels, 5000, seed=12).sum(axis=0)
+    exp = counts.sum() / 7
+    assert ((counts - exp) ** 2 / exp).sum() < 22.46
+    assert counts.sum() == 5000 * 7
+
+
+def test_cluster_bootstrap_bc_and_parallel_mediators():
+    d = _tiny_clustered(2)
+    d["m2"] = d["m"] * 0.3 + np.random.default_rng(5).normal(size=len(d))
+    t = mediation(d, x="x", m=["m", "m2"], y="y", group="g", resample="clusters", n_boot=400, seed=1,
+                  ci_method="bc")
+    boot_rows = t[t["path"].isin(["indirect", "total_indirect"])]
+    assert len(boot_rows) == 3
+    assert (boot_rows["method"] == "cluster bootstrap over g (8 clusters), 400 resamples, bias-corrected").all()
+    assert (boot_rows["ci_low"] < boot_rows["ci_high"]).all()
+    assert t.loc[t["path"] == "a", "method"].str.contains("cluster-robust SE").all()
+
+
+def test_cluster_bootstrap_needs_group():
+    d = _tiny_clustered()
+    with pytest.raises(ValueError, match=r"resample='clusters'.*group=") as err:
+        mediation(d, x="x", m="m", y="y", resample="clusters", n_boot=100, seed=1)
+    assert "resample='cases'" in str(err.value)
+    with pytest.raises(ValueError, match="resample must be 'cases'"):
+        mediation(d, x="x", m="m", y="y", group="g", resample="branches", n_boot=100, seed=1)
+    with pytest.raises(KeyError, match="branch"):
+        mediation(d, x="x", m="m", y="y", group="branch", resample="clusters", n_boot=100, seed=1)
+    with pytest.raises(ValueError, match="at least 2 clusters"):
+        bs.resampled_crossproducts(np.ones((5, 2)), 10, 1, clusters=np.zeros(5))
+
+
+def test_relative_weights_cluster_bootstrap_matches_direct_cluster_refit():
+    # relative_weights shares the engine: its cluster-bootstrap SE equals relative weights computed
+    # on explicitly gathered cluster resamples (correlations of the gathered rows), to 1e-8.
+    from analysis.models import relative_weights
+    from analysis.models.drivers import _rw_from_corr
+
+    d = _tiny_clustered(3)
+    d["x2"] = 0.5 * d["x"] + np.random.default_rng(4).normal(size=len(d))
+    t = relative_weights(d, y="y", x=["x", "x2", "m"], n_boot=80, seed=2, group="g", resample="clusters")
+    labels = np.unique(d["g"])
+    cc = bs.cluster_bootstrap_counts(d["g"].to_numpy(), 80, seed=2)
+    v = d[["x", "x2", "m", "y"]].to_numpy()
+    eb = []
+    for b in range(80):
+        rows = np.concatenate([np.flatnonzero(d["g"].to_numpy() == lab) for lab in np.repeat(labels, cc[b].astype(int))])
+        eb.append(_rw_from_corr(np.corrcoef(v[rows], rowvar=False)))
+    np.testing.assert_allclose(t["se"], np.std(eb, axis=0, ddof=1), rtol=1e-8)
+    assert (t["method"] == "Johnson (2000) relative weights; cluster bootstrap over g (8 clusters), 80 resamples, "
+                           "percentile").all()
+    with pytest.raises(ValueError, match="needs the cluster column"):
+        relative_weights(d, y="y", x=["x", "x2"], n_boot=10, seed=1, resample="clusters")

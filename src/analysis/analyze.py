@@ -123,17 +123,21 @@ def run_hypothesis(h: Hypothesis, frame: pd.DataFrame, study: Study, instrument:
                                      random_slopes=r.get("random_slopes") or None)
         return {"null": models.icc(frame, y=r["y"], group=r["group"]), "coefficients": fixed, "pseudo_r2": explained}
     if h.model == "mediation":
+        # a named cluster: cluster-robust SEs of the paths and a cluster (whole-branch) bootstrap
+        boot_units = {"group": r["cluster"], "resample": "clusters"} if r.get("cluster") else {}
         parts = []
         for x in r["x"]:
             others = [v for v in r["x"] if v != x] + covar
-            parts.append(models.mediation(frame, x=x, m=r["m"], y=r["y"], covar=others or None, n_boot=n_boot, seed=seed))
+            parts.append(models.mediation(frame, x=x, m=r["m"], y=r["y"], covar=others or None, n_boot=n_boot, seed=seed,
+                                          **boot_units))
         return {"effects": pd.concat(parts, ignore_index=True)}
     if h.model == "moderation":
         return {"slopes": models.moderation(frame, x=r["x"], w=r["w"], y=r["y"], covar=covar or None),
                 "johnson_neyman": models.johnson_neyman(frame, x=r["x"], w=r["w"], y=r["y"], covar=covar or None)}
     if h.model == "moderated_mediation":
+        boot_units = {"group": r["cluster"], "resample": "clusters"} if r.get("cluster") else {}
         return {"effects": models.moderated_mediation(frame, x=r["x"], m=r["m"], y=r["y"], w=r["w"],
-                                                      covar=covar or None, n_boot=n_boot, seed=seed)}
+                                                      covar=covar or None, n_boot=n_boot, seed=seed, **boot_units)}
     if h.model == "relative_weights":
         return {"weights": models.relative_weights(frame, y=r["y"], x=r["x"], n_boot=min(n_boot, 2000), seed=seed)}
     raise ValueError(f"hypothesis {h.id}: no runner for model '{h.model}'")

@@ -25,9 +25,9 @@ MODEL_ROLES: dict[str, dict[str, str]] = {
     "regression": {"y": "one", "x": "list", "covar": "list", "cluster": "one"},
     "hierarchical_regression": {"y": "one", "blocks": "blocks", "cluster": "one"},
     "multilevel": {"y": "one", "x": "list", "climate": "list", "covar": "list", "group": "one", "random_slopes": "list"},
-    "mediation": {"x": "list", "m": "list", "y": "one", "covar": "list"},
+    "mediation": {"x": "list", "m": "list", "y": "one", "covar": "list", "cluster": "one"},
     "moderation": {"x": "one", "w": "one", "y": "one", "covar": "list"},
-    "moderated_mediation": {"x": "one", "w": "one", "m": "one", "y": "one", "covar": "list"},
+    "moderated_mediation": {"x": "one", "w": "one", "m": "one", "y": "one", "covar": "list", "cluster": "one"},
     "relative_weights": {"y": "one", "x": "list"},
 }
 REQUIRED_ROLES = {

@@ -3,8 +3,8 @@
 Public function
 ---------------
 relative_weights
-    Raw relative weights (sum to the model R²), rescaled weights (% of R²), and case-resampling
-    bootstrap intervals.
+    Raw relative weights (sum to the model R²), rescaled weights (% of R²), and case- or
+    cluster-resampling bootstrap intervals.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ def relative_weights(
     n_boot: int = 5000,
     seed: int | None = None,
     ci_method: str = "percentile",
+    group: str | None = None,
+    resample: str = "cases",
 ) -> pd.DataFrame:
     """Johnson's relative weights of the predictors ``x`` of ``y`` (key-driver analysis).
 
@@ -75,6 +77,11 @@ def relative_weights(
         Seed for reproducible intervals.
     ci_method : {"percentile", "bc"}
         Bootstrap interval type.
+    group : str, optional
+        Cluster column; used by ``resample="clusters"`` (the weights themselves ignore it).
+    resample : {"cases", "clusters"}
+        Resample rows (default) or whole clusters of ``group`` (cluster bootstrap; see
+        :func:`analysis.models.mediation.mediation`).
 
     Returns
     -------
@@ -106,13 +113,14 @@ def relative_weights(
     """
     ci = _check_ci(ci)
     bs.check_ci_method(ci_method)
+    bs.check_resample(resample, group)
     xs = _as_list(x, "x")
     if len(xs) < 2:
         raise ValueError(f"relative_weights needs at least two predictors in x, got {xs}.")
     if y in xs or len(set(xs)) != len(xs):
         raise ValueError(f"x must be distinct columns that do not include y={y!r}; got {xs}.")
-    _require_columns(data, [y, *xs])
-    frame = _numeric_frame(data, [*xs, y])
+    _require_columns(data, [y, *xs] + ([group] if group else []))
+    frame = _numeric_frame(data, [*xs, y], group)
     v = frame[[*xs, y]].to_numpy()
     if np.any(v.std(axis=0) == 0):
         bad = [c for c, s in zip([*xs, y], v.std(axis=0)) if s == 0]
@@ -124,7 +132,16 @@ def relative_weights(
     if n_boot:
         mu, sd = v.mean(axis=0), v.std(axis=0)
         z = np.column_stack([np.ones(len(v)), (v - mu) / sd])
-        s = bs.resampled_crossproducts(z, n_boot, seed)
+        if resample == "clusters":
+            labels = frame[group].to_numpy()
+            _, n_clusters = bs.cluster_codes(labels)
+            s = bs.resampled_crossproducts(z, n_boot, seed, clusters=labels)
+            label = bs.method_label(ci_method, n_boot, cluster=group, n_clusters=n_clusters)
+        else:
+            s = bs.resampled_crossproducts(z, n_boot, seed)
+            label = bs.method_label(ci_method, n_boot)
+            if group:
+                label += f"; cases resampled ignoring clusters in {group}"
         rb = _corr_from_crossproducts(s)
         ok = np.all(np.isfinite(rb.reshape(len(rb), -1)), axis=1)
         eb = _rw_from_corr(rb[ok])
@@ -132,7 +149,7 @@ def relative_weights(
         lo, hi = bs.interval(eb, eps, ci, ci_method)
         rlo, rhi = bs.interval(resc_b, 100 * eps / r2, ci, ci_method)
         se = eb.std(axis=0, ddof=1)
-        method = "Johnson (2000) relative weights; " + bs.method_label(ci_method, n_boot)
+        method = "Johnson (2000) relative weights; " + label
         if not ok.all():
             method += f" ({int((~ok).sum())} degenerate resamples dropped)"
     else:

@@ -3,8 +3,8 @@
 Public function
 ---------------
 mediation
-    Paths a, b, c, c' by OLS and the indirect effect(s) a·b with a case-resampling bootstrap
-    interval (percentile by default, bias-corrected on request); several parallel mediators give
+    Paths a, b, c, c' by OLS and the indirect effect(s) a·b with a case- or cluster-resampling
+    bootstrap interval (percentile by default, bias-corrected on request); several parallel mediators give
     specific indirect effects and the total indirect effect; covariates enter every equation.
 """
 
@@ -51,10 +51,13 @@ def _standardise(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, 
     return z, sd
 
 
-def _check_mediation_args(ci: float, ci_method: str, m, covar) -> tuple[float, list[str], list[str]]:
+def _check_mediation_args(
+    ci: float, ci_method: str, m, covar, resample: str = "cases", group: str | None = None
+) -> tuple[float, list[str], list[str]]:
     """Checks shared by the bootstrapped mediation models: (ci, mediators, covariates)."""
     ci = _check_ci(ci)
     bs.check_ci_method(ci_method)
+    bs.check_resample(resample, group)
     ms = _as_list(m, "m")
     cs = _as_list(covar, "covar")
     if not ms:
@@ -62,17 +65,33 @@ def _check_mediation_args(ci: float, ci_method: str, m, covar) -> tuple[float, l
     return ci, ms, cs
 
 
-def _boot_summary(boot: np.ndarray, est: np.ndarray, ci: float, ci_method: str, n_boot: int, group: str | None):
+def _resampled(z: np.ndarray, frame: pd.DataFrame, n_boot: int, seed: int | None, group: str | None,
+               resample: str) -> tuple[np.ndarray, int | None]:
+    """Bootstrap cross-product matrices of ``z`` (rows of ``frame``) and the number of clusters
+    resampled (``None`` for the case bootstrap)."""
+    if resample == "clusters":
+        labels = frame[group].to_numpy()
+        _, n_clusters = bs.cluster_codes(labels)
+        return bs.resampled_crossproducts(z, n_boot, seed, clusters=labels), n_clusters
+    return bs.resampled_crossproducts(z, n_boot, seed), None
+
+
+def _boot_summary(boot: np.ndarray, est: np.ndarray, ci: float, ci_method: str, n_boot: int, group: str | None,
+                  n_clusters: int | None = None):
     """Interval over the finite replicates, bootstrap SE and the ``method`` text of bootstrap rows:
-    (low, high, boot_se, method)."""
+    (low, high, boot_se, method).  ``n_clusters`` given: the replicates come from a cluster
+    bootstrap over ``group``."""
     ok = np.all(np.isfinite(boot), axis=1)
     lo, hi = bs.interval(boot[ok], est, ci, ci_method)
     n_ok = int(ok.sum())
     boot_se = np.nanstd(boot, axis=0, ddof=1)
-    method = bs.method_label(ci_method, n_boot)
+    if n_clusters is not None:
+        method = bs.method_label(ci_method, n_boot, cluster=group, n_clusters=n_clusters)
+    else:
+        method = bs.method_label(ci_method, n_boot)
     if n_ok < n_boot:
         method += f" ({n_boot - n_ok} degenerate resamples dropped)"
-    if group:
+    if group and n_clusters is None:
         method += f"; cases resampled ignoring clusters in {group}"
     return lo, hi, boot_se, method
 
@@ -88,6 +107,7 @@ def mediation(
     seed: int | None = None,
     ci_method: str = "percentile",
     group: str | None = None,
+    resample: str = "cases",
 ) -> pd.DataFrame:
     """Mediation of the effect of ``x`` on ``y`` through one or more parallel mediators ``m``.
 
@@ -112,8 +132,16 @@ def mediation(
     ci_method : {"percentile", "bc"}
         Percentile (default, PROCESS 4.x default) or bias-corrected bootstrap interval.
     group : str, optional
-        Cluster column.  If given, the OLS paths get cluster-robust (CR1) SEs; the bootstrap
-        still resamples cases (a cluster bootstrap is not implemented), which ``method`` states.
+        Cluster column (e.g. ``branch_id``).  If given, the OLS paths get cluster-robust (CR1)
+        SEs; the bootstrap resamples according to ``resample``.
+    resample : {"cases", "clusters"}
+        Bootstrap resampling unit.  ``"cases"`` (default) resamples rows; with ``group`` given
+        ``method`` then says that clusters were ignored.  ``"clusters"`` (needs ``group``)
+        resamples whole clusters -- G draws with replacement from the G clusters, every row of a
+        drawn cluster enters -- which keeps the within-cluster dependence (Field & Welsh, 2007;
+        Ren et al., 2010); ``method`` reads e.g. "cluster bootstrap over branch_id (40 clusters),
+        5000 resamples, percentile".  With few clusters (say fewer than 30) any cluster
+        bootstrap is itself approximate.
 
     Returns
     -------
@@ -133,9 +161,9 @@ def mediation(
         Y   = i_Y + c' X + sum_j b_j M_j + covar + e_Y
         Y   = i   + c X + covar + e          (total effect; c = c' + sum_j a_j b_j)
 
-    The bootstrap resamples cases; each replicate's OLS coefficients are computed from resampled
-    cross-product sums (see :mod:`analysis.models._bootstrap`), which is the ordinary
-    nonparametric bootstrap computed without materialising the resamples.
+    The bootstrap resamples cases (or whole clusters); each replicate's OLS coefficients are
+    computed from resampled cross-product sums (see :mod:`analysis.models._bootstrap`), which is
+    the ordinary nonparametric (cluster) bootstrap computed without materialising the resamples.
 
     References
     ----------
@@ -144,12 +172,18 @@ def mediation(
     Preacher, K. J., & Hayes, A. F. (2008). Asymptotic and resampling strategies for assessing
     and comparing indirect effects in multiple mediator models. *Behavior Research Methods,
     40*(3), 879-891. https://doi.org/10.3758/BRM.40.3.879
+    Field, C. A., & Welsh, A. H. (2007). Bootstrapping clustered data. *Journal of the Royal
+    Statistical Society B, 69*(3), 369-390. https://doi.org/10.1111/j.1467-9868.2007.00593.x
+    Ren, S., et al. (2010). Nonparametric bootstrapping for hierarchical data. *Journal of
+    Applied Statistics, 37*(9).
 
     Checked against Hayes' (2013, ch. 3) presumed-media-influence example as reproduced in the
     tests of R psych's ``mediate`` (data ``Tal_Or``; a = .4765, b = .5064, c = .4957,
-    c' = .2544, ab = .2413) and against pingouin's bootstrap (benchmarks/bench_mediation.py).
+    c' = .2544, ab = .2413) and against pingouin's bootstrap (benchmarks/bench_mediation.py);
+    the cluster bootstrap against gather-and-refit of explicitly resampled clusters and by
+    simulated coverage with a branch random effect (tests/test_mediation.py, test_coverage.py).
     """
-    ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar)
+    ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar, resample, group)
     if not isinstance(x, str) or not isinstance(y, str):
         raise ValueError(f"x and y must be single column names, got x={x!r}, y={y!r}.")
     clash = {x, y} & set(ms) or ({x, y} | set(ms)) & set(cs)
@@ -181,7 +215,7 @@ def mediation(
     # --- bootstrap ---------------------------------------------------------------------------
     cols = [x, *ms, *cs, y]
     z, sd = _standardise(frame, cols)
-    s = bs.resampled_crossproducts(z, n_boot, seed)
+    s, n_clusters = _resampled(z, frame, n_boot, seed, group, resample)
     ix = 1
     im = list(range(2, 2 + k))
     ic = list(range(2 + k, 2 + k + len(cs)))
@@ -198,7 +232,7 @@ def mediation(
     if k > 1:
         ind_boot = np.column_stack([ind_boot, ind_boot.sum(axis=1)])
         ind_hat = np.append(ind_hat, ind_hat.sum())
-    lo, hi, boot_se, bmethod = _boot_summary(ind_boot, ind_hat, ci, ci_method, n_boot, group)
+    lo, hi, boot_se, bmethod = _boot_summary(ind_boot, ind_hat, ci, ci_method, n_boot, group, n_clusters)
     for j in range(len(ind_hat)):
         is_total = j == k
         rows.append(

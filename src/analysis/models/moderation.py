@@ -20,8 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _bootstrap as bs
-from .mediation import _batched_solve, _boot_summary, _check_mediation_args, _standardise, _sub
+from .mediation import _batched_solve, _boot_summary, _check_mediation_args, _resampled, _standardise, _sub
 from .regression import _as_list, _check_ci, _fit, _numeric_frame, _require_columns
 
 __all__ = ["moderation", "johnson_neyman", "moderated_mediation"]
@@ -226,6 +225,7 @@ def moderated_mediation(
     seed: int | None = None,
     ci_method: str = "percentile",
     group: str | None = None,
+    resample: str = "cases",
 ) -> pd.DataFrame:
     """First-stage moderated mediation (PROCESS model 7): ``w`` moderates the ``x -> m`` path.
 
@@ -243,9 +243,10 @@ def moderated_mediation(
         Moderator values (original scale) for conditional indirect effects; default mean ± 1 SD.
     center : bool
         Mean-centre ``x`` and ``w`` before forming the product.
-    ci, n_boot, seed, ci_method, group
+    ci, n_boot, seed, ci_method, group, resample
         As in :func:`analysis.models.mediation.mediation` (``group``: cluster-robust SEs for the
-        regression rows; the bootstrap still resamples cases).
+        regression rows; ``resample="clusters"`` with ``group``: the bootstrap resamples whole
+        clusters, otherwise cases).
 
     Returns
     -------
@@ -271,7 +272,7 @@ def moderated_mediation(
 
     Checked by simulation against known a1, a3, b (tests/test_moderation.py).
     """
-    ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar)
+    ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar, resample, group)
     _check_xwy(x, w, y, cs, ms)
     _require_columns(data, [x, w, *ms, y, *cs] + ([group] if group else []))
     frame = _numeric_frame(data, [x, w, *ms, y, *cs], group)
@@ -297,7 +298,7 @@ def moderated_mediation(
     # equivariant to affine rescaling of columns, coefficients are rescaled back below)
     cols = [x, w, inter, *ms, *cs, y]
     z, sd = _standardise(work, cols)
-    s = bs.resampled_crossproducts(z, n_boot, seed)
+    s, n_clusters = _resampled(z, work, n_boot, seed, group, resample)
     ix, iw, ixw = 1, 2, 3
     im = list(range(4, 4 + k))
     ic = list(range(4 + k, 4 + k + len(cs)))
@@ -326,7 +327,7 @@ def moderated_mediation(
             meta.append(("conditional_indirect", mj, f"indirect {x} -> {mj} -> {y} at {w} {labels[i]}", wv[i]))
     boot = np.column_stack(boot_list)
     est = np.array(est_list)
-    lo, hi, bse, bmethod = _boot_summary(boot, est, ci, ci_method, n_boot, group)
+    lo, hi, bse, bmethod = _boot_summary(boot, est, ci, ci_method, n_boot, group, n_clusters)
     for i, (part, mj, term, wval) in enumerate(meta):
         rows.append(dict(part=part, mediator=mj, term=term, w_value=wval, estimate=est[i], se=bse[i], t=np.nan,
                          df=np.nan, p=np.nan, ci_low=lo[i], ci_high=hi[i], method=bmethod))
