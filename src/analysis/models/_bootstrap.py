@@ -52,13 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import stats
 
-try:  # transitive dependency (scikit-learn); only used to keep BLAS single-threaded per worker
-    from threadpoolctl import threadpool_limits
-except ImportError:  # pragma: no cover
-    from contextlib import nullcontext as _nullcontext
-
-    def threadpool_limits(limits=None):  # type: ignore[no-redef]
-        return _nullcontext()
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "CHUNK",
