@@ -255,3 +255,74 @@ def test_header_shows_codebook_labels_not_codes(sample_results, branch_ids):
     for lang, label in zip(("zh", "en"), labels[code]):
         html = str(header(load_branch(sample_results, shown, lang=lang)))
         assert f"<dd>{label}</dd>" in html and f"<dd>{code}</dd>" not in html
+
+
+def _three_kinds_of_trend(shown: str, hidden: str) -> pd.DataFrame:
+    """branch_trends as ``hallperf compare`` writes them: staff, customer and KPI rows (``source``)."""
+    rows = []
+    for b, base in ((shown, 0.0), (hidden, 0.5)):
+        rows += [
+            {"branch_id": b, "dimension": "TS", "source": "staff", "mean": 3.4 + base, "previous_mean": 3.0,
+             "change": 0.4 + base, "ci_low": 0.1, "ci_high": 0.7, "p": 0.01, "significant": True, "comparable": True,
+             "reason": None, "n": 8, "previous_n": 7, "label_zh": "目标设定", "label_en": "Target setting"},
+            {"branch_id": b, "dimension": "CO", "source": "staff", "mean": 3.1 + base, "previous_mean": 3.3,
+             "change": None, "ci_low": None, "ci_high": None, "p": None, "significant": False, "comparable": False,
+             "reason": "scalar_invariance_fails", "n": 8, "previous_n": 7, "label_zh": "辅导", "label_en": "Coaching"},
+            {"branch_id": b, "dimension": "SAT", "source": "customer", "mean": 4.31, "previous_mean": 3.92,
+             "change": 0.39, "ci_low": 0.2, "ci_high": 0.58, "p": 0.001, "significant": True, "comparable": True,
+             "reason": None, "n": 25, "previous_n": 27, "label_zh": "<b>总体满意度</b>",
+             "label_en": "<b>Overall satisfaction</b>"},
+            {"branch_id": b, "dimension": "target_completion", "source": "kpi", "value": 0.90, "previous_value": 0.85,
+             "change": 0.05, "significant": None, "comparable": True, "reason": "records_not_a_sample"},
+            {"branch_id": b, "dimension": "customer_SAT", "source": "kpi", "value": None, "previous_value": 4.1,
+             "change": None, "significant": None, "comparable": False, "reason": "value_missing"},
+        ]
+    frame = pd.DataFrame(rows).assign(wave="sample", previous_wave="2026Q2")
+    frame["significant"] = frame["significant"].astype("boolean")
+    frame["comparable"] = frame["comparable"].astype("boolean")
+    for col in ("change", "ci_low", "ci_high", "p", "value", "previous_value", "n", "previous_n"):
+        frame[col] = frame[col].astype(float)
+    return frame
+
+
+def test_trend_section_lists_staff_customer_and_kpi_trends(sample_results, branch_ids, tmp_path):
+    shown, hidden = branch_ids
+    results = copy_results(sample_results, tmp_path / "results")
+    _set(results, "branch_trends", _three_kinds_of_trend(shown, hidden))
+    zh, en = TEXT["zh"], TEXT["en"]
+    html = page(load_branch(results, shown, figure_dir=tmp_path / "fig"))
+    for key in ("trend_staff", "trend_customer", "trend_kpi", "trend_kpi_intro", "reason_scalar_invariance_fails",
+                "reason_records_not_a_sample", "reason_value_missing"):
+        assert zh[key] in html, key
+    assert zh["no_previous"] not in html and zh["trend_staff_withheld"].format(k=5) not in html
+    assert "0.40 [0.10, 0.70]" in html and "0.39 [0.20, 0.58]" in html  # staff and customer changes
+    assert "85.0%" in html and "90.0%" in html and "+5.0 个百分点" in html  # KPI: values and change in points
+    assert "目标完成率" in html and "客户满意度" in html  # KPI labels from branch_kpis
+    assert "&lt;b&gt;总体满意度&lt;/b&gt;" in html and "<b>总体满意度" not in html  # data text escaped
+    assert (tmp_path / "fig" / "trend.png").is_file()  # the figure draws the staff dimensions
+    english = page(load_branch(results, shown, lang="en", figure_dir=tmp_path / "fig_en"))
+    for key in ("trend_staff", "trend_customer", "trend_kpi", "reason_records_not_a_sample"):
+        assert en[key] in english, key
+    assert "+5.0 pp" in english and "&lt;b&gt;Overall satisfaction&lt;/b&gt;" in english
+    assert not [text for text in _zh_fixed_texts() if text in english]
+
+
+def test_trend_section_of_a_branch_below_k_has_no_staff_rows(sample_results, branch_ids, tmp_path):
+    shown, hidden = branch_ids
+    results = copy_results(sample_results, tmp_path / "results")
+    _set(results, "branch_trends", _three_kinds_of_trend(shown, hidden))
+    ctx = load_branch(results, hidden, figure_dir=tmp_path / "fig")
+    assert not (ctx.trends["source"] == "staff").any()
+    html = page(ctx)
+    zh = TEXT["zh"]
+    assert zh["trend_staff_withheld"].format(k=5) in html and zh["trend_kpi"] in html
+    assert "0.90 [" not in html and "3.90" not in html and "目标设定" not in html  # the staff rows' numbers and labels
+    assert not (tmp_path / "fig" / "trend.png").exists()
+    assert (zh["trend_customer"] in html) == bool(ctx.customer_shown is not False)
+    # customer-survey trends go with the customer results
+    summary = pd.read_parquet(results / "branch_summary.parquet")
+    summary.loc[summary["branch_id"] == shown, "customer_results_shown"] = False
+    summary.loc[summary["branch_id"] == shown, "n_customers"] = pd.NA
+    _set(results, "branch_summary", summary)
+    html = page(load_branch(results, shown, figure_dir=tmp_path / "fig2"))
+    assert zh["trend_customer"] not in html and "总体满意度" not in html and zh["trend_kpi"] in html

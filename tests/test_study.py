@@ -121,7 +121,7 @@ def test_two_wave_study_reports_the_known_change(study_run, small_wave, tmp_path
     """A follow-up wave with TD shifted +0.8 SD: compare finds it; both reports show the waves."""
     from analysis.pipeline import run_ingest, run_score
     from analysis.pipeline.waves import run_compare_waves, run_simulate_follow_up
-    from analysis.report.branch import load_branch, page
+    from analysis.report.branch import TEXT, load_branch, page
     from analysis.report.study import StudyReport
 
     base, surveys, processed, _ = study_run
@@ -143,9 +143,20 @@ def test_two_wave_study_reports_the_known_change(study_run, small_wave, tmp_path
     report = StudyReport(results, study_path=surveys / "study.yml", lang="en", wave="w2")
     titles = [t.title for t in report.tables() if t.section == "waves"]
     assert any("Measurement invariance" in t for t in titles) and any("company" in t for t in titles)
+    assert any(t.startswith("Customer survey") and "company" in t for t in titles)
+    assert "customer survey's scales are compared" in report.narrative("waves")
 
     trends = pd.read_parquet(results / "branch_trends.parquet")
-    shown = trends.loc[trends["dimension"] == "TD", "branch_id"].iloc[0]
+    # KPI trends: the change of the two analyzed waves' branch_kpis values
+    kpi = trends[trends["source"] == "kpi"].set_index(["branch_id", "dimension"])["change"]
+    before, after = (pd.read_parquet(out / w / "results" / "branch_kpis.parquet").set_index(["branch_id", "kpi"])["value"]
+                     for w in ("w1", "w2"))
+    assert len(kpi) == len(before.index.intersection(after.index)) and kpi.notna().any()
+    assert kpi.to_numpy() == pytest.approx((after - before).reindex(kpi.index).to_numpy(), nan_ok=True)
+    shown = trends.loc[(trends["dimension"] == "TD") & (trends["source"] == "staff"), "branch_id"].iloc[0]
+    assert {"customer", "kpi"} <= set(trends.loc[trends["branch_id"] == shown, "source"])
     html = page(load_branch(results, shown, wave="w2", lang="en"), figures=False)
     assert "no previous wave" not in html.lower()
     assert "w1" in html
+    for key in ("trend_staff", "trend_customer", "trend_kpi"):
+        assert TEXT["en"][key] in html, key

@@ -2,7 +2,9 @@
 
 Truth comes from the simulation: a follow-up wave of the same branches and staff with a known
 latent mean shift (TD +0.5 SD; the competencies move by 0.35 x 0.5 through TD's effect on them,
-recorded in truth['mean_shifts']; every other staff scale has a true change of 0).
+recorded in truth['mean_shifts']; every other staff scale has a true change of 0). The pipeline
+waves also shift customer satisfaction (SAT +0.8 SD; the other customer scales do not move).
+KPI trends are checked against the two waves' ``branch_kpis`` tables they are computed from.
 """
 
 from __future__ import annotations
@@ -21,11 +23,17 @@ from analysis.pipeline import run_ingest, run_score, run_simulate
 from analysis.pipeline.waves import list_waves, run_compare_waves, run_simulate_follow_up
 from analysis.scoring import score_scales
 from analysis.simulate import load_model, simulate_wave
-from analysis.waves import compare_waves, holm, instrument_changes, trend_instrument, trend_items
+from analysis.study import load_study
+from analysis.waves import (
+    combine_branch_trends, compare_waves, holm, instrument_changes, kpi_trends, period_dependent_kpis, trend_instrument,
+    trend_items,
+)
 from conftest import SURVEYS
 
 MODEL = SURVEYS / "simulation.yml"
 SHIFT = {"TD": 0.5}
+WAVE_SHIFT = {"TD": 0.5, "SAT": 0.8}  # the pipeline waves: a staff and a customer scale move
+CUSTOMER_SCALES = ["SAT", "ATT", "KNO", "RES", "WAI"]
 
 
 def edited_codebooks(folder):
@@ -163,27 +171,93 @@ def test_null_scales_not_flagged_over_seeds(instruments):
     assert detected == len(seeds)  # d ~ .45 observed with ~270 per wave: power > .999 after Holm
 
 
+def test_kpi_trends_are_differences_and_respect_withheld_values():
+    w1 = pd.DataFrame({"branch_id": ["A", "A", "B", "B", "C"], "kpi": ["rate", "sat", "rate", "sat", "rate"],
+                       "value": [0.80, 4.1, 0.90, np.nan, 0.70]})
+    w2 = pd.DataFrame({"branch_id": ["A", "A", "B", "B", "D"], "kpi": ["rate", "sat", "rate", "sat", "rate"],
+                       "value": [0.85, np.nan, 0.88, 4.0, 0.60], "label_en": "x", "format": "percent"})
+    out = kpi_trends({"w1": w1, "w2": w2}).set_index(["branch_id", "kpi"])
+    assert set(out.index) == {("A", "rate"), ("A", "sat"), ("B", "rate"), ("B", "sat")}  # C, D: one wave only
+    assert out.loc[("A", "rate"), "change"] == 0.85 - 0.80 and out.loc[("B", "rate"), "change"] == 0.88 - 0.90
+    assert (out.loc[[("A", "rate"), ("B", "rate")], "reason"] == "records_not_a_sample").all()
+    for key in (("A", "sat"), ("B", "sat")):  # withheld in one wave: no change, whichever wave
+        assert np.isnan(out.loc[key, "change"]) and out.loc[key, "reason"] == "value_missing"
+        assert not out.loc[key, "comparable"]
+    assert out.loc[("B", "sat"), "value"] == 4.0 and np.isnan(out.loc[("B", "sat"), "previous_value"])
+    assert set(out["label_en"]) == {"x"} and set(out["previous_wave"]) == {"w1"}
+    # a wave total over periods of different length is not compared
+    apart = kpi_trends({"w1": w1, "w2": w2}, comparable={"rate": False}, reasons={"rate": "period_length_differs"})
+    assert apart.loc[apart["kpi"] == "rate", "change"].isna().all()
+    assert set(apart.loc[apart["kpi"] == "rate", "reason"]) == {"period_length_differs"}
+    with pytest.raises(ValueError, match="more than one row"):
+        kpi_trends({"w1": pd.concat([w1, w1.head(1)]), "w2": w2})
+    with pytest.raises(KeyError, match="value"):
+        kpi_trends({"w1": w1.drop(columns="value"), "w2": w2})
+    # stacked with survey trends: KPI rows carry value/previous_value and no test
+    both = combine_branch_trends(kpi=kpi_trends({"w1": w1, "w2": w2}))
+    assert set(both["source"]) == {"kpi"} and both["significant"].isna().all() and both["p"].isna().all()
+    assert "dimension" in both and "kpi" not in both
+
+
+def test_period_dependent_kpis_of_the_bundled_study():
+    records = load_study(SURVEYS / "study.yml").datasets.records
+    kpis = ["target_completion", "sales_per_staff", "calls_per_day", "customer_SAT", "sales_revenue", "conversion_rate"]
+    # totals: a summed column; a sum per staff member. Ratios of two sums do not depend on the period.
+    assert period_dependent_kpis(kpis, records.sum, {**records.ratio, **records.group_ratio}) == [
+        "sales_per_staff", "sales_revenue"]
+
+
 # --- pipeline ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def three_waves(tmp_path_factory):
-    """w1 base; w2 follow-up with TD +0.5; w3 the next follow-up, ingested with edited codebooks."""
+    """w1 base; w2 follow-up with TD +0.5 and SAT +0.8; w3 the next follow-up, ingested with edited codebooks.
+
+    Before w2 is compared: w1 and w2 get ``branch_kpis`` result tables (as ``hallperf analyze``
+    writes them, with withheld values), and in w1 all but 3 customers of one branch are flagged
+    careless (that branch falls below k for the customer survey in w1).
+    """
     root = tmp_path_factory.mktemp("waves")
     raw, processed, out, key = root / "raw", root / "processed", root / "output", root / "secret.key"
     v2 = edited_codebooks(root / "surveys_v2")
     run_simulate("w1", branches=70, seed=31, out=raw / "w1", instruments_dir=SURVEYS, model_path=MODEL)
-    run_simulate_follow_up("w2", base_dir=raw / "w1", out=raw / "w2", instruments_dir=SURVEYS, model_path=MODEL, shifts=SHIFT)
-    run_simulate_follow_up("w3", base_dir=raw / "w2", out=raw / "w3", instruments_dir=SURVEYS, model_path=MODEL, shifts=SHIFT)
+    run_simulate_follow_up("w2", base_dir=raw / "w1", out=raw / "w2", instruments_dir=SURVEYS, model_path=MODEL,
+                           shifts=WAVE_SHIFT)
+    run_simulate_follow_up("w3", base_dir=raw / "w2", out=raw / "w3", instruments_dir=SURVEYS, model_path=MODEL,
+                           shifts=WAVE_SHIFT)
     for wave, codebooks in (("w1", SURVEYS), ("w2", SURVEYS), ("w3", v2)):
         run_ingest(raw / wave, processed_root=processed, instruments_dir=codebooks, secret_file=key)
         run_score(processed / wave, instruments_dir=codebooks)
+    # careless customers: all but 3 of the first branch's w1 customers
+    path = processed / "w1" / "customer_scores.parquet"
+    customers = pd.read_parquet(path)
+    careless_branch = sorted(customers["branch_id"].unique())[0]
+    rows = customers.index[customers["branch_id"] == careless_branch][3:]
+    customers.loc[rows, "careless"] = True
+    customers.to_parquet(path, index=False)
+    # KPI snapshots of both waves; None = withheld
+    kpis = {}
+    branches = sorted(pd.read_parquet(processed / "w1" / "branches.parquet")["branch_id"])
+    for i, wave in enumerate(("w1", "w2")):
+        rng = np.random.default_rng(i)
+        frame = pd.DataFrame([{"branch_id": b, "kpi": kpi, "value": value, "format": fmt, "label_zh": zh, "label_en": en}
+                              for b in branches
+                              for kpi, value, fmt, zh, en in (
+                                  ("target_completion", rng.normal(0.9, 0.1), "percent", "目标完成率", "Target completion"),
+                                  ("customer_SAT", rng.normal(4.0, 0.3), "score", "客户满意度", "Customer satisfaction"))])
+        frame.loc[(frame["branch_id"] == branches[i]) & (frame["kpi"] == "customer_SAT"), "value"] = np.nan
+        if wave == "w2":
+            frame = frame[frame["branch_id"] != branches[-1]]  # a branch without records in w2
+        kpis[wave] = frame.reset_index(drop=True)
+        (out / wave / "results").mkdir(parents=True)
+        kpis[wave].to_parquet(out / wave / "results" / "branch_kpis.parquet", index=False)
     # a table another stage already wrote must survive the comparison
     results = out / "w2" / "results"
-    results.mkdir(parents=True)
     pd.DataFrame({"a": [1]}).to_csv(results / "descriptives.csv", index=False)
     (results / "results.json").write_text(json.dumps({"stage": "analyze", "tables": {"descriptives": {"rows": 1}}}), encoding="utf-8")
     info = run_compare_waves("w2", "w1", processed_root=processed, out_root=out, instruments_dir=SURVEYS, study_path=SURVEYS / "study.yml")
-    return {"root": root, "raw": raw, "processed": processed, "out": out, "v2": v2, "info": info}
+    return {"root": root, "raw": raw, "processed": processed, "out": out, "v2": v2, "info": info, "kpis": kpis,
+            "careless_branch": careless_branch, "careless": len(rows)}
 
 
 def read(waves, wave, name):
@@ -193,12 +267,13 @@ def read(waves, wave, name):
 def test_shift_detected_and_unchanged_scales_not_flagged(three_waves):
     company = read(three_waves, "w2", "waves_company").set_index("scale")
     truth = json.loads((three_waves["raw"] / "w2" / "truth.json").read_text(encoding="utf-8"))
-    assert truth["follow_up"]["base_wave"] == "w1" and truth["shifts"] == SHIFT
+    assert truth["follow_up"]["base_wave"] == "w1" and truth["shifts"] == WAVE_SHIFT
     assert company.loc["TD", "significant"] and company.loc["TD", "change"] > 0
     # observed change on the 1-5 scale of a 0.5 SD latent shift (~.4 here); CI must cover it
     assert 0.25 < company.loc["TD", "change"] < 0.55
     null = [s for s, v in truth["mean_shifts"].items() if v == 0 and s in company.index]
     assert len(null) == 8 and not company.loc[null, "significant"].any()
+    assert set(company.index).isdisjoint(CUSTOMER_SCALES)  # the customer survey has tables of its own
     assert company["comparable"].all() and (company["n_both"] > 0.5 * company["n"]).all()
 
 
@@ -214,6 +289,7 @@ def test_other_result_tables_kept_and_indexed(three_waves):
     assert (results / "descriptives.csv").exists()
     info = json.loads((results / "results.json").read_text(encoding="utf-8"))
     assert {"descriptives", "waves_changes", "waves_invariance", "waves_company", "waves_district", "waves_branch",
+            "waves_customer_invariance", "waves_customer_company", "waves_customer_district", "waves_customer_branch",
             "branch_trends"} <= set(info["tables"])
     assert info["waves"]["previous"] == "w1" and info["waves"]["excluded"]["w1"]["careless"] > 0
     for name in info["waves"]["tables"]:
@@ -224,6 +300,8 @@ def test_branch_trends_suppress_small_branches(three_waves):
     trends = read(three_waves, "w2", "branch_trends")
     assert list(trends.columns[:13]) == ["branch_id", "dimension", "wave", "previous_wave", "mean", "previous_mean",
                                          "change", "ci_low", "ci_high", "p", "significant", "comparable", "reason"]
+    assert set(trends["source"]) == {"staff", "customer", "kpi"}
+    staff_rows = trends[trends["source"] == "staff"]
     sizes = {}
     for wave in ("w1", "w2"):
         scores = pd.read_parquet(three_waves["processed"] / wave / "staff_scores.parquet")
@@ -231,11 +309,70 @@ def test_branch_trends_suppress_small_branches(three_waves):
     both = pd.concat(sizes, axis=1).fillna(0)
     small = set(both.index[(both < 5).any(axis=1)])
     assert small, "the simulated waves should have branches below k"
-    assert not small & set(trends["branch_id"])
-    assert (trends["n"] >= 5).all() and (trends["previous_n"] >= 5).all()
-    assert set(trends["dimension"]) == set(load_instruments(SURVEYS)["staff"].scales) & {"TS", "CO", "EF", "FB", "CM", "IN", "TC", "TD"}
+    assert not small & set(staff_rows["branch_id"])
+    assert (staff_rows["n"] >= 5).all() and (staff_rows["previous_n"] >= 5).all()
+    assert set(staff_rows["dimension"]) == set(load_instruments(SURVEYS)["staff"].scales) & {"TS", "CO", "EF", "FB", "CM", "IN", "TC", "TD"}
     district = read(three_waves, "w2", "waves_district")
     assert not district.empty and (district[["n", "previous_n"]] >= 5).all().all()
+
+
+def _customers(waves, wave):
+    """Scored customers of a wave without the careless ones."""
+    scores = pd.read_parquet(waves["processed"] / wave / "customer_scores.parquet")
+    return scores[~scores["careless"].astype(bool)]
+
+
+def test_customer_shift_detected_and_unchanged_customer_scales_not_flagged(three_waves):
+    inv = read(three_waves, "w2", "waves_customer_invariance")
+    assert set(inv["scale"]) == set(CUSTOMER_SCALES) and inv["comparable"].all() and inv["converged"].all()
+    company = read(three_waves, "w2", "waves_customer_company").set_index("scale")
+    truth = json.loads((three_waves["raw"] / "w2" / "truth.json").read_text(encoding="utf-8"))
+    assert truth["mean_shifts"]["SAT"] == 0.8
+    assert company.loc["SAT", "significant"] and company.loc["SAT", "change"] > 0
+    # 0.8 SD latent shift on 3 items with loadings .62-.85 and skewed thresholds: ~.5 on the 1-5 scale
+    assert 0.3 < company.loc["SAT", "change"] < 0.8
+    null = [s for s in CUSTOMER_SCALES if truth["mean_shifts"][s] == 0]
+    assert len(null) == 4 and not company.loc[null, "significant"].any()  # Holm over 5 scales: FWER <= .05
+    assert company["comparable"].all()
+    district = read(three_waves, "w2", "waves_customer_district")
+    assert set(district["scale"]) == set(CUSTOMER_SCALES) and (district[["n", "previous_n"]] >= 5).all().all()
+
+
+def test_customer_trends_leave_out_careless_and_small_branches(three_waves):
+    info = three_waves["info"]["waves"]["customer"]
+    assert info["excluded"]["w1"]["careless"] == three_waves["careless"] and info["excluded"]["w2"]["careless"] == 0
+    small = three_waves["careless_branch"]  # 3 customers left in w1
+    branch = read(three_waves, "w2", "waves_customer_branch")
+    trends = read(three_waves, "w2", "branch_trends")
+    customer_rows = trends[trends["source"] == "customer"]
+    assert small not in set(branch["unit"]) and small not in set(customer_rows["branch_id"])
+    assert (customer_rows[["n", "previous_n"]] >= 5).all().all()
+    assert set(customer_rows["dimension"]) == set(CUSTOMER_SCALES)  # the scales among datasets.ratings.mean
+    assert set(customer_rows["label_zh"]) >= {"总体满意度"}
+    # company level: the non-careless customers of branches with >= k of them (the small branch left out)
+    w1 = _customers(three_waves, "w1")
+    w1 = w1[w1.groupby("branch_id")["branch_id"].transform("size") >= 5]
+    company = read(three_waves, "w2", "waves_customer_company").set_index("scale")
+    assert company.loc["SAT", "previous_n"] == w1["SAT"].notna().sum()
+    assert company.loc["SAT", "previous_mean"] == pytest.approx(w1["SAT"].mean(), rel=1e-12)  # same data, same mean
+
+
+def test_kpi_trend_rows_are_the_change_of_branch_kpis(three_waves):
+    trends = read(three_waves, "w2", "branch_trends")
+    rows = trends[trends["source"] == "kpi"].set_index(["branch_id", "dimension"]).sort_index()
+    w1, w2 = (three_waves["kpis"][w].set_index(["branch_id", "kpi"])["value"] for w in ("w1", "w2"))
+    common = w1.index.intersection(w2.index)
+    assert len(rows) == len(common) and set(rows.index) == set(common)  # the branch without w2 records has none
+    expected = (w2 - w1).reindex(rows.index)
+    np.testing.assert_array_equal(rows["change"].to_numpy(), expected.to_numpy())  # the same subtraction
+    np.testing.assert_array_equal(rows["value"].to_numpy(), w2.reindex(rows.index).to_numpy())
+    np.testing.assert_array_equal(rows["previous_value"].to_numpy(), w1.reindex(rows.index).to_numpy())
+    withheld = rows["value"].isna() | rows["previous_value"].isna()
+    assert withheld.sum() == 2 and (rows.loc[withheld, "reason"] == "value_missing").all()
+    assert (rows.loc[~withheld, "reason"] == "records_not_a_sample").all() and rows.loc[~withheld, "comparable"].all()
+    # records, not samples: no test, no interval, no respondent count
+    assert rows[["p", "ci_low", "ci_high", "mean", "n"]].isna().all().all() and rows["significant"].isna().all()
+    assert three_waves["info"]["waves"]["kpi"]["months"] == {"w1": 3, "w2": 3}
 
 
 def test_changed_instrument_reported_and_items_left_out(three_waves):
@@ -247,6 +384,10 @@ def test_changed_instrument_reported_and_items_left_out(three_waves):
                       previous_instruments_dir=SURVEYS, study_path=SURVEYS / "study.yml")
     changes = read(w, "w3", "waves_changes")
     assert set(zip(changes["item"], changes["change"])) == {("TS2", "reworded_zh"), ("CO4", "removed")}
+    assert set(changes["instrument"]) == {"staff"}  # the customer codebook did not change
+    info = json.loads((w["out"] / "w3" / "results" / "results.json").read_text(encoding="utf-8"))
+    assert "branch_kpis" in info["waves"]["kpi"]["skipped"]  # w3 was not analyzed: no KPI trends
+    assert not (read(w, "w3", "branch_trends")["source"] == "kpi").any()
     inv = read(w, "w3", "waves_invariance").groupby("scale").first()
     assert inv.loc["TS", "items"] == "TS1;TS3;TS4" and inv.loc["CO", "items"] == "CO1;CO2;CO3"
     # TS on its 3 unchanged items only, recomputed in both waves

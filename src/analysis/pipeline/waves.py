@@ -22,12 +22,15 @@ from analysis.scoring import score_scales
 from analysis.simulate import load_model, simulate_wave, write_wave
 from analysis.wave import DATA_SUFFIXES, months_between
 from analysis.waves import (
-    branch_trends, compare_waves, comparability, instrument_changes, trend_instrument, trend_items, wave_invariance,
+    branch_trends, combine_branch_trends, compare_waves, comparability, instrument_changes, kpi_trends,
+    period_dependent_kpis, trend_instrument, trend_items, wave_invariance,
 )
 
 __all__ = ["list_waves", "run_compare_waves", "run_simulate_follow_up", "WAVE_TABLES"]
 
-WAVE_TABLES = ("waves_changes", "waves_invariance", "waves_company", "waves_district", "waves_branch", "branch_trends")
+WAVE_TABLES = ("waves_changes", "waves_invariance", "waves_company", "waves_district", "waves_branch",
+               "waves_customer_invariance", "waves_customer_company", "waves_customer_district",
+               "waves_customer_branch", "branch_trends")
 LIST_COLUMNS = ["wave", "raw_dir", "period_start", "period_end", "n_months", "instrument", "n_files", "files",
                 "instrument_version", "rows_read", "rows_accepted", "rows_quarantined", "ingested", "scored", "problem"]
 
@@ -152,9 +155,9 @@ def _check_codebook(wave: str, manifest: dict, inst: Instrument, flag: str) -> N
         )
 
 
-def _wave_frames(wave: str, processed_root: Path, inst: Instrument, study) -> tuple[dict, pd.DataFrame, dict]:
+def _wave_frames(wave: str, loaded: tuple, inst: Instrument, study, processed_root: Path) -> tuple[pd.DataFrame, dict]:
     """Accepted respondent rows (careless ones dropped if the study says so), with ``district``."""
-    manifest, tables, scores = load_processed(processed_root / wave)
+    _, tables, scores = loaded
     if inst.id not in tables or inst.id not in scores:
         raise InputFileError(f"{processed_root / wave}: no scored '{inst.id}' dataset; ingest and score that wave")
     data = tables[inst.id]
@@ -169,7 +172,79 @@ def _wave_frames(wave: str, processed_root: Path, inst: Instrument, study) -> tu
     if gid and groups is not None and "district" in groups and gid in groups:
         districts = groups[[gid, "district"]].drop_duplicates(gid)
         data = data.drop(columns=["district"], errors="ignore").merge(districts, on=gid, how="left")
-    return manifest, data.reset_index(drop=True), excluded
+    return data.reset_index(drop=True), excluded
+
+
+def _compare_survey(
+    old: Instrument, new: Instrument, previous: str, current: str, prev_data: pd.DataFrame, cur_data: pd.DataFrame,
+    *, k: int, alpha: float, dimensions: list[str] | None,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """One survey across two waves: changes, invariance, company/district/branch tables, branch trends.
+
+    ``dimensions``: the scales of the branch trends (None: no branch trends). Returns the tables
+    (keys ``changes``, ``invariance``, ``company``, ``district`` and, with a group column,
+    ``branch``) and the branch
+    trends with the scales' labels (``label_zh``, ``label_en``), or None.
+    """
+    changes = instrument_changes(old, new)
+    items = trend_items(old, new)
+    invariance = wave_invariance({previous: prev_data, current: cur_data}, new, items)
+    scales = list(items)
+    comparable, reasons = comparability(invariance, scales)
+
+    rid = new.respondent.column
+    gid = new.group.column if new.group else None
+    keep = [c for c in (rid, gid, "district") if c]
+    scores = {}
+    for wave, data, inst in ((previous, prev_data, old), (current, cur_data, new)):
+        scored = score_scales(data, trend_instrument(inst, items))
+        scores[wave] = pd.concat([data[[c for c in keep if c in data]], scored], axis=1)
+
+    common = dict(k=k, comparable=comparable, reasons=reasons, alpha=alpha)
+    tables = {
+        "changes": changes,
+        "invariance": invariance,
+        "company": compare_waves(scores, scales, level="company", within=gid, respondent=rid, **common),
+    }
+    if all("district" in s for s in scores.values()):
+        tables["district"] = compare_waves(scores, scales, level="district", group="district", within=gid, **common)
+    else:
+        tables["district"] = compare_waves(scores, [], level="company", **common)
+    trends = None
+    if gid:
+        tables["branch"] = compare_waves(scores, scales, level="branch", group=gid, **common)
+        if dimensions is not None:
+            dims = [d for d in dimensions if d in items]
+            trends = branch_trends(scores, dims, group=gid, **common)
+            trends["label_zh"] = trends["dimension"].map(lambda d: new.scales[d].label.zh)
+            trends["label_en"] = trends["dimension"].map(lambda d: new.scales[d].label.en)
+    return tables, trends
+
+
+def _instrument_entry(inst: Instrument) -> dict:
+    return {"id": inst.id, "version": inst.version, "sha256": sha256(inst.path) if inst.path else None}
+
+
+def _kpi_trends(study, previous: str, current: str, out_root: Path, manifests: dict) -> tuple[pd.DataFrame | None, dict]:
+    """KPI trends from each wave's ``branch_kpis`` result table (None, with a note, when a wave has none)."""
+    kpis, hashes = {}, {}
+    for wave in (previous, current):
+        folder = Path(out_root) / wave / "results"
+        path = next((p for p in (folder / "branch_kpis.parquet", folder / "branch_kpis.csv") if p.is_file()), None)
+        if path is None:
+            return None, {"skipped": f"{folder}: no branch_kpis table; run 'hallperf analyze' for wave {wave} before comparing"}
+        kpis[wave] = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        hashes[wave] = sha256(path)
+    months = {w: len(manifests[w].get("months") or []) for w in (previous, current)}
+    comparable, reasons = {}, {}
+    records = study.datasets.records
+    if records is not None and months[previous] != months[current]:
+        names = sorted(set(kpis[previous]["kpi"].astype(str)) | set(kpis[current]["kpi"].astype(str)))
+        for name in period_dependent_kpis(names, records.sum, {**records.ratio, **records.group_ratio}):
+            comparable[name], reasons[name] = False, "period_length_differs"
+    note = {"months": months, "not_comparable": sorted(comparable), "test": "none: records, not a sample",
+            "branch_kpis_sha256": hashes}
+    return kpi_trends(kpis, comparable=comparable, reasons=reasons), note
 
 
 def run_compare_waves(
@@ -187,15 +262,28 @@ def run_compare_waves(
     """Compare wave ``current`` with ``previous`` → tables in ``out_root/<current>/results/``.
 
     Writes ``waves_changes``, ``waves_invariance``, ``waves_company``, ``waves_district``,
-    ``waves_branch`` and ``branch_trends`` (CSV + Parquet, each file atomically) next to the
-    tables already there, and adds them and a ``waves`` provenance entry to ``results.json``.
-    Note that ``hallperf analyze`` replaces the whole results folder, so compare after analyzing.
+    ``waves_branch``, the same for the customer survey (``waves_customer_invariance``,
+    ``waves_customer_company``, ``waves_customer_district``, ``waves_customer_branch``) and
+    ``branch_trends`` (CSV + Parquet, each file atomically) next to the tables already there,
+    and adds them and a ``waves`` provenance entry to ``results.json``. Note that
+    ``hallperf analyze`` replaces the whole results folder, so compare after analyzing.
 
-    The respondents instrument of the study (``datasets.respondents``) is compared. Its codebook
-    for ``previous`` comes from ``previous_instruments_dir`` (default ``instruments_dir``); each
-    codebook must be the one its wave was ingested with (checked against the sha256 in the
-    wave's manifest), so an edited questionnaire is never mistaken for the old one.
-    Careless respondents are left out when the study excludes them.
+    The respondents instrument of the study (``datasets.respondents``, the staff survey) is
+    compared, and its ratings instrument (``datasets.ratings``, the customer survey) when the
+    study has one and both waves hold it scored; its instrument changes are added to
+    ``waves_changes`` (column ``instrument``). Each codebook for ``previous`` comes from
+    ``previous_instruments_dir`` (default ``instruments_dir``); each must be the one its wave
+    was ingested with (checked against the sha256 in the wave's manifest), so an edited
+    questionnaire is never mistaken for the old one. Careless respondents are left out when the
+    study excludes them.
+
+    ``branch_trends`` holds, with ``source``: ``staff`` rows (the study's ``dimensions``),
+    ``customer`` rows (the scales among ``datasets.ratings.mean``), both per branch with at
+    least k respondents in both waves; and ``kpi`` rows, the change of each KPI of the two
+    waves' ``branch_kpis`` result tables (:func:`analysis.waves.kpi_trends`; both waves must
+    have been analyzed, else no KPI rows and ``waves.kpi.skipped`` in ``results.json`` says
+    why). Wave totals (:func:`analysis.waves.period_dependent_kpis`) are not comparable when
+    the waves' periods differ in length.
 
     Returns the updated ``results.json`` content.
     """
@@ -209,41 +297,48 @@ def run_compare_waves(
     if resp not in new_all or resp not in old_all:
         raise InputFileError(f"{study_path}: respondents instrument '{resp}' not found among the codebooks")
     new, old = new_all[resp], old_all[resp]
-    prev_manifest, prev_data, prev_excluded = _wave_frames(previous, processed_root, old, study)
-    cur_manifest, cur_data, cur_excluded = _wave_frames(current, processed_root, new, study)
-    _check_codebook(previous, prev_manifest, old, "--previous-instruments")
-    _check_codebook(current, cur_manifest, new, "--instruments")
+    loaded = {w: load_processed(Path(processed_root) / w) for w in (previous, current)}
+    manifests = {w: loaded[w][0] for w in loaded}
+    prev_data, prev_excluded = _wave_frames(previous, loaded[previous], old, study, processed_root)
+    cur_data, cur_excluded = _wave_frames(current, loaded[current], new, study, processed_root)
+    _check_codebook(previous, manifests[previous], old, "--previous-instruments")
+    _check_codebook(current, manifests[current], new, "--instruments")
 
-    changes = instrument_changes(old, new)
-    items = trend_items(old, new)
-    invariance = wave_invariance({previous: prev_data, current: cur_data}, new, items)
-    scales = list(items)
-    comparable, reasons = comparability(invariance, scales)
+    staff, staff_trends = _compare_survey(old, new, previous, current, prev_data, cur_data, k=k, alpha=alpha,
+                                          dimensions=list(study.dimensions))
+    tables = {f"waves_{name}": table for name, table in staff.items()}
 
-    rid = new.respondent.column
-    gid = new.group.column if new.group else None
-    keep = [c for c in (rid, gid, "district") if c]
-    scores = {}
-    for wave, data, inst in ((previous, prev_data, old), (current, cur_data, new)):
-        scored = score_scales(data, trend_instrument(inst, items))
-        scores[wave] = pd.concat([data[[c for c in keep if c in data]], scored], axis=1)
-
-    common = dict(k=k, comparable=comparable, reasons=reasons, alpha=alpha)
-    tables = {
-        "waves_changes": changes,
-        "waves_invariance": invariance,
-        "waves_company": compare_waves(scores, scales, level="company", within=gid, respondent=rid, **common),
-    }
-    if all("district" in s for s in scores.values()):
-        tables["waves_district"] = compare_waves(scores, scales, level="district", group="district", within=gid, **common)
+    customer_info: dict = {}
+    customer_trends = None
+    ratings = study.datasets.ratings
+    if ratings is None:
+        customer_info["skipped"] = f"{study_path}: the study has no datasets.ratings instrument"
+    elif ratings.instrument not in new_all or ratings.instrument not in old_all:
+        raise InputFileError(f"{study_path}: ratings instrument '{ratings.instrument}' not found among the codebooks")
+    elif not all(ratings.instrument in loaded[w][1] and ratings.instrument in loaded[w][2] for w in loaded):
+        missing = [w for w in (previous, current) if not (ratings.instrument in loaded[w][1] and ratings.instrument in loaded[w][2])]
+        customer_info["skipped"] = f"no scored '{ratings.instrument}' dataset in wave(s) {', '.join(missing)}"
     else:
-        tables["waves_district"] = compare_waves(scores, [], level="company", **common)
+        c_new, c_old = new_all[ratings.instrument], old_all[ratings.instrument]
+        c_prev, c_prev_excluded = _wave_frames(previous, loaded[previous], c_old, study, processed_root)
+        c_cur, c_cur_excluded = _wave_frames(current, loaded[current], c_new, study, processed_root)
+        _check_codebook(previous, manifests[previous], c_old, "--previous-instruments")
+        _check_codebook(current, manifests[current], c_new, "--instruments")
+        customer, customer_trends = _compare_survey(c_old, c_new, previous, current, c_prev, c_cur, k=k, alpha=alpha,
+                                                    dimensions=[m for m in ratings.mean if m in c_new.scales])
+        tables["waves_changes"] = pd.concat([t for t in (tables["waves_changes"], customer.pop("changes")) if not t.empty]
+                                            or [tables["waves_changes"]], ignore_index=True)
+        tables.update({f"waves_customer_{name}": table for name, table in customer.items()})
+        customer_info = {"instrument": ratings.instrument,
+                         "instruments": {previous: _instrument_entry(c_old), current: _instrument_entry(c_new)},
+                         "excluded": {previous: c_prev_excluded, current: c_cur_excluded}}
+
+    kpi_table, kpi_info = _kpi_trends(study, previous, current, out_root, manifests)
+    gid = new.group.column if new.group else None
     if gid:
-        tables["waves_branch"] = compare_waves(scores, scales, level="branch", group=gid, **common)
-        dims = [d for d in study.dimensions if d in items]
-        tables["branch_trends"] = branch_trends(scores, dims, group=gid, **common)
-        if gid != "branch_id":
-            tables["branch_trends"] = tables["branch_trends"].rename(columns={"branch_id": gid})
+        trends = combine_branch_trends(staff=staff_trends, customer=customer_trends, kpi=kpi_table)
+        tables["branch_trends"] = trends.rename(columns={"branch_id": gid}) if gid != "branch_id" else trends
+
     results = Path(out_root) / current / "results"
     index = {}
     for name, table in tables.items():
@@ -259,12 +354,13 @@ def run_compare_waves(
         "study": {"path": str(study_path), "sha256": sha256(Path(study_path))},
         "processed_manifest_sha256": {w: sha256(Path(processed_root) / w / "manifest.json") for w in (previous, current)},
         "scores_sha256": {w: sha256(Path(processed_root) / w / "scores.json") for w in (previous, current)},
-        "instruments": {previous: {"id": old.id, "version": old.version, "sha256": sha256(old.path) if old.path else None},
-                        current: {"id": new.id, "version": new.version, "sha256": sha256(new.path) if new.path else None}},
+        "instruments": {previous: _instrument_entry(old), current: _instrument_entry(new)},
         "parameters": {"min_group_size": k, "alpha": alpha, "ci": 0.95, "test": "welch", "adjustment": "holm",
                        "exclude_careless": study.datasets.exclude_careless, "invariance": "chen2007"},
         "excluded": {previous: prev_excluded, current: cur_excluded},
-        "items_left_out": sorted(set(changes["item"])),
+        "customer": customer_info,
+        "kpi": kpi_info,
+        "items_left_out": sorted(set(tables["waves_changes"]["item"])),
         "tables": list(tables),
         "packages": package_versions(),
     }

@@ -121,6 +121,25 @@ TEXT: dict[str, dict[str, str]] = {
         "previous_wave": "上期期次", "previous": "上期均值", "current": "本期均值", "change_ci": "变化 [95% 置信区间]",
         "significant": "显著", "comparable": "可比", "yes": "是", "no": "否",
         "trend_fig": "各维度两期均值",
+        "trend_staff": "员工问卷：绩效管理实践", "trend_customer": "客户问卷：服务评价",
+        "trend_kpi": "业务指标", "trend_note": "说明",
+        "trend_kpi_intro": "业务指标来自全部业务记录而非抽样，两期数值之差就是实际变化，因此不做显著性检验、不给置信区间；"
+                           "任一期数值缺失或因样本不足不显示时，不计算变化。",
+        "trend_staff_withheld": "本厅员工问卷的有效答卷少于 {k} 份，不显示员工问卷的趋势。",
+        "previous_value": "上期数值", "current_value": "本期数值", "change": "变化",
+        "pp": "个百分点",
+        "reason_no_variance": "两期得分无变异，无法检验",
+        "reason_configural_invariance_fails": "两期测量结构不同（形态不变性不成立），不比较均值",
+        "reason_metric_invariance_fails": "两期题目载荷不等（度量不变性不成立），不比较均值",
+        "reason_scalar_invariance_fails": "两期题目截距不等（标量不变性不成立），不比较均值",
+        "reason_not_converged": "测量不变性模型未收敛，不比较均值",
+        "reason_fewer_than_3_items": "两期相同的题目少于 3 道，无法检验测量不变性，不比较均值",
+        "reason_invariance_not_tested": "未检验测量不变性，不比较均值",
+        "reason_model_failed": "测量不变性模型无法拟合，不比较均值",
+        "reason_not_comparable": "两期不可直接比较",
+        "reason_records_not_a_sample": "全量业务记录，不做显著性检验",
+        "reason_value_missing": "有一期数值缺失或不显示，不计算变化",
+        "reason_period_length_differs": "两期统计月数不同，期间累计值不可直接比较",
         "method_title": "七、数据质量与方法说明",
         "k_rule": "最小报告规模 k = {k}：任何少于 {k} 人的群体结果都不显示。",
         "n_staff": "本厅员工问卷有效答卷：{n} 份。",
@@ -204,6 +223,28 @@ TEXT: dict[str, dict[str, str]] = {
         "previous_wave": "Previous wave", "previous": "Previous mean", "current": "Current mean", "change_ci": "Change [95% CI]",
         "significant": "Significant", "comparable": "Comparable", "yes": "yes", "no": "no",
         "trend_fig": "Dimension means in the two waves",
+        "trend_staff": "Staff survey: management practices", "trend_customer": "Customer survey: service ratings",
+        "trend_kpi": "KPIs", "trend_note": "Note",
+        "trend_kpi_intro": "KPIs come from the complete business records, not from a sample: the difference of the "
+                           "two waves is the actual change, so there is no significance test or confidence "
+                           "interval. Where either wave's value is missing or withheld, no change is given.",
+        "trend_staff_withheld": "Fewer than {k} staff of this branch answered the staff survey; staff-survey trends "
+                                "are not shown.",
+        "previous_value": "Previous value", "current_value": "Current value", "change": "Change",
+        "pp": "pp",
+        "reason_no_variance": "no variation in either wave: not tested",
+        "reason_configural_invariance_fails": "the factor structure differs between waves (configural invariance "
+                                              "fails): means not compared",
+        "reason_metric_invariance_fails": "item loadings differ between waves (metric invariance fails): means not compared",
+        "reason_scalar_invariance_fails": "item intercepts differ between waves (scalar invariance fails): means not compared",
+        "reason_not_converged": "the invariance model did not converge: means not compared",
+        "reason_fewer_than_3_items": "fewer than 3 unchanged items, invariance cannot be tested: means not compared",
+        "reason_invariance_not_tested": "invariance not tested: means not compared",
+        "reason_model_failed": "the invariance model could not be fitted: means not compared",
+        "reason_not_comparable": "the two waves cannot be compared directly",
+        "reason_records_not_a_sample": "complete records: no significance test",
+        "reason_value_missing": "a value is missing or withheld in one wave: no change given",
+        "reason_period_length_differs": "the waves cover different numbers of months: wave totals are not comparable",
         "method_title": "7. Data quality and method",
         "k_rule": "Minimum reporting size k = {k}: no result of a group smaller than {k} is shown.",
         "n_staff": "Staff-survey responses of this branch: {n}.",
@@ -260,7 +301,9 @@ class BranchContext:
     """Everything one branch report shows, already reduced to the branch's own rows.
 
     Staff-survey frames (``profiles``, ``actions``, and staff rows of ``trends``) are empty when
-    ``staff_shown`` is False, so no section can show them by mistake.
+    ``staff_shown`` is False, so no section can show them by mistake; customer rows of
+    ``trends`` likewise when ``customer_shown`` is False. ``trends`` has a ``source`` column
+    (``staff``, ``customer``, ``kpi``; inferred for tables written without one).
     """
 
     wave: str
@@ -411,8 +454,16 @@ def load_branch(results_dir: str | os.PathLike[str], branch_id: str, *, wave: st
     if trends is not None:
         trends = _mine(trends, branch_id)
         kpi_names = set(kpis["kpi"].astype(str)) if "kpi" in kpis else set()
-        if not staff_shown and "dimension" in trends:  # staff-survey dimensions go with the staff results
-            trends = trends[trends["dimension"].astype(str).isin(kpi_names)]
+        if "source" in trends:
+            source = trends["source"].astype("string").fillna("staff")
+        else:  # a table written before customer and KPI trends: rows named after a KPI are KPI rows
+            dims = trends["dimension"].astype(str) if "dimension" in trends else pd.Series("", index=trends.index)
+            source = dims.isin(kpi_names).map({True: "kpi", False: "staff"}).astype("string")
+        trends = trends.assign(source=source)
+        if not staff_shown:  # staff-survey trends go with the staff results
+            trends = trends[trends["source"] != "staff"]
+        if customer_shown is False:  # and customer-survey trends with the customer results
+            trends = trends[trends["source"] != "customer"]
         for col in ("n", "previous_n"):
             if col in trends:
                 trends = trends[trends[col].isna() | (trends[col] >= k)]
@@ -720,32 +771,109 @@ def _yes_no(lang: str, value: Any) -> str:
     return t(lang, "yes" if bool(value) else "no")
 
 
+def _reason(lang: str, reason: Any) -> str:
+    """A trend row's reason code as text (unknown codes shown as they are)."""
+    if _missing(reason) or reason == "":
+        return ""
+    code = str(reason)
+    key = "reason_model_failed" if code.startswith("model_failed") else f"reason_{code}"
+    return TEXT[lang].get(key, code)
+
+
+def _signed_kpi(x: Any, fmt: str, lang: str) -> str:
+    """A KPI change with its sign; a change of a percentage in percentage points."""
+    if _missing(x):
+        return "—"
+    x = float(x)
+    if fmt == "percent":
+        return f"{x * 100:+.1f} {t(lang, 'pp')}"
+    if fmt == "score":
+        return f"{x:+.2f}"
+    return f"{x:+,.0f}" if abs(x) >= 1000 else f"{x:+,.1f}"
+
+
+def _trend_label(ctx: BranchContext, rec: Mapping[str, Any]) -> str:
+    """The row's own label (``label_zh``/``label_en``), else the study's dimension or KPI label, else the code."""
+    label = rec.get(f"label_{ctx.lang}")
+    if not _missing(label) and str(label):
+        return str(label)
+    code = str(rec.get("dimension"))
+    if rec.get("source") == "kpi" and not ctx.kpis.empty and f"label_{ctx.lang}" in ctx.kpis:
+        hit = ctx.kpis.loc[ctx.kpis["kpi"].astype(str) == code, f"label_{ctx.lang}"]
+        if len(hit) and not _missing(hit.iloc[0]):
+            return str(hit.iloc[0])
+    return ctx.label(code)
+
+
+def _survey_trend_table(ctx: BranchContext, rows_of: pd.DataFrame) -> str:
+    lang = ctx.lang
+    rows = []
+    for rec in rows_of.to_dict("records"):
+        rows.append([esc(_trend_label(ctx, rec)), esc(rec.get("previous_wave")),
+                     esc(_num(rec.get("previous_mean"))), esc(_num(rec.get("mean"))),
+                     esc(f"{_num(rec.get('change'))} [{_num(rec.get('ci_low'))}, {_num(rec.get('ci_high'))}]"),
+                     esc(_yes_no(lang, rec.get("significant"))), esc(_yes_no(lang, rec.get("comparable"))),
+                     esc(_reason(lang, rec.get("reason")))])
+    cols = [t(lang, c) for c in ("dimension", "previous_wave", "previous", "current", "change_ci",
+                                 "significant", "comparable", "trend_note")]
+    return _table(cols, rows, numeric=(2, 3, 4))
+
+
+def _kpi_trend_table(ctx: BranchContext, rows_of: pd.DataFrame) -> str:
+    lang = ctx.lang
+    formats = {}
+    if not ctx.kpis.empty and {"kpi", "format"} <= set(ctx.kpis.columns):
+        formats = dict(zip(ctx.kpis["kpi"].astype(str), ctx.kpis["format"].astype(str), strict=True))
+    rows = []
+    for rec in rows_of.to_dict("records"):
+        kpi = str(rec.get("dimension"))
+        fmt = rec.get("format")
+        fmt = formats.get(kpi, "number") if _missing(fmt) else str(fmt)
+        rows.append([esc(_trend_label(ctx, rec)),
+                     esc(rec.get("previous_wave")), esc(_fmt_kpi(rec.get("previous_value"), fmt)),
+                     esc(_fmt_kpi(rec.get("value"), fmt)), esc(_signed_kpi(rec.get("change"), fmt, lang)),
+                     esc(_yes_no(lang, rec.get("comparable"))), esc(_reason(lang, rec.get("reason")))])
+    cols = [t(lang, c) for c in ("kpi", "previous_wave", "previous_value", "current_value", "change",
+                                 "comparable", "trend_note")]
+    return _table(cols, rows, numeric=(2, 3, 4))
+
+
 def trend_section(ctx: BranchContext, *, figure: bool = True) -> Block:
-    """Change against the previous wave (``branch_trends``), or "no previous wave"."""
+    """Change against the previous wave (``branch_trends``), or "no previous wave".
+
+    Staff-survey, customer-survey and KPI trends (``branch_trends.source``) in separate small
+    tables, each row with its "comparable" flag and the reason a change is not given or not
+    tested. Staff rows are absent (a notice says why) when the branch's staff results are
+    withheld; KPI changes are records, shown without a test.
+    """
     lang = ctx.lang
     tr = ctx.trends
     if tr is None or tr.empty:
         return _section(t(lang, "trend_title"), _p(t(lang, "no_previous")))
-    rows = []
-    for rec in tr.to_dict("records"):
-        rows.append([esc(ctx.label(str(rec.get("dimension")))), esc(rec.get("previous_wave")),
-                     esc(_num(rec.get("previous_mean"))), esc(_num(rec.get("mean"))),
-                     esc(f"{_num(rec.get('change'))} [{_num(rec.get('ci_low'))}, {_num(rec.get('ci_high'))}]"),
-                     esc(_yes_no(lang, rec.get("significant"))), esc(_yes_no(lang, rec.get("comparable")))])
-    cols = [t(lang, c) for c in ("dimension", "previous_wave", "previous", "current", "change_ci",
-                                 "significant", "comparable")]
-    parts = [_p(t(lang, "trend_intro")), _table(cols, rows, numeric=(2, 3, 4))]
+    source = tr["source"].astype(str) if "source" in tr else pd.Series("staff", index=tr.index)
+    staff, customer, kpi = (tr[source == s].reset_index(drop=True) for s in ("staff", "customer", "kpi"))
+    parts = [_p(t(lang, "trend_intro"))]
+    if not ctx.staff_shown:
+        parts += [f"<h3>{esc(t(lang, 'trend_staff'))}</h3>", _notice(t(lang, "trend_staff_withheld", k=ctx.k))]
+    elif not staff.empty:
+        parts += [f"<h3>{esc(t(lang, 'trend_staff'))}</h3>", _survey_trend_table(ctx, staff)]
+    if not customer.empty:
+        parts += [f"<h3>{esc(t(lang, 'trend_customer'))}</h3>", _survey_trend_table(ctx, customer)]
+    if not kpi.empty:
+        parts += [f"<h3>{esc(t(lang, 'trend_kpi'))}</h3>", _p(t(lang, "trend_kpi_intro"), "hp-note"),
+                  _kpi_trend_table(ctx, kpi)]
     needed = {"previous_wave", "wave", "previous_mean", "mean", "dimension"}
-    if figure and needed <= set(tr.columns):
+    if figure and not staff.empty and needed <= set(staff.columns):
         from analysis.report.figures import trend
 
-        plot = tr.dropna(subset=["previous_mean", "mean"])
+        plot = staff.dropna(subset=["previous_mean", "mean"])
         if not plot.empty:
+            labels = [_trend_label(ctx, rec) for rec in plot.to_dict("records")]
             long = pd.concat([
                 pd.DataFrame({"wave": plot["previous_wave"].astype(str), "value": plot["previous_mean"].astype(float),
-                              "group": [ctx.label(str(d)) for d in plot["dimension"]]}),
+                              "group": labels}),
                 pd.DataFrame({"wave": plot["wave"].astype(str), "value": plot["mean"].astype(float),
-                              "group": [ctx.label(str(d)) for d in plot["dimension"]]}),
+                              "group": labels}),
             ], ignore_index=True)
             order = list(dict.fromkeys(list(plot["previous_wave"].astype(str)) + list(plot["wave"].astype(str))))
             fig = trend(long, "wave", "value", "group", order=order, ylabel=t(lang, "score_axis"), lang=lang)

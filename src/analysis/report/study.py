@@ -1449,6 +1449,11 @@ _WAVE_TITLES = {
     "waves_company": ("全公司各维度的跨期变化", "Change of each scale across waves: company"),
     "waves_district": ("各区局各维度的跨期变化", "Change of each scale across waves: districts"),
     "waves_branch": ("各营业厅各维度的跨期变化", "Change of each scale across waves: branches"),
+    "waves_customer_invariance": ("客户问卷各量表跨期测量不变性（形态、度量、标量）",
+                                  "Customer survey: measurement invariance of each scale across waves (configural, metric, scalar)"),
+    "waves_customer_company": ("全公司客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: company"),
+    "waves_customer_district": ("各区局客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: districts"),
+    "waves_customer_branch": ("各营业厅客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: branches"),
 }
 
 
@@ -1540,6 +1545,14 @@ def _narrative(r: StudyReport, section: str) -> str:
             lines.append(f"多期比较结果见{refs}。只有达到标量不变性的量表才检验均值变化。" if zh else
                          f"Comparisons across waves are in {refs}. Mean changes are tested only for scales whose scalar "
                          "invariance holds.")
+            customer = [n for n in r.wave_table_names() if n.startswith("waves_customer_")]
+            if customer:
+                cref = _refs([t.number for t in tables if t.name in customer], zh)
+                lines.append(f"客户问卷各量表按同样的规则比较：先检验跨期测量不变性，再比较全公司、区局和营业厅的均值（{cref}）。"
+                             "客户每期重新抽样，各期样本相互独立。" if zh else
+                             "The customer survey's scales are compared by the same rules: invariance across waves first, "
+                             f"then means by company, district and branch ({cref}). Customers are sampled afresh in "
+                             "each wave, so the waves' samples are independent.")
             changes = r.result("waves_changes")
             if changes is not None and "left_out_of_trends" in changes and changes["left_out_of_trends"].any():
                 items = sorted(set(changes.loc[changes["left_out_of_trends"], "item"].astype(str)))
