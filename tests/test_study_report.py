@@ -334,3 +334,11 @@ def test_notebook_runs_with_papermill(results_dir, tmp_path):
     streams = "".join(o.text for o in outputs if o.output_type == "stream")
     assert not _glyph_messages([streams]), streams
     assert (tmp_path / "study" / "tables.docx").is_file()
+
+
+def test_cluster_bootstrap_method_is_translated(results_dir):
+    from analysis.report.study import StudyReport
+
+    report = StudyReport(results_dir, study_path=ROOT / "surveys" / "study.yml", lang="zh")
+    text = report._translate_method("cluster bootstrap over branch_id (60 clusters), 5000 resamples, percentile")
+    assert text == "按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）。"

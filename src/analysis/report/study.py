@@ -821,6 +821,9 @@ class StudyReport:
              lambda g: f"OLS 估计，按{self.var_label(g.group(1))}聚类稳健标准误（CR1，{g.group(2)} 个聚类，t 检验 df = {g.group(3)}）"
                        + ("；F 变化量为经典检验" if g.group(4) else "")),
             (r"OLS, classical SE", lambda g: "OLS 估计，经典标准误"),
+            (r"cluster bootstrap over (\w+) \((\d+) clusters\), (\d+) resamples, (percentile|bias-corrected)",
+             lambda g: f"按{self.var_label(g.group(1))}整群重抽样的 Bootstrap（{g.group(2)} 个群，{g.group(3)} 次重抽样，"
+                       + ("百分位区间" if g.group(4) == "percentile" else "偏差校正区间") + "）"),
             (r"percentile bootstrap, (\d+) resamples", lambda g: f"百分位 Bootstrap（{g.group(1)} 次重抽样）"),
             (r"linear mixed model \(statsmodels MixedLM, REML\), (\d+) groups; Wald z tests",
              lambda g: f"线性混合模型（statsmodels MixedLM，REML 估计，{g.group(1)} 个营业厅），Wald z 检验"),
