@@ -264,3 +264,110 @@ def test_relative_weights_cluster_bootstrap_matches_direct_cluster_refit():
                            "percentile").all()
     with pytest.raises(ValueError, match="needs the cluster column"):
         relative_weights(d, y="y", x=["x", "x2"], n_boot=10, seed=1, resample="clusters")
+
+
+# --------------------------------------------------------------------------- standardised effects
+def _ols(X, y):
+    return np.linalg.lstsq(np.column_stack([np.ones(len(y)), X]), y, rcond=None)[0]
+
+
+def test_tal_or_partially_standardised_indirect_effect(tal_or):
+    # cond is binary (0/1), so PROCESS practice (Hayes, 2022) is the partially standardised
+    # indirect effect ab / SD(reaction).  No published value of it for this example could be
+    # sourced in the reference corpus, so it is checked by hand:
+    # (1) the data's SD(reaction) equals the sample SD printed by PROCESS for SAS on these data,
+    #     1.5502974 ("Parallel Multiple Mediation: Annotated SAS Output", proc means before
+    #     %process, https://studylib.net/doc/8177261/); tolerance 5e-8 (printed to 7 decimals);
+    # (2) from the published a = .4765, b = .5064 (Hayes, 2013; psych's test_mediate.r):
+    #     ab / SD(y) = .2413 / 1.5503 ~ .1557; the published a, b are rounded to 4 decimals, so
+    #     the product is only known to |da| b + a |db| <= 5e-5 (.5064 + .4765) ~ 4.9e-5, divided by
+    #     SD(y): tolerance 3.2e-5 (1e-6 is not attainable from 4-decimal inputs);
+    # (3) from full-precision OLS a, b (independent lstsq) and the data's SD: to 1e-10.
+    t = mediation(tal_or, x="cond", m="pmi", y="reaction", n_boot=1000, seed=2024)
+    sd_y = tal_or["reaction"].std(ddof=1)
+    assert sd_y == pytest.approx(1.5502974, abs=5e-8)
+    ind = _row(t, "indirect")
+    assert ind["std_kind"] == "partial (x binary)"
+    assert ind["std_estimate"] == pytest.approx(0.4765 * 0.5064 / 1.5502974, abs=3.2e-5)
+    x, m, y = (tal_or[c].to_numpy(float) for c in ("cond", "pmi", "reaction"))
+    a = _ols(x, m)[1]
+    cp, b = _ols(np.column_stack([x, m]), y)[1:]
+    c = _ols(x, y)[1]
+    sd_m = m.std(ddof=1)
+    assert ind["std_estimate"] == pytest.approx(a * b / sd_y, rel=1e-10)
+    # paths: x binary -> x not rescaled (a / SD(m), c / SD(y), c' / SD(y)); b is always complete
+    assert _row(t, "a")["std_estimate"] == pytest.approx(a / sd_m, rel=1e-10)
+    assert _row(t, "b")["std_estimate"] == pytest.approx(b * sd_m / sd_y, rel=1e-10)
+    assert _row(t, "b")["std_kind"] == "complete"
+    assert _row(t, "c")["std_estimate"] == pytest.approx(c / sd_y, rel=1e-10)
+    assert _row(t, "c'")["std_estimate"] == pytest.approx(cp / sd_y, rel=1e-10)
+    assert t.loc[t["path"] != "indirect", "std_ci_low"].isna().all()
+    assert ind["std_ci_low"] < ind["std_estimate"] < ind["std_ci_high"]
+    # existing columns are untouched by the new ones: same values as before their addition
+    assert ind["estimate"] == pytest.approx(0.2413, abs=1e-3)
+
+
+def _std_replicates(d, x, ms, y, counts_rows, partial):
+    """Standardised (specific and total) indirect effects recomputed on explicitly resampled rows."""
+    X, Y = d[x].to_numpy(float), d[y].to_numpy(float)
+    M = d[ms].to_numpy(float)
+    out = []
+    for rows in counts_rows:
+        xb, yb, mb = X[rows], Y[rows], M[rows]
+        a = np.array([_ols(xb, mb[:, j])[1] for j in range(len(ms))])
+        b = _ols(np.column_stack([xb, mb]), yb)[2:]
+        ind = a * b
+        if len(ms) > 1:
+            ind = np.append(ind, ind.sum())
+        scale = (1.0 if partial else xb.std(ddof=1)) / yb.std(ddof=1)
+        out.append(ind * scale)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("x, ms, kind", [("cond", ["pmi"], "partial (x binary)"),
+                                         ("import", ["pmi"], "complete"),
+                                         ("cond", ["pmi", "import"], "partial (x binary)")])
+def test_std_bootstrap_ci_equals_explicit_case_resampling(tal_or, x, ms, kind):
+    # Exactness of the cross-product SDs: the std interval equals the percentile (and BC) interval
+    # of ab·SD(x)/SD(y) (or ab/SD(y)) recomputed on the explicitly resampled rows drawn with the
+    # same counts (same seed); tolerance 1e-9 relative (rounding only).
+    n_boot, seed = 130, 3
+    counts = bs.bootstrap_counts(len(tal_or), n_boot, seed)
+    rows = [np.repeat(np.arange(len(tal_or)), c.astype(int)) for c in counts]
+    ref = _std_replicates(tal_or, x, ms, "reaction", rows, partial=kind.startswith("partial"))
+    paths = ["indirect"] * len(ms) + (["total_indirect"] if len(ms) > 1 else [])
+    for ci_method in ("percentile", "bc"):
+        t = mediation(tal_or, x=x, m=ms, y="reaction", n_boot=n_boot, seed=seed, ci_method=ci_method)
+        sel = t[t["path"].isin(paths)]
+        assert (sel["std_kind"] == kind).all()
+        lo, hi = bs.interval(ref, sel["std_estimate"].to_numpy(), 0.95, ci_method)
+        np.testing.assert_allclose(sel["std_ci_low"], lo, rtol=1e-9)
+        np.testing.assert_allclose(sel["std_ci_high"], hi, rtol=1e-9)
+    # percentile reference directly from numpy (independent of bs.interval)
+    t = mediation(tal_or, x=x, m=ms, y="reaction", n_boot=n_boot, seed=seed)
+    sel = t[t["path"].isin(paths)]
+    np.testing.assert_allclose(sel["std_ci_low"], np.quantile(ref, 0.025, axis=0), rtol=1e-9)
+    np.testing.assert_allclose(sel["std_ci_high"], np.quantile(ref, 0.975, axis=0), rtol=1e-9)
+    if len(ms) > 1:  # total standardised = sum of specific standardised (same SDs)
+        assert _row(t, "total_indirect")["std_estimate"] == pytest.approx(
+            t.loc[t["path"] == "indirect", "std_estimate"].sum(), rel=1e-12)
+
+
+def test_std_cluster_bootstrap_ci_equals_explicit_cluster_resampling():
+    # Cluster bootstrap: resample size varies, so SD(x), SD(y) per replicate come from gathered
+    # clusters of varying n; the std interval equals that of the hand-gathered replicates, 1e-9.
+    d = _tiny_clustered()
+    n_boot, seed = 130, 3
+    cc = bs.cluster_bootstrap_counts(d["g"].to_numpy(), n_boot, seed)
+    labels = np.unique(d["g"])
+    g = d["g"].to_numpy()
+    rows = [np.concatenate([np.flatnonzero(g == lab) for lab in np.repeat(labels, c.astype(int))]) for c in cc]
+    ref = _std_replicates(d, "x", ["m"], "y", rows, partial=False)[:, 0]
+    t = mediation(d, x="x", m="m", y="y", group="g", resample="clusters", n_boot=n_boot, seed=seed)
+    ind = _row(t, "indirect")
+    assert ind["std_kind"] == "complete"
+    assert ind["std_estimate"] == pytest.approx(ind["estimate"] * d["x"].std() / d["y"].std(), rel=1e-12)
+    assert ind["std_ci_low"] == pytest.approx(np.quantile(ref, 0.025), rel=1e-9)
+    assert ind["std_ci_high"] == pytest.approx(np.quantile(ref, 0.975), rel=1e-9)
+    # the new columns leave the existing ones unchanged (same draws, same unstandardised interval)
+    assert ind["method"] == "cluster bootstrap over g (8 clusters), 130 resamples, percentile"

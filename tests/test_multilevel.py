@@ -95,3 +95,15 @@ def test_errors(sleep):
         mixed_model(sleep, y="Reaction", x="Days")
     with pytest.raises(ValueError, match="random_slopes"):
         mixed_model(sleep, y="Reaction", x="Days", group="Subject", random_slopes="Other")
+
+
+def test_sleepstudy_standardised_fixed_effect(sleep):
+    # Total-SD standardised fixed effect beta = b · SD(Days) / SD(Reaction) over the analysis
+    # sample, by hand from lme4's printed Days = 10.467 (see the test above): the printed b is
+    # rounded to 3 decimals (|db| <= 5e-4), so tolerance 5e-4 · SD(Days)/SD(Reaction) ~ 2.6e-5;
+    # and to 1e-12 from the model's own full-precision b.
+    t = mixed_model(sleep, y="Reaction", x="Days", group="Subject", random_slopes="Days").set_index("term")
+    ratio = sleep["Days"].std(ddof=1) / sleep["Reaction"].std(ddof=1)
+    assert t.loc["Days", "beta"] == pytest.approx(10.467 * ratio, abs=5e-4 * ratio)
+    assert t.loc["Days", "beta"] == pytest.approx(t.loc["Days", "estimate"] * ratio, rel=1e-12)
+    assert t["beta"].drop("Days").isna().all()  # intercept, variance components and fit rows

@@ -132,9 +132,11 @@ def test_manifest_lists_tables_in_order_and_what_results_lack(exported):
     names = [t["name"] for t in manifest["tables"]]
     assert names[0] == "sample" and names.index("table1") < names.index("H1_steps")
     assert set(EXPECTED_TABLES) <= set(names)
-    # χ²/df, pseudo-R² and response rates are now in the results; standardised indirect effects are not.
+    # χ²/df, pseudo-R² and response rates are now in the results, and so are the standardised
+    # indirect effects (completely standardised ab) and the multilevel model's standardised
+    # coefficients (mediation std_* columns, mixed_model beta).
     assert not any("χ²/df" in m or "回收率" in m for m in manifest["missing"])
-    assert any("ab" in m for m in manifest["missing"])
+    assert not any("标准化" in m for m in manifest["missing"])
     assert {"response_rates", "staff_cfa_fit", "H6_pseudo_r2"} <= set(names)
 
 
@@ -342,3 +344,21 @@ def test_cluster_bootstrap_method_is_translated(results_dir):
     report = StudyReport(results_dir, study_path=ROOT / "surveys" / "study.yml", lang="zh")
     text = report._translate_method("cluster bootstrap over branch_id (60 clusters), 5000 resamples, percentile")
     assert text == "按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）。"
+
+
+def test_standardised_effects_in_mediation_and_multilevel_tables(exported, exported_en, results_dir):
+    out, _, _ = exported
+    med = _csv(out, "H2_effects")
+    raw = _result(results_dir, "H2_effects")
+    assert {"标准化效应", "标准化效应 95% CI"} <= set(med.columns)
+    ind = raw.index[raw["path"] == "indirect"][0]
+    assert med.loc[ind, "标准化效应"] == f"{raw.loc[ind, 'std_estimate']:.3f}"
+    assert med.loc[ind, "标准化效应 95% CI"].startswith("[")
+    assert "Preacher & Kelley" in (out / "tables" / "H2_effects_apa.md").read_text(encoding="utf-8")
+    ml = _csv(out, "H6_coefficients")
+    raw_ml = _result(results_dir, "H6_coefficients")
+    assert "标准化效应" in ml.columns
+    fixed = raw_ml.index[(raw_ml["effect"] == "fixed") & (raw_ml["term"] != "Intercept")][0]
+    assert ml.loc[fixed, "标准化效应"] == f"{raw_ml.loc[fixed, 'beta']:.3f}"
+    assert "Standardised effect" in set(_csv(exported_en[0], "H2_effects").columns)
+    assert "Standardised effect" in set(_csv(exported_en[0], "H6_coefficients").columns)

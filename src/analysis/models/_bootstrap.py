@@ -62,6 +62,7 @@ __all__ = [
     "cluster_codes",
     "check_resample",
     "resampled_crossproducts",
+    "crossproduct_sd",
     "interval",
     "method_label",
 ]
@@ -266,6 +267,43 @@ def resampled_crossproducts(
     out[:, iu, ju] = sums
     out[:, ju, iu] = sums
     return out
+
+
+def crossproduct_sd(s: np.ndarray, cols, scale=None, ddof: int = 1) -> np.ndarray:
+    """Standard deviations of columns of every resample, read off its cross-product matrix.
+
+    A resample's cross-product matrix ``S_b = Z' diag(c_b) Z`` (constant column first) holds its
+    size ``n_b = S_b[0, 0]``, the column sums ``S_b[0, j]`` and sums of squares ``S_b[j, j]``, so
+    ``var_b(z_j) = (S_b[j, j] - S_b[0, j]**2 / n_b) / (n_b - ddof)`` -- the SD of the resampled
+    rows (or gathered clusters) without touching them.  ``n_b`` varies with a cluster bootstrap,
+    which this handles.
+
+    Parameters
+    ----------
+    s : ndarray, shape (B, q, q)
+        Output of :func:`resampled_crossproducts` (column 0 must be the constant 1).
+    cols : sequence of int
+        Columns of ``z`` whose SDs are wanted.
+    scale : array-like, shape (len(cols),), optional
+        Multiplier per column, e.g. the full-sample SDs used to standardise ``z`` (the SD of
+        ``(v - mean) / sd`` times ``sd`` is the SD of ``v``).
+    ddof : int
+        Delta degrees of freedom (1: sample SD, as PROCESS and ``numpy.std(ddof=1)``).
+
+    Returns
+    -------
+    ndarray, shape (B, len(cols))
+    """
+    c = np.asarray(cols, dtype=np.intp)
+    n = s[:, 0, 0][:, None]
+    sums = s[:, 0, c]
+    ssq = s[:, c, c]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (ssq - sums * sums / n) / (n - ddof)
+    sd = np.sqrt(np.maximum(var, 0.0))
+    if scale is not None:
+        sd = sd * np.asarray(scale, dtype=np.float64)
+    return sd
 
 
 def check_ci_method(ci_method: str) -> str:

@@ -51,6 +51,26 @@ def _standardise(frame: pd.DataFrame, cols: Sequence[str]) -> tuple[np.ndarray, 
     return z, sd
 
 
+#: ``std_kind`` values: completely standardised (``x`` and ``y`` in SD units) or partially
+#: standardised (``y`` only; Hayes' recommendation for a dichotomous ``x``).
+STD_COMPLETE = "complete"
+STD_PARTIAL = "partial (x binary)"
+
+
+def _is_binary(values: pd.Series) -> bool:
+    """``x`` with exactly two distinct values in the analysis sample gets the partially standardised effect."""
+    return int(values.nunique(dropna=True)) == 2
+
+
+def _std_interval(std_boot: np.ndarray, std_hat: np.ndarray, ci: float, ci_method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Bootstrap interval of standardised effects over the finite replicates (same resamples)."""
+    ok = np.all(np.isfinite(std_boot), axis=1)
+    if ok.sum() < 2:
+        nan = np.full(std_boot.shape[1], np.nan)
+        return nan, nan.copy()
+    return bs.interval(std_boot[ok], std_hat, ci, ci_method)
+
+
 def _check_mediation_args(
     ci: float, ci_method: str, m, covar, resample: str = "cases", group: str | None = None
 ) -> tuple[float, list[str], list[str]]:
@@ -147,11 +167,22 @@ def mediation(
     -------
     DataFrame
         One row per estimate with columns ``model, path, mediator, term, estimate, se, t, df, p,
-        ci_low, ci_high, boot_se, n, ci_level, n_boot, method``.  ``path`` is one of ``a``, ``b``,
+        ci_low, ci_high, boot_se, n, ci_level, n_boot, method, std_estimate, std_ci_low,
+        std_ci_high, std_kind``.  ``path`` is one of ``a``, ``b``,
         ``c`` (total effect), ``c'`` (direct effect), ``indirect`` (a_j·b_j, one per mediator)
         and ``total_indirect`` (sum, when there are several mediators).  Regression paths carry
         OLS SEs and t intervals; indirect effects carry bootstrap SEs (``se`` = ``boot_se``) and
         bootstrap intervals, ``t``/``p`` are NaN.
+
+        Standardised effects (``std_*``): for ``indirect``/``total_indirect`` the completely
+        standardised indirect effect ``ab·SD(x)/SD(y)`` with a bootstrap interval from the same
+        resamples (and the same ``ci_method``); for ``a``, ``b``, ``c``, ``c'`` the standardised
+        coefficient (``a·SD(x)/SD(m)``, ``b·SD(m)/SD(y)``, ``c·SD(x)/SD(y)``, ``c'·SD(x)/SD(y)``;
+        ``std_ci_*`` NaN -- their inference is the OLS row).  If ``x`` takes exactly two values
+        in the analysis sample, ``x`` is not rescaled (partially standardised: ``ab/SD(y)``,
+        ``a/SD(m)``, ``c/SD(y)``, ``c'/SD(y)``) and ``std_kind`` reads ``"partial (x binary)"``;
+        otherwise (and always for ``b``) ``"complete"``.  SDs are sample SDs (``n - 1``) of the
+        analysis sample; covariates are not partialled out of them.
 
     Notes
     -----
@@ -165,6 +196,16 @@ def mediation(
     computed from resampled cross-product sums (see :mod:`analysis.models._bootstrap`), which is
     the ordinary nonparametric (cluster) bootstrap computed without materialising the resamples.
 
+    Standardised indirect effect (Preacher & Kelley, 2011; Hayes, 2022, sec. 3.5 and PROCESS's
+    "completely standardized indirect effect")::
+
+        ab_cs = ab · SD(X) / SD(Y)        ab_ps = ab / SD(Y)   (partially standardised, X binary)
+
+    Each bootstrap replicate uses its own resample's SDs, read off the replicate's
+    cross-product matrix (``n_b``, column sums and sums of squares;
+    :func:`analysis.models._bootstrap.crossproduct_sd`), so the interval is that of the
+    standardised effect recomputed on each resample, at no extra pass over the rows.
+
     References
     ----------
     Hayes, A. F. (2022). *Introduction to mediation, moderation, and conditional process
@@ -176,12 +217,17 @@ def mediation(
     Statistical Society B, 69*(3), 369-390. https://doi.org/10.1111/j.1467-9868.2007.00593.x
     Ren, S., et al. (2010). Nonparametric bootstrapping for hierarchical data. *Journal of
     Applied Statistics, 37*(9).
+    Preacher, K. J., & Kelley, K. (2011). Effect size measures for mediation models: Quantitative
+    strategies for communicating indirect effects. *Psychological Methods, 16*(2), 93-115.
+    https://doi.org/10.1037/a0022658
 
     Checked against Hayes' (2013, ch. 3) presumed-media-influence example as reproduced in the
     tests of R psych's ``mediate`` (data ``Tal_Or``; a = .4765, b = .5064, c = .4957,
     c' = .2544, ab = .2413) and against pingouin's bootstrap (benchmarks/bench_mediation.py);
     the cluster bootstrap against gather-and-refit of explicitly resampled clusters and by
-    simulated coverage with a branch random effect (tests/test_mediation.py, test_coverage.py).
+    simulated coverage with a branch random effect (tests/test_mediation.py, test_coverage.py);
+    the standardised effects by hand (Tal_Or: ab/SD(reaction)) and their case and cluster
+    bootstrap intervals against the same statistic computed on explicitly resampled rows.
     """
     ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar, resample, group)
     if not isinstance(x, str) or not isinstance(y, str):
@@ -197,19 +243,28 @@ def mediation(
     # --- point estimates and OLS inference -------------------------------------------------
     rows: list[dict] = []
     a_hat = np.empty(k)
+    partial = _is_binary(frame[x])
+    kind = STD_PARTIAL if partial else STD_COMPLETE
+    sdv = frame[[x, *ms, y]].std(ddof=1)
+    sx = 1.0 if partial else float(sdv[x])  # partial: x stays in its own (0/1) units
+    sy = float(sdv[y])
     label = "PROCESS model 4 (parallel mediation)" if k > 1 else "PROCESS model 4 (simple mediation)"
     for j, mj in enumerate(ms):
         t_a, _ = _fit(frame, mj, [x, *cs], group, ci, label)
         r = t_a.iloc[1]
         a_hat[j] = r["estimate"]
-        rows.append(dict(path="a", mediator=mj, term=f"{x} -> {mj}", **_ols_part(r)))
+        rows.append(dict(path="a", mediator=mj, term=f"{x} -> {mj}", **_ols_part(r),
+                         **_std_part(r["estimate"] * sx / float(sdv[mj]), kind)))
     t_b, _ = _fit(frame, y, [x, *ms, *cs], group, ci, label)
     b_hat = t_b["estimate"].to_numpy()[2 : 2 + k]
     for j, mj in enumerate(ms):
-        rows.append(dict(path="b", mediator=mj, term=f"{mj} -> {y}", **_ols_part(t_b.iloc[2 + j])))
+        rows.append(dict(path="b", mediator=mj, term=f"{mj} -> {y}", **_ols_part(t_b.iloc[2 + j]),
+                         **_std_part(b_hat[j] * float(sdv[mj]) / sy, STD_COMPLETE)))
     t_c, _ = _fit(frame, y, [x, *cs], group, ci, label)
-    rows.append(dict(path="c", mediator="", term=f"{x} -> {y} (total)", **_ols_part(t_c.iloc[1])))
-    rows.append(dict(path="c'", mediator="", term=f"{x} -> {y} (direct)", **_ols_part(t_b.iloc[1])))
+    rows.append(dict(path="c", mediator="", term=f"{x} -> {y} (total)", **_ols_part(t_c.iloc[1]),
+                     **_std_part(t_c["estimate"].iloc[1] * sx / sy, kind)))
+    rows.append(dict(path="c'", mediator="", term=f"{x} -> {y} (direct)", **_ols_part(t_b.iloc[1]),
+                     **_std_part(t_b["estimate"].iloc[1] * sx / sy, kind)))
     ols_method = t_b["method"].iloc[0]
 
     # --- bootstrap ---------------------------------------------------------------------------
@@ -233,6 +288,13 @@ def mediation(
         ind_boot = np.column_stack([ind_boot, ind_boot.sum(axis=1)])
         ind_hat = np.append(ind_hat, ind_hat.sum())
     lo, hi, boot_se, bmethod = _boot_summary(ind_boot, ind_hat, ci, ci_method, n_boot, group, n_clusters)
+    # standardised indirect effects: each replicate rescaled by its own resample's SDs
+    sd_b = bs.crossproduct_sd(s, [ix, iy], scale=[sd_x, sd_y])  # (B, 2) raw-unit SDs of x, y
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant y in a resample: NaN, dropped
+        ratio_b = (1.0 if partial else sd_b[:, 0]) / sd_b[:, 1]
+        std_boot = ind_boot * np.asarray(ratio_b)[:, None]
+    std_hat = ind_hat * sx / sy
+    std_lo, std_hi = _std_interval(std_boot, std_hat, ci, ci_method)
     for j in range(len(ind_hat)):
         is_total = j == k
         rows.append(
@@ -249,6 +311,10 @@ def mediation(
                 ci_high=hi[j],
                 boot_se=boot_se[j],
                 method=bmethod,
+                std_estimate=std_hat[j],
+                std_ci_low=std_lo[j],
+                std_ci_high=std_hi[j],
+                std_kind=kind,
             )
         )
     out = pd.DataFrame(rows)
@@ -258,8 +324,14 @@ def mediation(
     out["ci_level"] = ci
     out["n_boot"] = n_boot
     cols_out = ["model", "path", "mediator", "term", "estimate", "se", "t", "df", "p", "ci_low", "ci_high",
-                "boot_se", "n", "ci_level", "n_boot", "method"]
+                "boot_se", "n", "ci_level", "n_boot", "method", "std_estimate", "std_ci_low", "std_ci_high",
+                "std_kind"]
     return out[cols_out]
+
+
+def _std_part(value: float, kind: str) -> dict:
+    """Standardised coefficient of a regression path (no bootstrap interval: its inference is OLS)."""
+    return dict(std_estimate=float(value), std_ci_low=np.nan, std_ci_high=np.nan, std_kind=kind)
 
 
 def _ols_part(r: pd.Series) -> dict:

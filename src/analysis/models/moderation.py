@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .mediation import _batched_solve, _boot_summary, _check_mediation_args, _resampled, _standardise, _sub
+from . import _bootstrap as bs
+from .mediation import (STD_COMPLETE, STD_PARTIAL, _batched_solve, _boot_summary, _check_mediation_args, _is_binary,
+                        _resampled, _standardise, _std_interval, _sub)
 from .regression import _as_list, _check_ci, _fit, _numeric_frame, _require_columns
 
 __all__ = ["moderation", "johnson_neyman", "moderated_mediation"]
@@ -252,10 +254,18 @@ def moderated_mediation(
     -------
     DataFrame
         Columns ``model, part, mediator, term, w_value, estimate, se, t, df, p, ci_low, ci_high,
-        n, ci_level, n_boot, method``.  ``part``: ``a_model`` (coefficients of each mediator's
+        n, ci_level, n_boot, method, std_estimate, std_ci_low, std_ci_high, std_kind``.  ``part``: ``a_model`` (coefficients of each mediator's
         equation: ``x``, ``w``, ``x:w``), ``b_model`` (``c'`` and ``b``), ``index`` (index of
         moderated mediation ``a3·b``), ``conditional_indirect`` (``(a1 + a3 w)·b`` at
         ``w_value``).  Bootstrap rows carry bootstrap SE and interval.
+
+        ``std_*`` (``conditional_indirect`` rows only): the standardised conditional indirect
+        effect ``(a1 + a3 w)·b·SD(x)/SD(y)`` at the same raw ``w_value`` (partially
+        standardised, ``/SD(y)`` only, when ``x`` has exactly two values; ``std_kind`` says
+        which), with a bootstrap interval from the same resamples, each rescaled by its own
+        resample's SDs as in :func:`analysis.models.mediation.mediation`.  Other rows carry NaN
+        and ``std_kind = ""``: the index ``a3·b`` is not standardised (its scale also involves
+        ``w``; report it unstandardised).
 
     Notes
     -----
@@ -270,7 +280,9 @@ def moderated_mediation(
     Hayes, A. F. (2022). *Introduction to mediation, moderation, and conditional process
     analysis* (3rd ed.). Guilford Press. (PROCESS model 7.)
 
-    Checked by simulation against known a1, a3, b (tests/test_moderation.py).
+    Checked by simulation against known a1, a3, b (tests/test_moderation.py); the standardised
+    conditional indirect effects and their intervals against the same statistic recomputed on
+    explicitly resampled rows.
     """
     ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar, resample, group)
     _check_xwy(x, w, y, cs, ms)
@@ -328,9 +340,27 @@ def moderated_mediation(
     boot = np.column_stack(boot_list)
     est = np.array(est_list)
     lo, hi, bse, bmethod = _boot_summary(boot, est, ci, ci_method, n_boot, group, n_clusters)
+    # standardised conditional indirect effects (x, y SDs of each resample from its cross products)
+    partial = _is_binary(frame[x])
+    kind = STD_PARTIAL if partial else STD_COMPLETE
+    sx = 1.0 if partial else float(frame[x].std(ddof=1))
+    sy = float(frame[y].std(ddof=1))
+    sd_b = bs.crossproduct_sd(s, [ix, iy], scale=[sd_x, sd_y])
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant y in a resample: NaN, dropped
+        ratio_b = (1.0 if partial else sd_b[:, 0]) / sd_b[:, 1]
+    cond = np.array([row[0] == "conditional_indirect" for row in meta])
+    std_est = np.full(len(est), np.nan)
+    std_lo, std_hi = std_est.copy(), std_est.copy()
+    if cond.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            std_boot = boot[:, cond] * np.asarray(ratio_b)[:, None]
+        std_est[cond] = est[cond] * sx / sy
+        std_lo[cond], std_hi[cond] = _std_interval(std_boot, std_est[cond], ci, ci_method)
     for i, (part, mj, term, wval) in enumerate(meta):
         rows.append(dict(part=part, mediator=mj, term=term, w_value=wval, estimate=est[i], se=bse[i], t=np.nan,
-                         df=np.nan, p=np.nan, ci_low=lo[i], ci_high=hi[i], method=bmethod))
+                         df=np.nan, p=np.nan, ci_low=lo[i], ci_high=hi[i], method=bmethod,
+                         std_estimate=std_est[i], std_ci_low=std_lo[i], std_ci_high=std_hi[i],
+                         std_kind=kind if cond[i] else ""))
     out = pd.DataFrame(rows)
     out.insert(0, "model", label)
     out["n"] = n
@@ -338,6 +368,10 @@ def moderated_mediation(
     out["n_boot"] = n_boot
     if center:
         out["method"] = out["method"] + f"; {x} and {w} mean-centred before the product"
+    for c in ("std_estimate", "std_ci_low", "std_ci_high"):
+        out[c] = out[c].astype(float)  # NaN on the regression rows
+    out["std_kind"] = out["std_kind"].fillna("")
     cols_out = ["model", "part", "mediator", "term", "w_value", "estimate", "se", "t", "df", "p", "ci_low",
-                "ci_high", "n", "ci_level", "n_boot", "method"]
+                "ci_high", "n", "ci_level", "n_boot", "method", "std_estimate", "std_ci_low", "std_ci_high",
+                "std_kind"]
     return out[cols_out]

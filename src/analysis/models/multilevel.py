@@ -219,14 +219,24 @@ def mixed_model(
     -------
     DataFrame
         Columns ``model, effect, term, estimate, se, z, p, ci_low, ci_high, n, n_groups,
-        method``.  ``effect`` is ``fixed`` (coefficients), ``random`` (``var(Intercept)``,
+        method, beta``.  ``effect`` is ``fixed`` (coefficients), ``random`` (``var(Intercept)``,
         ``var(<slope>)``, ``cov(Intercept,<slope>)``, ``var(Residual)``) or ``fit``
         (``REML criterion``/``deviance`` = -2 log-likelihood, ``AIC``, ``BIC`` for ML).
+        ``beta`` is the standardised fixed effect ``b·SD(x)/SD(y)`` (NaN for the intercept and
+        for non-fixed rows); see Notes.
 
     Notes
     -----
     ``y_ij = X_ij b + Z_ij u_j + e_ij``, ``u_j ~ N(0, Sigma)``, ``e_ij ~ N(0, sigma²)``.
     Fixed-effect tests are Wald z tests (statsmodels); lme4 prints the same estimates and SEs.
+
+    ``beta = b · SD(x) / SD(y)`` with the total (overall) sample SDs of ``x`` and ``y`` over the
+    analysis sample (rows used by the model, ``n - 1`` denominators): the common "total-SD"
+    standardisation of fixed effects, i.e. the coefficient obtained when ``x`` and ``y`` are
+    z-scored over the whole sample (e.g. Snijders & Bosker, 2012; standardising by within- or
+    between-level SDs instead gives other betas, also in use).  For a
+    group-mean-centred (within) or group-mean (between) predictor, ``SD(x)`` is the SD of that
+    column over all rows.
 
     References
     ----------
@@ -234,9 +244,10 @@ def mixed_model(
     Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects
     models using lme4. *Journal of Statistical Software, 67*(1), 1-48.
     https://doi.org/10.18637/jss.v067.i01
+    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel analysis* (2nd ed.). Sage.
 
     Checked against lme4's ``lmer(Reaction ~ Days + (Days | Subject), sleepstudy)``
-    (tests/test_multilevel.py).
+    (tests/test_multilevel.py); ``beta`` by hand (Days: 10.467·SD(Days)/SD(Reaction)).
     """
     ci = _check_ci(ci)
     if group is None:
@@ -260,7 +271,13 @@ def mixed_model(
         rows.append(dict(effect="fit", term="BIC", estimate=-2 * float(res.llf) + np.log(len(frame)) * k))
     rand = " + ".join(["1", *slopes])
     model = f"{y} ~ {' + '.join(fixed) if fixed else '1'} + ({rand} | {group})"
-    return _table(rows, model, len(frame), n_groups, _method(reml, n_groups, notes))
+    out = _table(rows, model, len(frame), n_groups, _method(reml, n_groups, notes))
+    # total-SD standardised fixed effects (analysis sample, n - 1)
+    sd = frame[[y, *fixed]].std(ddof=1)
+    ratio = {c: float(sd[c]) / float(sd[y]) for c in fixed}
+    out["beta"] = [est * ratio[term] if eff == "fixed" and term in ratio else np.nan
+                   for eff, term, est in zip(out["effect"], out["term"], out["estimate"])]
+    return out
 
 
 def pseudo_r2(

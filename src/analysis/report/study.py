@@ -892,7 +892,11 @@ class StudyReport:
                                           "term": df["term"].map(self.term_label), "estimate": df["estimate"],
                                           "se": df["se"], "z": df["z"], "p": df["p"],
                                           "ci": [_ci_text(a, b, _N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
-                    labels = {**self.col(*frame.columns), "estimate": "估计值" if zh else "Estimate"}
+                    has_beta = "beta" in df and df["beta"].notna().any()
+                    if has_beta:
+                        frame["beta"] = df["beta"].to_numpy()
+                    labels = {**self.col(*frame.columns), "estimate": "估计值" if zh else "Estimate",
+                              "beta": "标准化效应" if zh else "Standardised effect"}
                     note = self._method_note(df)
                     if "n_groups" in df and df["n_groups"].notna().any():
                         note += (f"营业厅数 = {int(df['n_groups'].dropna().iloc[0])}。" if zh else
@@ -900,8 +904,11 @@ class StudyReport:
                     if suffix == "coefficients":
                         note += ("后缀“（厅内）”为组均值中心化后的个人偏差，“（营业厅均值）”为营业厅均值。" if zh else
                                  " Within: group-mean-centred deviation; branch mean: the branch's mean.")
+                    if has_beta:
+                        note += ("标准化效应 = b × SD(x) / SD(y)，SD 为分析样本的总体（全样本）标准差。" if zh else
+                                 " Standardised effect: b × SD(x) / SD(y), total-sample SDs of the analysis sample.")
                     out.append(StudyTable(f"{h.id}_{suffix}", section, self.hypothesis_title(h, what), frame,
-                                          {"estimate": _N3, "se": _N3, "z": _N2, "p": _p3}, labels, note,
+                                          {"estimate": _N3, "se": _N3, "z": _N2, "p": _p3, "beta": _N3}, labels, note,
                                           source=f"{h.id}_{suffix}"))
             elif h.model == "mediation":
                 df = self.result(f"{h.id}_effects")
@@ -910,6 +917,10 @@ class StudyReport:
                                           "effect": df["term"].map(self.term_label), "estimate": df["estimate"],
                                           "se": df["se"], "t": df["t"], "p": df["p"],
                                           "ci": [_ci_text(a, b, _N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
+                    has_std = "std_estimate" in df and df["std_estimate"].notna().any()
+                    if has_std:
+                        frame["std_estimate"] = df["std_estimate"].to_numpy()
+                        frame["std_ci"] = [_ci_text(a, b, _N3) for a, b in zip(df["std_ci_low"], df["std_ci_high"])]
                     covar = ", ".join(self.var_label(v) for v in h.roles.get("covar", []))
                     n_boot = int(df["n_boot"].dropna().iloc[0]) if "n_boot" in df and df["n_boot"].notna().any() else None
                     note = (f"PROCESS 模型 4（Hayes, 2022）；每个自变量单独建模，其余自变量{('及' + covar) if covar else ''}作为控制变量。"
@@ -918,9 +929,23 @@ class StudyReport:
                             f"PROCESS model 4 (Hayes, 2022), one model per predictor with the other predictors"
                             f"{(' and ' + covar) if covar else ''} as covariates. a, b, c, c′: OLS with t tests; indirect "
                             f"effect: bootstrap SE and {n_boot}-resample percentile 95% CI (significant when it excludes 0).")
+                    if has_std:
+                        kinds = set(df["std_kind"].dropna()) if "std_kind" in df else set()
+                        partial = any(str(k).startswith("partial") for k in kinds)
+                        note += ("标准化效应：间接效应为完全标准化间接效应 ab × SD(x) / SD(y)（Preacher & Kelley, 2011），"
+                                 "其 95% CI 来自同一组 Bootstrap 重抽样；a、b、c、c′ 为标准化系数"
+                                 + ("；自变量为二分变量时为部分标准化效应（除以 SD(y)，不乘 SD(x)；Hayes, 2022）" if partial else "")
+                                 + "。" if zh else
+                                 " Standardised effect: completely standardised indirect effect ab × SD(x) / SD(y) "
+                                 "(Preacher & Kelley, 2011) with a 95% CI from the same bootstrap resamples; a, b, c, c′: "
+                                 "standardised coefficients"
+                                 + ("; for a dichotomous predictor, partially standardised (divided by SD(y) only; Hayes, 2022)"
+                                    if partial else "") + ".")
                     out.append(StudyTable(f"{h.id}_effects", section, self.hypothesis_title(h, ("中介效应", "mediation effects")),
-                                          frame, {"estimate": _N3, "se": _N3, "t": _N2, "p": _p3},
-                                          {**self.col(*frame.columns), "estimate": "效应值" if zh else "Effect"}, note,
+                                          frame, {"estimate": _N3, "se": _N3, "t": _N2, "p": _p3, "std_estimate": _N3},
+                                          {**self.col(*frame.columns), "estimate": "效应值" if zh else "Effect",
+                                           "std_estimate": "标准化效应" if zh else "Standardised effect",
+                                           "std_ci": "标准化效应 95% CI" if zh else "Standardised effect 95% CI"}, note,
                                           source=f"{h.id}_effects"))
             elif h.model == "moderation":
                 df = self.result(f"{h.id}_slopes")
@@ -1288,10 +1313,7 @@ class StudyReport:
     def missing(self) -> list[str]:
         """Numbers a manuscript usually reports that the result tables do not hold."""
         zh = self.lang == "zh"
-        out = [
-            "多层模型的标准化系数" if zh else "standardised coefficients of the multilevel model",
-            "中介效应的标准化间接效应与效应量（如完全标准化 ab）" if zh else "standardised indirect effects (completely standardised ab)",
-        ]
+        out: list[str] = []
         if self.result("response_rates") is None:
             out.insert(0, "回收率（在岗人数未知）" if zh else "response rate (staff employed unknown)")
         for h in self.study.hypotheses:
