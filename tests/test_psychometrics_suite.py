@@ -125,3 +125,22 @@ def test_missing_item_column_is_a_problem_and_bad_group_raises(instrument):
 def test_tiny_sample_does_not_raise(instrument):
     out = psychometrics_suite(_data().head(6), instrument)
     assert isinstance(out["problems"], pd.DataFrame) and len(out["problems"])
+
+
+def test_cfa_missing_fiml_is_passed_to_every_cfa(instrument):
+    d = _data()
+    lw = psychometrics_suite(d, instrument)
+    fi = psychometrics_suite(d, instrument, cfa_missing="fiml")
+    assert set(lw["cfa_fit"]["missing"]) == {"listwise"}
+    fit = fi["cfa_fit"].set_index("model")
+    assert set(fit["missing"]) == {"fiml"}
+    # a1 is missing for 10 respondents: listwise drops them, FIML keeps all 500
+    assert lw["cfa_fit"]["n"].eq(490).all() and fit["n"].eq(500).all()
+    cm = fi["common_method"].set_index("test").loc["single_factor_cfa"]
+    assert cm["chisq_single"] == fit.loc["single_factor", "chisq"] and cm["chisq_model"] == fit.loc["measurement", "chisq"]
+    assert cm["delta_df"] == fit.loc["single_factor", "df"] - fit.loc["measurement", "df"]
+    assert set(fi["cr_ave"]["factor"]) == {"A", "B", "D"}
+    # CR/AVE come from the FIML loadings, so they differ (slightly) from the listwise ones
+    assert not np.allclose(fi["cr_ave"]["cr"], lw["cr_ave"]["cr"], rtol=0, atol=1e-8)
+    with pytest.raises(ValueError, match="cfa_missing"):
+        psychometrics_suite(d, instrument, cfa_missing="pairwise")

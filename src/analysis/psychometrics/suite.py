@@ -37,6 +37,25 @@ def _problem(rows: list[dict], scale: str, problem: str, message: str) -> None:
     rows.append({"scale": scale, "problem": problem, "message": message})
 
 
+def _common_method_from_fits(measurement_fit: pd.DataFrame, single_fit: pd.DataFrame) -> pd.DataFrame:
+    """The row of :func:`common_method_cfa` from two already fitted CFAs (used for FIML fits)."""
+    from scipy import stats
+
+    fm, fs = measurement_fit.iloc[0], single_fit.iloc[0]
+    d_chi = fs["chisq"] - fm["chisq"]
+    d_df = int(fs["df"] - fm["df"])
+    p = float(stats.chi2.sf(d_chi, d_df)) if d_df > 0 else np.nan
+    d_cfi = fm["cfi"] - fs["cfi"]
+    return pd.DataFrame([{
+        "test": "single_factor_cfa", "estimate": d_chi, "chisq_single": fs["chisq"], "df_single": int(fs["df"]),
+        "cfi_single": fs["cfi"], "chisq_model": fm["chisq"], "df_model": int(fm["df"]), "cfi_model": fm["cfi"],
+        "delta_chisq": d_chi, "delta_df": d_df, "p": p, "delta_cfi": d_cfi,
+        "flag": bool((np.isfinite(p) and p >= 0.05) or d_cfi < 0.01),
+        "caveat": "a better-fitting multi-factor model does not rule out common-method variance "
+                  "(Podsakoff et al. 2003, doi:10.1037/0021-9010.88.5.879)",
+    }])
+
+
 def psychometrics_suite(
     data: pd.DataFrame,
     instrument: Any,
@@ -44,6 +63,7 @@ def psychometrics_suite(
     *,
     n_boot: int = 0,
     seed: int = 0,
+    cfa_missing: str = "listwise",
 ) -> dict[str, pd.DataFrame]:
     """Reliability, validity, CFA, common-method and aggregation statistics for one instrument.
 
@@ -56,6 +76,10 @@ def psychometrics_suite(
     group : column with the branch (group) label. When given, every scale gets ICC/rwg(j);
         otherwise only ``level == "branch"`` scales do, using the instrument's group column.
     n_boot, seed : bootstrap resamples for the alpha CI (0 = Feldt CI only) and their seed.
+    cfa_missing : ``"listwise"`` (complete cases, default) or ``"fiml"`` (full-information ML,
+        lavaan ``missing = "ml"``) for the measurement and single-factor CFAs and what is computed
+        from them (CR/AVE, Fornell-Larcker, the single-factor common-method comparison). Alpha,
+        item statistics, KMO, EFA, HTMT and Harman's test stay on complete cases.
 
     Returns
     -------
@@ -69,6 +93,8 @@ def psychometrics_suite(
         raise TypeError(f"psychometrics_suite: data must be a pandas DataFrame, got {type(data).__name__}")
     if group is not None and group not in data.columns:
         raise KeyError(f"psychometrics_suite: group column '{group}' not in data; columns are {list(data.columns)[:20]}")
+    if cfa_missing not in ("listwise", "fiml"):
+        raise ValueError(f"psychometrics_suite: cfa_missing={cfa_missing!r} is not supported; use 'listwise' or 'fiml'")
     problems: list[dict] = []
     out: dict[str, pd.DataFrame] = {}
 
@@ -166,7 +192,7 @@ def psychometrics_suite(
 
     res = None
     if model and len(all_items) >= 3:
-        res = attempt("cfa", lambda: cfa(numeric, model, name="measurement"), "cfa_failed")
+        res = attempt("cfa", lambda: cfa(numeric, model, name="measurement", missing=cfa_missing), "cfa_failed")
     if res is not None:
         problems.extend(res.problems.to_dict("records"))
         loads = res.loadings.rename(columns={"factor": "scale"})
@@ -178,8 +204,16 @@ def psychometrics_suite(
         fits = [res.fit]
         cm = None
         if len(model) > 1:
-            cm = attempt("common_method", lambda: common_method_cfa(numeric, model, measurement=res), "common_method_failed")
-            single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor").fit, "cfa_failed")
+            if cfa_missing == "listwise":
+                cm = attempt("common_method", lambda: common_method_cfa(numeric, model, measurement=res), "common_method_failed")
+                single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor").fit, "cfa_failed")
+            else:
+                # common_method_cfa refits the single-factor model on complete cases; with FIML both
+                # models must use the same respondents and likelihood, so compare the FIML fits here.
+                single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor",
+                                                       missing=cfa_missing).fit, "cfa_failed")
+                if single is not None:
+                    cm = attempt("common_method", lambda: _common_method_from_fits(res.fit, single), "common_method_failed")
             if single is not None:
                 fits.append(single)
         out["cfa_fit"] = pd.concat(fits, ignore_index=True)
