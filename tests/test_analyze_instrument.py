@@ -120,3 +120,19 @@ def test_bad_scales_reported_in_table_and_log(tmp_path):
     assert "ONE:" in result.stderr and "PEER:" in result.stderr and "Traceback" not in result.stderr
     rel = pd.read_csv(tmp_path / "out" / "reliability.csv")
     assert "SUP" in set(rel["scale"]) and rel.set_index("scale").loc["SUP", "alpha"] > 0.5
+
+
+def test_fiml_uses_every_respondent(tmp_path):
+    """With --cfa-missing fiml the CFA keeps respondents who skipped an item; listwise drops them."""
+    (tmp_path / "c.yml").write_text(CODEBOOK, encoding="utf-8")
+    frame = simulate(30, 10, seed=9)
+    frame.loc[::4, "PEER2"] = np.nan  # a quarter skip one item
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    fits = {}
+    for missing in ("listwise", "fiml"):
+        run_analyze_instrument(tmp_path / "c.yml", tmp_path / "d.csv", out=tmp_path / missing,
+                               secret_file=tmp_path / "k", cfa_missing=missing)
+        fit = pd.read_csv(tmp_path / missing / "cfa_fit.csv").set_index("model").loc["measurement"]
+        fits[missing] = fit
+    assert fits["fiml"]["n"] == 300 and fits["listwise"]["n"] == 225
+    assert fits["fiml"]["missing"] == "fiml"

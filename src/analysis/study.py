@@ -92,6 +92,7 @@ class Study:
     seed: int = 0
     n_boot: int = 5000
     actions: Path | None = None
+    cfa_missing: str = "listwise"
     raw: dict = field(default_factory=dict, repr=False)
 
 
@@ -174,6 +175,9 @@ def load_study(path: str | Path) -> Study:
     except ValueError as exc:
         problems.append(f"min_group_size: {exc}")
         k = MIN_GROUP_SIZE
+    cfa_missing = str(raw.get("cfa_missing", "listwise"))
+    if cfa_missing not in ("listwise", "fiml"):
+        problems.append(f"cfa_missing: must be listwise or fiml, not '{cfa_missing}'")
     if problems:
         raise StudyError(f"{path}: " + "; ".join(problems))
     return Study(
@@ -184,7 +188,7 @@ def load_study(path: str | Path) -> Study:
                             log=tuple(tg.get("log") or ())) if tg else None,
         hypotheses=tuple(hypotheses), kpis=kpis, min_group_size=k, seed=int(raw.get("seed", 0)),
         n_boot=int(raw.get("n_boot", 5000)),
-        actions=(path.parent / raw["actions"]) if raw.get("actions") else None, raw=raw,
+        actions=(path.parent / raw["actions"]) if raw.get("actions") else None, cfa_missing=cfa_missing, raw=raw,
     )
 
 

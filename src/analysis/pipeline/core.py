@@ -230,7 +230,7 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], provenance: dict) 
 
 def run_analyze_instrument(
     instrument_path: Path, data_path: Path, *, out: Path, group: str | None = None, data_format: str | None = None,
-    min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None,
+    min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None, cfa_missing: str = "listwise",
 ) -> dict:
     """Psychometrics of any instrument on any data file that follows it."""
     from analysis.analyze import instrument_psychometrics
@@ -244,13 +244,14 @@ def run_analyze_instrument(
     if group and group not in result.accepted:
         raise InputFileError(f"{data_path.name}: group column '{group}' not found; name one with --group")
     tables = instrument_psychometrics(result.accepted, inst, group=group, k=check_min_group_size(min_group_size),
-                                      n_boot=n_boot, seed=seed)
+                                      n_boot=n_boot, seed=seed, cfa_missing=cfa_missing)
     tables["quarantine"] = result.quarantine
     provenance = {
         "stage": "analyze", "instrument": {"id": inst.id, "version": inst.version, "sha256": sha256(instrument_path)},
         "inputs": [{"file": data_path.name, "sha256": sha256(data_path), "rows_read": result.rows_read,
                     "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined}],
-        "parameters": {"group": group, "min_group_size": min_group_size, "n_boot": n_boot, "seed": seed},
+        "parameters": {"group": group, "min_group_size": min_group_size, "n_boot": n_boot, "seed": seed,
+                       "cfa_missing": cfa_missing},
     }
     return write_results(out, tables, provenance)
 
@@ -299,7 +300,8 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
         "processed_manifest_sha256": sha256(processed / "manifest.json"),
         "inputs": [{"file": e["file"], "sha256": e["sha256"]} for e in manifest["inputs"]],
         "instruments": instrument_provenance(instruments),
-        "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot},
+        "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot,
+                       "cfa_missing": study.cfa_missing},
         "excluded": data.excluded,
     }
     info = write_results(out_root / wave / "results", results, provenance)
