@@ -587,9 +587,13 @@ class StudyReport:
                     "tli": fit["tli"], "rmsea": fit["rmsea"],
                     "rmsea_ci": [_ci_text(a, b, _B3) for a, b in zip(fit["rmsea_ci_low"], fit["rmsea_ci_high"])],
                     "srmr": fit["srmr"]})
-                note = ("最大似然估计。拟合标准：CFI、TLI ≥ .90，RMSEA、SRMR ≤ .08（Hu & Bentler, 1999）；RMSEA 的置信区间为 90%。"
-                        if zh else "Maximum likelihood. Criteria: CFI, TLI ≥ .90; RMSEA, SRMR ≤ .08 (Hu & Bentler, 1999); "
-                        "the RMSEA interval is 90%.")
+                fiml = "missing" in fit and (fit["missing"] == "fiml").any()
+                estimator = (("全信息最大似然估计（FIML），纳入所有作答者。" if fiml else "最大似然估计（仅完整作答者）。") if zh else
+                             ("Full-information maximum likelihood (FIML), all respondents. " if fiml else
+                              "Maximum likelihood, complete cases. "))
+                note = estimator + ("拟合标准：CFI、TLI ≥ .90，RMSEA、SRMR ≤ .08（Hu & Bentler, 1999）；RMSEA 的置信区间为 90%。"
+                                    if zh else "Criteria: CFI, TLI ≥ .90; RMSEA, SRMR ≤ .08 (Hu & Bentler, 1999); "
+                                    "the RMSEA interval is 90%.")
                 out.append(StudyTable(f"{inst}_cfa_fit", "psychometrics", title("验证性因子分析拟合指标", "Confirmatory factor analysis fit"),
                                       frame, {"chisq": _N2, "df": "int", "chisq_df": _N2, "p": _p3, "cfi": _B3, "tli": _B3, "rmsea": _B3,
                                               "srmr": _B3, "n": "int"},
