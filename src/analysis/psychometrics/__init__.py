@@ -22,6 +22,7 @@ from analysis.psychometrics.suite import psychometrics_suite
 from analysis.psychometrics.validity import (
     bartlett_sphericity,
     common_method_cfa,
+    common_method_comparison,
     composite_reliability,
     efa,
     fornell_larcker,
@@ -39,6 +40,7 @@ __all__ = [
     "bootstrap_alpha",
     "cfa",
     "common_method_cfa",
+    "common_method_comparison",
     "composite_reliability",
     "cronbach_alpha",
     "efa",

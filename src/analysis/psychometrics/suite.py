@@ -18,7 +18,7 @@ from analysis.psychometrics.reliability import item_statistics, scale_reliabilit
 from analysis.psychometrics.reviewer import reviewer_table
 from analysis.psychometrics.validity import (
     bartlett_sphericity,
-    common_method_cfa,
+    common_method_comparison,
     composite_reliability,
     efa,
     fornell_larcker,
@@ -35,25 +35,6 @@ ALL = "(all)"
 
 def _problem(rows: list[dict], scale: str, problem: str, message: str) -> None:
     rows.append({"scale": scale, "problem": problem, "message": message})
-
-
-def _common_method_from_fits(measurement_fit: pd.DataFrame, single_fit: pd.DataFrame) -> pd.DataFrame:
-    """The row of :func:`common_method_cfa` from two already fitted CFAs (used for FIML fits)."""
-    from scipy import stats
-
-    fm, fs = measurement_fit.iloc[0], single_fit.iloc[0]
-    d_chi = fs["chisq"] - fm["chisq"]
-    d_df = int(fs["df"] - fm["df"])
-    p = float(stats.chi2.sf(d_chi, d_df)) if d_df > 0 else np.nan
-    d_cfi = fm["cfi"] - fs["cfi"]
-    return pd.DataFrame([{
-        "test": "single_factor_cfa", "estimate": d_chi, "chisq_single": fs["chisq"], "df_single": int(fs["df"]),
-        "cfi_single": fs["cfi"], "chisq_model": fm["chisq"], "df_model": int(fm["df"]), "cfi_model": fm["cfi"],
-        "delta_chisq": d_chi, "delta_df": d_df, "p": p, "delta_cfi": d_cfi,
-        "flag": bool((np.isfinite(p) and p >= 0.05) or d_cfi < 0.01),
-        "caveat": "a better-fitting multi-factor model does not rule out common-method variance "
-                  "(Podsakoff et al. 2003, doi:10.1037/0021-9010.88.5.879)",
-    }])
 
 
 def psychometrics_suite(
@@ -204,16 +185,11 @@ def psychometrics_suite(
         fits = [res.fit]
         cm = None
         if len(model) > 1:
-            if cfa_missing == "listwise":
-                cm = attempt("common_method", lambda: common_method_cfa(numeric, model, measurement=res), "common_method_failed")
-                single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor").fit, "cfa_failed")
-            else:
-                # common_method_cfa refits the single-factor model on complete cases; with FIML both
-                # models must use the same respondents and likelihood, so compare the FIML fits here.
-                single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor",
-                                                       missing=cfa_missing).fit, "cfa_failed")
-                if single is not None:
-                    cm = attempt("common_method", lambda: _common_method_from_fits(res.fit, single), "common_method_failed")
+            # One single-factor fit serves both the fit table and the common-method comparison.
+            single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor",
+                                                   missing=cfa_missing).fit, "cfa_failed")
+            if single is not None:
+                cm = attempt("common_method", lambda: common_method_comparison(res.fit, single), "common_method_failed")
             if single is not None:
                 fits.append(single)
         out["cfa_fit"] = pd.concat(fits, ignore_index=True)

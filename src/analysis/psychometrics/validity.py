@@ -345,8 +345,22 @@ def common_method_cfa(
     model: Mapping[str, Sequence[str]],
     *,
     measurement: CFAResult | None = None,
+    missing: str = "listwise",
 ) -> pd.DataFrame:
     """Single-factor CFA (all items on one factor) vs. the measurement model.
+
+    Both models are fitted with the same ``missing`` handling (``"listwise"`` or ``"fiml"``), so
+    they use the same respondents and likelihood. See :func:`common_method_comparison` for the row.
+    """
+    if measurement is None:
+        measurement = cfa(data, model, missing=missing)
+    items = [it for its in model.values() for it in its]
+    single = cfa(data, {"common": items}, name="single_factor", missing=missing)
+    return common_method_comparison(measurement.fit, single.fit)
+
+
+def common_method_comparison(measurement_fit: pd.DataFrame, single_fit: pd.DataFrame) -> pd.DataFrame:
+    """The common-method row from two fitted CFAs (measurement model, single factor).
 
     Returns
     -------
@@ -354,11 +368,7 @@ def common_method_cfa(
     cfi_model, delta_chisq, delta_df, p, delta_cfi (model - single), flag (True when the single
     factor is *not* significantly worse, i.e. p >= .05, or delta CFI < .01), caveat.
     """
-    if measurement is None:
-        measurement = cfa(data, model)
-    items = [it for its in model.values() for it in its]
-    single = cfa(data, {"common": items}, name="single_factor")
-    fm, fs = measurement.fit.iloc[0], single.fit.iloc[0]
+    fm, fs = measurement_fit.iloc[0], single_fit.iloc[0]
     d_chi = fs["chisq"] - fm["chisq"]
     d_df = int(fs["df"] - fm["df"])
     p = float(stats.chi2.sf(d_chi, d_df)) if d_df > 0 else np.nan
