@@ -3,7 +3,6 @@ and the same processed data as the plain CSV of the bundled sample wave."""
 
 from __future__ import annotations
 
-import pytest
 
 from analysis.io import detect_format, read_table
 from analysis.io.spss import check_value_labels

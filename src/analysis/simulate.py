@@ -300,7 +300,7 @@ def _simulate(
     """
     s = structure
     names = model["instruments"]
-    staff_i, cust_i, br_i, kpi_i = (instruments[names[k]] for k in ("staff", "customer", "branches", "kpi"))
+    staff_i, cust_i = instruments[names["staff"]], instruments[names["customer"]]
     period = months_between(start_month, str(pd.Period(start_month, "M") + months - 1))
 
     # --- branches ------------------------------------------------------------------------

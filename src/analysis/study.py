@@ -84,7 +84,6 @@ class Study:
     datasets: DatasetSpec
     dimensions: tuple[str, ...]
     performance: str
-    controls: tuple[str, ...]
     targets: TargetsSpec | None
     hypotheses: tuple[Hypothesis, ...]
     kpis: tuple[KpiSpec, ...] = ()
@@ -183,7 +182,6 @@ def load_study(path: str | Path) -> Study:
     return Study(
         path=path, title=_label(raw.get("title")), datasets=datasets,
         dimensions=tuple(raw.get("dimensions") or ()), performance=str(raw.get("performance", "")),
-        controls=tuple(raw.get("controls") or ()),
         targets=TargetsSpec(assigned=tg["assigned"], actual=tg["actual"], predictors=tuple(tg["predictors"]),
                             log=tuple(tg.get("log") or ())) if tg else None,
         hypotheses=tuple(hypotheses), kpis=kpis, min_group_size=k, seed=int(raw.get("seed", 0)),

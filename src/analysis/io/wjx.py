@@ -38,7 +38,6 @@ from analysis.io.base import RawTable, register_reader
 METADATA = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", "总分")
 #: Cell values that mean "not answered": -3 skipped by jump logic, -2 not shown, and the by-text forms.
 MISSING_CODES = ("-2", "-3", "(跳过)", "(空)", "（跳过）", "（空）")
-MULTI_SELECT_SEPARATOR = "┋"
 
 _NUMBER_PREFIX = re.compile(r"^\s*\d+\s*[、.．]\s*")
 _MATRIX_DASH = re.compile(r"—+")

@@ -319,7 +319,7 @@ def moderated_mediation(
     coef_a = _batched_solve(_sub(s, ia, ia), _sub(s, ia, im))  # (B, 4+c, k)
     ib = [0, ix, *im, *ic]
     coef_b = _batched_solve(_sub(s, ib, ib), _sub(s, ib, [iy]))[:, :, 0]
-    sd_x, sd_w, sd_xw, sd_m, sd_y = sd[0], sd[1], sd[2], sd[3 : 3 + k], sd[-1]
+    sd_x, sd_xw, sd_m, sd_y = sd[0], sd[2], sd[3 : 3 + k], sd[-1]
     # Standardised product column z_xw = (xw - mean)/sd_xw is an affine function of xw, but the
     # model also contains x and w, so the slopes on x, w, xw transform independently: raw slope =
     # standardised slope * sd(outcome) / sd(predictor).
