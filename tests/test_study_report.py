@@ -342,7 +342,7 @@ def test_cluster_bootstrap_method_is_translated(results_dir):
     from analysis.report.study import StudyReport
 
     report = StudyReport(results_dir, study_path=ROOT / "surveys" / "study.yml", lang="zh")
-    text = report._translate_method("cluster bootstrap over branch_id (60 clusters), 5000 resamples, percentile")
+    text = report.translate_method("cluster bootstrap over branch_id (60 clusters), 5000 resamples, percentile")
     assert text == "按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）。"
 
 

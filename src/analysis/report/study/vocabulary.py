@@ -1,0 +1,153 @@
+"""Bilingual vocabulary of the research report: section headings, column labels, reason codes, terms.
+
+Every fixed text of the report is looked up here by a stable key; the tables and the narrative
+never translate result text.
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGS = ("zh", "en")
+LAYOUTS = ("apa", "three_line")
+
+#: Report sections in order: key → (zh heading, en heading).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "sample": ("样本与回收情况", "Sample and response"),
+    "screening": ("数据筛查与隔离", "Screening and quarantine"),
+    "psychometrics": ("信度与效度", "Reliability and validity"),
+    "common_method": ("共同方法偏差检验", "Common-method bias"),
+    "table1": ("描述统计与相关分析", "Descriptive statistics and correlations"),
+    "aggregation": ("聚合指标", "Aggregation indices"),
+    "regression": ("回归分析", "Regression analyses"),
+    "multilevel": ("多层线性模型", "Multilevel models"),
+    "mediation": ("中介与调节效应", "Mediation and moderation"),
+    "drivers": ("关键驱动因素", "Key drivers"),
+    "targets": ("指标公平性", "Target fairness"),
+    "waves": ("多期比较", "Waves"),
+}
+
+SECTION_OF_MODEL = {
+    "hierarchical_regression": "regression", "regression": "regression", "multilevel": "multilevel",
+    "mediation": "mediation", "moderation": "mediation", "moderated_mediation": "mediation",
+    "relative_weights": "drivers",
+}
+
+# ----------------------------------------------------------------------------- vocabulary
+W: dict[str, dict[str, str]] = {
+    "zh": {
+        "table": "表", "note": "注：", "ci": "95% CI", "ci90": "90% CI", "intercept": "截距",
+        "total": "合计", "pass": "通过", "fail": "未通过", "overall": "全部题项",
+        "measurement": "测量模型", "single_factor": "单因子模型", "within": "（厅内）",
+        "between": "（营业厅均值）", "sep": "：", "ln": "ln", "customer": "客户",
+        "figure": "图", "one_wave": "本期结果只含一期调查，暂无多期比较。",
+        "sig": "* p < .05，** p < .01，*** p < .001。",
+    },
+    "en": {
+        "table": "Table", "note": "Note.", "ci": "95% CI", "ci90": "90% CI", "intercept": "Intercept",
+        "total": "Total", "pass": "Pass", "fail": "Fail", "overall": "All items",
+        "measurement": "Measurement model", "single_factor": "Single-factor model", "within": " (within branch)",
+        "between": " (branch mean)", "sep": ": ", "ln": "ln", "customer": "Customer ",
+        "figure": "Figure", "one_wave": "The results hold one survey wave; there is no comparison across waves yet.",
+        "sig": "*p < .05. **p < .01. ***p < .001.",
+    },
+}
+
+# Column labels: column → (zh, en).
+COLS: dict[str, tuple[str, str]] = {
+    "instrument": ("问卷/数据", "Instrument"), "file": ("文件", "File"),
+    "rows_read": ("读取行数", "Rows read"), "rows_accepted": ("接受行数", "Rows accepted"),
+    "rows_quarantined": ("隔离行数", "Rows quarantined"), "reason": ("隔离原因", "Reason"),
+    "rows": ("行数", "Rows"), "group": ("类别", "Group"), "count": ("人数", "Respondents"),
+    "scale": ("维度", "Scale"), "item": ("题项", "Item"), "n": ("样本量", "n"), "k": ("题项数", "Items"),
+    "alpha": ("α 系数", "α"), "alpha_ci": ("α 的 95% CI", "α 95% CI"), "omega": ("ω 系数", "ω"),
+    "cr": ("组合信度 CR", "CR"), "ave": ("平均方差抽取量 AVE", "AVE"),
+    "mean": ("均值", "M"), "sd": ("标准差", "SD"), "skew": ("偏度", "Skewness"),
+    "r_drop": ("校正项总相关", "Corrected item–total r"), "alpha_if_deleted": ("删除后 α", "α if deleted"),
+    "kmo": ("KMO", "KMO"), "chisq": ("χ²", "χ²"), "chisq_df": ("χ²/df", "χ²/df"), "df": ("自由度", "df"), "p": ("p", "p"),
+    "factor": ("因子", "Factor"), "communality": ("共同度", "h²"),
+    "ss_loadings": ("特征根（旋转后）", "SS loadings"), "proportion": ("方差解释率", "Proportion of variance"),
+    "cumulative": ("累计解释率", "Cumulative"), "component": ("成分", "Component"),
+    "eigenvalue": ("实际特征根", "Eigenvalue"), "random_quantile": ("随机特征根（95% 分位）", "Random eigenvalue (95th pct.)"),
+    "retain": ("保留", "Retain"),
+    "model": ("模型", "Model"), "cfi": ("CFI", "CFI"), "tli": ("TLI", "TLI"), "rmsea": ("RMSEA", "RMSEA"),
+    "rmsea_ci": ("RMSEA 90% CI", "RMSEA 90% CI"), "srmr": ("SRMR", "SRMR"),
+    "std_all": ("标准化载荷", "Standardised loading"), "std_all_se": ("标准误", "SE"), "z": ("z", "z"),
+    "test": ("检验", "Test"), "statistic": ("指标", "Statistic"), "value": ("数值", "Value"),
+    "criterion": ("临界值", "Threshold"), "result": ("结论", "Result"), "source": ("类别", "Check"),
+    "n_groups": ("营业厅数", "Groups"), "mean_group_size": ("平均组规模", "Mean group size"),
+    "f": ("F", "F"), "icc1": ("ICC(1)", "ICC(1)"), "icc2": ("ICC(2)", "ICC(2)"),
+    "rwg_j_mean": ("rwg(j) 均值", "Mean rwg(j)"), "rwg_j_median": ("rwg(j) 中位数", "Median rwg(j)"),
+    "share_rwg_ok": ("rwg(j) ≥ .70 比例", "Share rwg(j) ≥ .70"),
+    "problem": ("问题", "Problem"), "message": ("说明", "Message"),
+    "variable": ("变量", "Variable"),
+    "step": ("步骤", "Step"), "terms_added": ("新增变量", "Variables added"), "r2": ("R²", "R²"),
+    "adj_r2": ("调整 R²", "Adjusted R²"), "delta_r2": ("ΔR²", "ΔR²"), "f_change": ("ΔF", "F change"),
+    "df1": ("df1", "df1"), "df2": ("df2", "df2"),
+    "term": ("变量", "Predictor"), "estimate": ("b", "b"), "se": ("SE", "SE"), "beta": ("β", "β"),
+    "t": ("t", "t"), "ci": ("95% CI", "95% CI"), "vif": ("VIF", "VIF"),
+    "path": ("路径", "Path"), "effect": ("效应", "Effect"), "part": ("部分", "Part"),
+    "w_value": ("调节变量取值", "Moderator value"), "weight": ("原始相对权重", "Raw weight"),
+    "rescaled": ("相对权重（%）", "Rescaled weight (%)"), "rescaled_ci": ("相对权重 95% CI", "Rescaled 95% CI"),
+    "rank": ("排序", "Rank"), "branch_id": ("营业厅", "Branch"), "target": ("下达指标", "Assigned target"),
+    "actual": ("实际销售", "Actual sales"), "expected": ("客观预期", "Objective expectation"),
+    "gap_ratio": ("指标/预期", "Target / expectation"), "log_gap": ("对数偏差", "Log gap"),
+}
+
+REASONS: dict[str, tuple[str, str]] = {
+    "out_of_range": ("超出取值范围", "Out of range"), "not_a_number": ("非数值", "Not a number"),
+    "missing_required": ("必填项缺失", "Required value missing"), "not_allowed": ("非允许取值", "Value not allowed"),
+    "unknown_group": ("未知营业厅", "Unknown branch"), "duplicate_respondent": ("重复作答", "Duplicate respondent"),
+    "duplicate_record": ("重复记录", "Duplicate record"), "negative_value": ("负值", "Negative value"),
+    "not_positive": ("非正值", "Not positive"), "bad_month": ("月份格式错误", "Malformed month"),
+    "month_outside_wave": ("月份不在本期", "Month outside the wave"),
+}
+
+STATS: dict[str, str] = {
+    "alpha": "α", "omega": "ω", "cr": "CR", "ave": "AVE", "icc1": "ICC(1)", "rwg_j": "rwg(j)",
+    "cfi": "CFI", "tli": "TLI", "rmsea": "RMSEA", "srmr": "SRMR", "kmo": "KMO",
+}
+SOURCES: dict[str, tuple[str, str]] = {
+    "reliability": ("信度", "Reliability"), "cr_ave": ("聚合效度", "Convergent validity"),
+    "cfa_fit": ("CFA 拟合", "CFA fit"), "kmo": ("抽样适切性", "Sampling adequacy"),
+    "icc": ("组内相关", "Intraclass correlation"), "rwg": ("组内一致性", "Within-group agreement"),
+}
+RULES = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+PARTS: dict[str, tuple[str, str]] = {
+    "coefficient": ("回归系数", "Coefficient"), "simple_slope": ("简单斜率", "Simple slope"),
+    "johnson_neyman": ("J–N 边界", "J–N boundary"), "a_model": ("中介变量模型", "Mediator model"),
+    "b_model": ("结果变量模型", "Outcome model"), "index": ("有调节的中介指数", "Index of moderated mediation"),
+    "conditional_indirect": ("条件间接效应", "Conditional indirect effect"),
+    "fixed": ("固定效应", "Fixed"), "random": ("随机效应", "Random"), "fit": ("模型拟合", "Fit"),
+    "derived": ("派生指标", "Derived"),
+}
+PATHS: dict[str, tuple[str, str]] = {
+    "a": ("a", "a"), "b": ("b", "b"), "c": ("c（总效应）", "c (total)"), "c'": ("c′（直接效应）", "c′ (direct)"),
+    "indirect": ("间接效应 a×b", "Indirect a×b"),
+}
+SPECIAL_TERMS: dict[str, tuple[str, str]] = {
+    "tau00": ("τ00（组间方差）", "τ00 (between-branch variance)"),
+    "sigma2": ("σ²（组内方差）", "σ² (within-branch variance)"),
+    "icc": ("ICC(1)", "ICC(1)"), "design_effect": ("设计效应", "Design effect"),
+    "var(Intercept)": ("截距方差 τ00", "Intercept variance τ00"),
+    "var(Residual)": ("残差方差 σ²", "Residual variance σ²"),
+    "REML criterion": ("REML 准则", "REML criterion"),
+    "target_gap": ("指标偏差", "Target gap"),
+    "target_completion": ("目标完成率", "Target completion"),
+    "branch_id": ("营业厅", "branch"),
+}
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+WAVE_TITLES = {
+    "waves_invariance": ("各量表跨期测量不变性（形态、度量、标量）", "Measurement invariance of each scale across waves (configural, metric, scalar)"),
+    "waves_changes": ("问卷版本间变动的题目（不纳入趋势）", "Items changed between instrument versions (left out of trends)"),
+    "waves_company": ("全公司各维度的跨期变化", "Change of each scale across waves: company"),
+    "waves_district": ("各区局各维度的跨期变化", "Change of each scale across waves: districts"),
+    "waves_branch": ("各营业厅各维度的跨期变化", "Change of each scale across waves: branches"),
+    "waves_customer_invariance": ("客户问卷各量表跨期测量不变性（形态、度量、标量）",
+                                  "Customer survey: measurement invariance of each scale across waves (configural, metric, scalar)"),
+    "waves_customer_company": ("全公司客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: company"),
+    "waves_customer_district": ("各区局客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: districts"),
+    "waves_customer_branch": ("各营业厅客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: branches"),
+}
