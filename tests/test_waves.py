@@ -121,9 +121,13 @@ def test_compare_waves_suppresses_small_units_and_untestable_scales():
     assert set(out["unit"]) == {"A"}  # B has 4 respondents in w1
     y = out.set_index("scale").loc["Y"]
     assert np.isnan(y["p"]) and np.isnan(y["change"]) and not y["significant"] and y["reason"] == "scalar_invariance_fails"
-    # company level leaves out the small branch's respondents (no recovery by difference)
-    company = compare_waves({"w1": a, "w2": b}, ["X"], k=5, comparable={"X": True}, within="branch_id")
-    assert company["previous_n"].iloc[0] == 6 and company["n"].iloc[0] == 12
+    # company level leaves out the hidden branches' respondents (no recovery by difference): in w1,
+    # B (4 < k) is hidden and, since 4 respondents alone would be recoverable from the research
+    # totals, so is the next-smallest branch C (complementary suppression); in w2 all are shown
+    a3 = pd.concat([a, pd.DataFrame({"branch_id": ["C"] * 5, "X": np.arange(5.0), "Y": np.arange(5.0)})])
+    b3 = pd.concat([b, pd.DataFrame({"branch_id": ["C"] * 5, "X": np.arange(5.0), "Y": np.arange(5.0)})])
+    company = compare_waves({"w1": a3, "w2": b3}, ["X"], k=5, comparable={"X": True}, within="branch_id")
+    assert company["previous_n"].iloc[0] == 6 and company["n"].iloc[0] == 17
     with pytest.raises(ValueError, match="level"):
         compare_waves({"w1": a, "w2": b}, ["X"], level="region", comparable={})
 
@@ -298,8 +302,11 @@ def test_other_result_tables_kept_and_indexed(three_waves):
 
 def test_branch_trends_suppress_small_branches(three_waves):
     trends = read(three_waves, "w2", "branch_trends")
-    assert list(trends.columns[:13]) == ["branch_id", "dimension", "wave", "previous_wave", "mean", "previous_mean",
-                                         "change", "ci_low", "ci_high", "p", "significant", "comparable", "reason"]
+    assert list(trends.columns[:14]) == ["branch_id", "dimension", "wave", "previous_wave", "mean", "previous_mean",
+                                         "change", "ci_low", "ci_high", "p", "p_holm", "significant", "comparable",
+                                         "reason"]
+    staff = trends[trends["source"] == "staff"]
+    assert (staff["p_holm"] >= staff["p"]).all()  # p is raw, p_holm adjusted within the branch
     assert set(trends["source"]) == {"staff", "customer", "kpi"}
     staff_rows = trends[trends["source"] == "staff"]
     sizes = {}
@@ -349,9 +356,14 @@ def test_customer_trends_leave_out_careless_and_small_branches(three_waves):
     assert (customer_rows[["n", "previous_n"]] >= 5).all().all()
     assert set(customer_rows["dimension"]) == set(CUSTOMER_SCALES)  # the scales among datasets.ratings.mean
     assert set(customer_rows["label_zh"]) >= {"总体满意度"}
-    # company level: the non-careless customers of branches with >= k of them (the small branch left out)
+    # company level: the non-careless customers of shown branches: the small branch (3 < k) is hidden
+    # and, as 3 customers alone could be recovered by difference, so is the next-smallest branch
     w1 = _customers(three_waves, "w1")
-    w1 = w1[w1.groupby("branch_id")["branch_id"].transform("size") >= 5]
+    sizes = w1.groupby("branch_id")["SAT"].count().sort_values(kind="mergesort")
+    hidden = list(sizes.index[sizes < 5])
+    assert hidden == [small] and sizes[small] == 3
+    hidden.append(sizes.index[len(hidden)])
+    w1 = w1[~w1["branch_id"].isin(hidden)]
     company = read(three_waves, "w2", "waves_customer_company").set_index("scale")
     assert company.loc["SAT", "previous_n"] == w1["SAT"].notna().sum()
     assert company.loc["SAT", "previous_mean"] == pytest.approx(w1["SAT"].mean(), rel=1e-12)  # same data, same mean

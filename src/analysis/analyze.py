@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis import models
 from analysis.datasets import AnalysisData, build_analysis_data
+from analysis.disclosure import shown_groups
 from analysis.instrument import Instrument
 from analysis.privacy import suppress_small_groups
 from analysis.psychometrics import psychometrics_suite
@@ -78,21 +79,23 @@ def add_target_gap(data: AnalysisData, study: Study, group: str) -> dict[str, pd
 
 
 def response_rates(branches: pd.DataFrame, *, group: str, k: int, employed: str = "staff_count") -> pd.DataFrame:
-    """Respondents over employed staff for the company and each district.
+    """Respondents over employed staff for the company and each district, over shown branches only.
 
-    A district's figures count only branches with at least ``k`` respondents (both in the numerator
-    and the denominator), so the district rates cannot be combined to reveal a small branch.
+    Every row counts only branches that are shown (:func:`analysis.disclosure.shown_groups`), in
+    the numerator and the denominator, so no row minus others reveals a hidden branch; ``branches``
+    says how many branches a row covers.
     """
+    columns = ["level", "unit", "branches", "employed", "respondents", "rate"]
     if employed not in branches or "n_respondents" not in branches:
-        return pd.DataFrame(columns=["level", "unit", "branches", "employed", "respondents", "rate"])
-    shown = branches[branches["n_respondents"] >= k]
-    rows = [{"level": "company", "unit": "all", "branches": len(branches), "employed": int(branches[employed].sum()),
-             "respondents": int(branches["n_respondents"].sum())}]
-    if "district" in branches:
+        return pd.DataFrame(columns=columns)
+    shown = branches[shown_groups(branches["n_respondents"], k).to_numpy()]
+    rows = [{"level": "company", "unit": "all", "branches": len(shown), "employed": int(shown[employed].sum()),
+             "respondents": int(shown["n_respondents"].sum())}]
+    if "district" in shown:
         for district, part in shown.groupby("district", observed=True):
             rows.append({"level": "district", "unit": district, "branches": len(part), "employed": int(part[employed].sum()),
                          "respondents": int(part["n_respondents"].sum())})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=columns[:-1])
     out["rate"] = out["respondents"] / out["employed"]
     return out
 
@@ -211,7 +214,7 @@ def diagnose_branches(
     rating_n = f"{ratings.instrument}_n" if ratings else None
     withheld = {}
     if rating_n and rating_n in data.branches:
-        few = data.branches.set_index(gid)[rating_n].fillna(0) < k
+        few = ~shown_groups(data.branches.set_index(gid)[rating_n], k)
         withheld = {kpi.column: few for kpi in study.kpis if kpi.column.startswith(f"{ratings.instrument}_")}
     names = [c for c in ("branch_name", "district", "branch_type") if c in data.branches]
     return {

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.disclosure import shown_groups
 from analysis.instrument import Instrument
 
 
@@ -153,3 +154,27 @@ def build_analysis_data(
         per_group.columns = [f"{spec.ratings.instrument}_{c}" for c in per_group.columns]
         branches = branches.join(per_group, how="left")
     return AnalysisData(staff=staff.reset_index(drop=True), branches=branches.reset_index(), excluded=excluded)
+
+
+def shareable_branches(branches: pd.DataFrame, spec: DatasetSpec, instruments: dict[str, Instrument], k: int) -> pd.DataFrame:
+    """The branch frame as it may leave the analysis: survey aggregates of hidden groups blanked.
+
+    A branch's staff-survey means and count are blanked unless the branch is shown
+    (:func:`analysis.disclosure.shown_groups` on ``n_respondents``); its customer-survey
+    aggregates (``<ratings>_*`` columns) unless it is shown on the number of customer respondents.
+    Records (KPIs) and the branch's own attributes are not survey answers and stay.
+    """
+    out = branches.copy()
+    resp = instruments[spec.respondents]
+    if "n_respondents" in out:
+        staff_columns = [c for c in (*resp.scales, "n_respondents") if c in out]
+        hidden = ~shown_groups(out["n_respondents"], k)
+        out.loc[hidden, staff_columns] = np.nan
+        out["n_respondents"] = out["n_respondents"].astype("Int64")
+    if spec.ratings:
+        prefix = f"{spec.ratings.instrument}_"
+        count = f"{prefix}n"
+        if count in out:
+            columns = [c for c in out.columns if c.startswith(prefix)]
+            out.loc[~shown_groups(out[count], k), columns] = np.nan
+    return out

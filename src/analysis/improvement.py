@@ -6,10 +6,11 @@ far the branch mean lies below the company benchmark. Priority = importance × m
 (the importance–performance logic of Martilla & James 1977, with importance estimated rather
 than asked). The top priorities become actions from the action library (``surveys/actions.yml``).
 
-Privacy (minimum reporting size k): a branch with fewer than k staff respondents gets no staff
-survey results at all; benchmarks are computed only from branches that are shown, so no
-difference between two shown figures can reveal a suppressed branch. Customer-based KPIs of a
-branch with fewer than k customer respondents are withheld the same way.
+Privacy (minimum reporting size k, :mod:`analysis.disclosure`): a branch with fewer than k staff
+respondents (or hidden by complementary suppression) gets no staff survey results at all;
+benchmarks are computed only from branches that are shown, so no difference between two shown
+figures can reveal a hidden branch. Customer-based KPIs are withheld by the same rule on the
+number of customer respondents.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.disclosure import shown_groups, shown_members
 from analysis.instrument import Instrument
 
 TOP_PRIORITIES = 3
@@ -29,13 +31,18 @@ def dimension_profiles(
 ) -> pd.DataFrame:
     """Per shown branch and dimension: n, mean, sd, t-based CI, company and district benchmarks, gap.
 
-    ``district`` maps branch id → district. Branches with fewer than ``k`` respondents are left out,
-    and so are their respondents from the benchmarks.
+    ``district`` maps branch id → district. A branch is shown on a dimension when enough of its
+    staff scored it (:func:`analysis.disclosure.shown_groups`, complementary suppression
+    included); the benchmarks are means over the respondents of shown branches only, so no
+    benchmark minus shown branches reveals a hidden one.
     """
-    sizes = staff.groupby(group, observed=True).size()
-    shown = sizes.index[sizes >= k]
-    kept = staff[staff[group].isin(shown)]
-    long = kept.melt(id_vars=[group], value_vars=dimensions, var_name="dimension", value_name="score").dropna()
+    parts = []
+    for dim in dimensions:
+        answered = staff.loc[staff[dim].notna(), [group, dim]]
+        kept = answered[shown_members(answered, group, k)].rename(columns={dim: "score"})
+        kept["dimension"] = dim
+        parts.append(kept)
+    long = pd.concat(parts, ignore_index=True)
     stats_ = long.groupby([group, "dimension"], observed=True)["score"].agg(["count", "mean", "std"]).reset_index()
     stats_ = stats_.rename(columns={"count": "n", "std": "sd", group: "branch_id"})
     se = stats_["sd"] / np.sqrt(stats_["n"])
@@ -48,8 +55,7 @@ def dimension_profiles(
     stats_["district"] = stats_["branch_id"].map(district)
     stats_["district_benchmark"] = [by_district.get((d, dim), np.nan) for d, dim in zip(stats_["district"], stats_["dimension"])]
     stats_["gap"] = stats_["benchmark"] - stats_["mean"]
-    # Only n >= k branches are here, so counts below k cannot appear.
-    return stats_[stats_["n"] >= k].reset_index(drop=True)
+    return stats_.reset_index(drop=True)
 
 
 def priorities(profiles: pd.DataFrame, importance: pd.Series, gate: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -135,12 +141,14 @@ def branch_summary(
             out[f"{column}_zh"] = out[column].map(lambda v: labels[v].zh if v in labels else v)
             out[f"{column}_en"] = out[column].map(lambda v: labels[v].en if v in labels else v)
     n = branches["n_respondents"] if "n_respondents" in branches else pd.Series(0, index=branches.index)
-    out["staff_results_shown"] = n >= k
-    out["n_respondents"] = n.where(n >= k).astype("Int64")  # small counts are not shown either
+    shown = shown_groups(n, k)
+    out["staff_results_shown"] = shown
+    out["n_respondents"] = n.where(shown).astype("Int64")  # hidden counts are not shown either
     if rating_n and rating_n in branches:
         rn = branches[rating_n].fillna(0)
-        out["customer_results_shown"] = rn >= k
-        out["n_customers"] = rn.where(rn >= k).astype("Int64")
+        shown = shown_groups(rn, k)
+        out["customer_results_shown"] = shown
+        out["n_customers"] = rn.where(shown).astype("Int64")
     return out
 
 

@@ -274,6 +274,7 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     import yaml
 
     from analysis.analyze import analyze_study, diagnose_branches
+    from analysis.datasets import shareable_branches
     from analysis.study import load_study
 
     study = load_study(study_path)
@@ -308,7 +309,8 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     # Analysis-ready data (one row per staff member / branch; pseudonymised ids) for SPSS, Stata, R.
     with atomic_dir(out_root / wave / "data") as tmp:
         data.staff.to_parquet(tmp / "analysis_staff.parquet", index=False)
-        data.branches.to_parquet(tmp / "analysis_branches.parquet", index=False)
+        shareable_branches(data.branches, study.datasets, instruments, study.min_group_size).to_parquet(
+            tmp / "analysis_branches.parquet", index=False)
     return info
 
 

@@ -158,7 +158,7 @@ def combine_branch_trends(
             continue
         frame = frame.rename(columns={"kpi": "dimension"}) if source == "kpi" else frame
         parts.append(frame.assign(source=source))
-    head = [*BRANCH_TREND_COLUMNS, "n", "previous_n", "p_unadjusted", "source", "value", "previous_value"]
+    head = [*BRANCH_TREND_COLUMNS, "n", "previous_n", "source", "value", "previous_value"]
     extra = list(dict.fromkeys(c for f in parts for c in f.columns if c not in head))
     kept = [f for f in parts if not f.empty]
     out = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.disclosure import shown_members
+
 LEVELS = ("company", "district", "branch")
 DEFAULT_GROUP = {"district": "district", "branch": "branch_id"}
 
@@ -58,12 +60,16 @@ def _welch(a: dict, b: dict, ci: float) -> dict:
             "p": float(2 * stats.t.sf(abs(t), df))}
 
 
-def _units(frame: pd.DataFrame, level: str, group: str | None, k: int, within: str | None) -> pd.DataFrame:
-    """The frame with a ``_unit`` column; at higher levels respondents of small ``within`` units dropped."""
+def _units(frame: pd.DataFrame, level: str, group: str | None, k: int, within: str | None,
+           scale: str) -> pd.DataFrame:
+    """The rows of ``frame`` that count for ``scale`` at ``level``, with a ``_unit`` column.
+
+    At company and district level only members of shown ``within`` units count (shown on this
+    scale, complementary suppression included: :func:`analysis.disclosure.shown_members`).
+    """
     out = frame
     if within is not None and level != "branch" and within in frame.columns:
-        sizes = frame.groupby(within, observed=True)[within].transform("size")
-        out = frame[sizes >= k]
+        out = frame[shown_members(frame, within, k, value=scale)]
     out = out.copy()
     out["_unit"] = "all" if level == "company" else out[group].astype("string")
     return out[out["_unit"].notna()]
@@ -158,17 +164,19 @@ def compare_waves(
     waves = list(scores_by_wave)
     rows: list[dict] = []
     for previous, current in zip(waves, waves[1:]):
-        before = _units(scores_by_wave[previous], level, group, k, within)
-        after = _units(scores_by_wave[current], level, group, k, within)
-        units = sorted(set(before["_unit"]) & set(after["_unit"]))
-        b_groups, a_groups = dict(list(before.groupby("_unit"))), dict(list(after.groupby("_unit")))
+        by_scale = {scale: (dict(list(_units(scores_by_wave[previous], level, group, k, within, scale).groupby("_unit"))),
+                            dict(list(_units(scores_by_wave[current], level, group, k, within, scale).groupby("_unit"))))
+                    for scale in scales}
+        units = sorted(set().union(*(set(b) & set(a) for b, a in by_scale.values())))
         for unit in units:
-            b, a = b_groups[unit], a_groups[unit]
             both = None
-            if respondent is not None and respondent in b and respondent in a:
-                both = len(set(b[respondent].dropna()) & set(a[respondent].dropna()))
             unit_rows = []
             for scale in scales:
+                b, a = by_scale[scale][0].get(unit), by_scale[scale][1].get(unit)
+                if b is None or a is None:
+                    continue
+                if both is None and respondent is not None and respondent in b and respondent in a:
+                    both = len(set(b[respondent].dropna()) & set(a[respondent].dropna()))
                 pa, ca = _describe(b[scale], ci), _describe(a[scale], ci)
                 if pa["n"] < k or ca["n"] < k:
                     continue
@@ -202,7 +210,7 @@ def compare_waves(
     return pd.DataFrame(rows, columns=columns)
 
 BRANCH_TREND_COLUMNS = ["branch_id", "dimension", "wave", "previous_wave", "mean", "previous_mean", "change",
-                        "ci_low", "ci_high", "p", "significant", "comparable", "reason"]
+                        "ci_low", "ci_high", "p", "p_holm", "significant", "comparable", "reason"]
 
 
 def branch_trends(
@@ -220,12 +228,11 @@ def branch_trends(
 
     Same statistics as :func:`compare_waves` at branch level (Welch's t, Holm over a branch's
     dimensions). Columns: branch_id, dimension, wave, previous_wave, mean, previous_mean, change,
-    ci_low, ci_high (of the change), p (Holm-adjusted within the branch), significant,
-    comparable, reason; then n, previous_n and p_unadjusted. Branches with fewer than ``k``
-    scored respondents in either wave have no rows.
+    ci_low, ci_high (of the change), p (unadjusted), p_holm (Holm-adjusted within the branch;
+    ``significant`` is ``p_holm < alpha``), comparable, reason; then n and previous_n. Branches
+    with fewer than ``k`` scored respondents in either wave have no rows.
     """
     table = compare_waves(scores_by_wave, dimensions, level="branch", group=group, k=k, comparable=comparable,
                           reasons=reasons, ci=ci, alpha=alpha)
-    out = table.rename(columns={"unit": "branch_id", "scale": "dimension", "p": "p_unadjusted"})
-    out["p"] = out["p_holm"]
-    return out[[*BRANCH_TREND_COLUMNS, "n", "previous_n", "p_unadjusted"]].reset_index(drop=True)
+    out = table.rename(columns={"unit": "branch_id", "scale": "dimension"})
+    return out[[*BRANCH_TREND_COLUMNS, "n", "previous_n"]].reset_index(drop=True)

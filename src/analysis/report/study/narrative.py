@@ -57,8 +57,8 @@ def narrative(r: StudyReport, section: str) -> str:
             company = rates[rates["level"] == "company"] if rates is not None else None
             if company is not None and not company.empty:
                 c = company.iloc[0]
-                rate_text = (f"员工问卷回收率为 {c['rate']:.1%}（{int(c['respondents'])}/{int(c['employed'])}）。" if zh else
-                             f" The staff survey response rate is {c['rate']:.1%} ({int(c['respondents'])} of {int(c['employed'])} staff).")
+                rate_text = (f"公开结果的营业厅员工问卷回收率为 {c['rate']:.1%}（{int(c['respondents'])}/{int(c['employed'])}）。" if zh else
+                             f" The staff survey response rate of the branches with shown results is {c['rate']:.1%} ({int(c['respondents'])} of {int(c['employed'])} staff).")
             else:
                 rate_text = ""
             lines.append((f"本期（{r.wave}）共读取 {read} 行数据，接受 {acc} 行，隔离 {q} 行（{refs}）。其中" + "，".join(parts) + "。"

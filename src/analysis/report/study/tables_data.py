@@ -40,9 +40,11 @@ def sample_tables(r: StudyReport) -> list[StudyTable]:
         labels = {"level": "层级" if zh else "Level", "unit": "单位" if zh else "Unit",
                   "branches": "营业厅数" if zh else "Branches", "employed": "在岗人数" if zh else "Staff employed",
                   "respondents": "有效答卷" if zh else "Respondents analysed", "rate": "回收率" if zh else "Response rate"}
-        rnote = ("回收率 = 纳入分析的员工答卷数 / 在岗人数。区局一行只计答卷不少于 k 份的营业厅，以免推算出小营业厅。" if zh else
-                 "Response rate = staff respondents analysed / staff employed. District rows count only branches with at "
-                 "least k respondents, so no small branch can be derived from them.")
+        rnote = ("回收率 = 纳入分析的员工答卷数 / 在岗人数。全公司与各区局均只计公开结果的营业厅（答卷不少于 k 份），"
+                 "“营业厅数”为所计营业厅，以免相减推算出小营业厅。" if zh else
+                 "Response rate = staff respondents analysed / staff employed. The company and district rows count only "
+                 "branches whose results are shown (at least k respondents; Branches: how many are counted), so no "
+                 "subtraction reveals a small branch.")
         out.append(StudyTable("response_rates", "sample", "员工问卷回收率" if zh else "Staff survey response rates", frame,
                               {"branches": "int", "employed": "int", "respondents": "int", "rate": B3}, labels, rnote,
                               source="response_rates"))
