@@ -1,7 +1,8 @@
-"""Batch execution of notebook templates (analysis.report.batch).
+"""Batch execution of notebook templates (analysis.pipeline.batch, engine analysis.pipeline.engine).
 
-Kernel-based tests are slow (a kernel start plus imports is 2-3 s), so each test runs several
-jobs through one batch call.
+Jobs run in one warm in-process shell per worker; the probe notebook checks that nothing a
+notebook changes leaks into the next one. The fault tests run a batch in a child process and
+interrupt or kill it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import matplotlib
 import nbformat
 import pytest
 
-from analysis.report import batch
-from analysis.report.batch import Job, exit_code, input_hash, run_notebooks, summarize
+from analysis.pipeline import engine
+from analysis.pipeline.batch import Job, exit_code, input_hash, run_notebooks, summarize
 from analysis.report.style import use_style
 
 DEMO = Path(__file__).parent / "fixtures" / "notebooks" / "demo_report.ipynb"
@@ -91,7 +92,7 @@ def test_bad_jobs_are_rejected_before_running(tmp_path, probe_template):
         run_notebooks(tmp_path / "missing.ipynb", [Job("a")], tmp_path, progress=False)
 
 
-def test_reused_kernel_no_leaks_failures_isolated_and_reruns_skip(tmp_path, probe_template):
+def test_one_shell_no_leaks_failures_isolated_and_reruns_skip(tmp_path, probe_template):
     out = tmp_path / "out"
     template_before = probe_template.read_bytes()
     jobs = _probe_jobs(out, ["set", "check", "fail", "set", "check"])
@@ -99,12 +100,15 @@ def test_reused_kernel_no_leaks_failures_isolated_and_reruns_skip(tmp_path, prob
     status = {r.name: r.status for r in results}
     assert status == {"0-set": "ok", "1-check": "ok", "2-fail": "failed", "3-set": "ok",
                       "4-check": "ok"}, [r.reason for r in results]
-    # all five ran in ONE kernel, so the checks after "set" prove the reset works
+    # all five ran in ONE process's shell, so the checks after "set" prove the reset works
     pids = {(out / f"pid-{j.name}.txt").read_text() for j in jobs}
     assert len(pids) == 1
     failed = results[2]
     assert "RuntimeError: deliberate failure" in failed.reason and exit_code(results) == 1
-    assert (out / "2-fail.ipynb").exists() and not (out / "2-fail.html").exists()
+    kept = nbformat.read(out / "2-fail.failed.ipynb", as_version=4)  # the traceback is kept
+    assert any(o.get("ename") == "RuntimeError" for c in kept.cells for o in c.get("outputs", []))
+    assert not (out / "2-fail.html").exists() and not (out / "2-fail.ipynb").exists()
+    assert failed.html is None and not failed.kept_previous
     assert "1 failed" in summarize(results)
     # outputs: executed notebook (renumbered, hash recorded) and HTML without input code
     nb = nbformat.read(out / "1-check.ipynb", as_version=4)
@@ -123,7 +127,7 @@ def test_reused_kernel_no_leaks_failures_isolated_and_reruns_skip(tmp_path, prob
 
 def test_leak_check_fails_without_reset(tmp_path, probe_template, monkeypatch):
     # Control for the test above: with the reset disabled, the same probe detects the leak.
-    monkeypatch.setattr(batch, "_reset_code", lambda cwd, style_lang: "pass")
+    monkeypatch.setattr(engine, "reset_state", lambda cwd, style_lang: None)
     out = tmp_path / "out"
     results = run_notebooks(probe_template, _probe_jobs(out, ["set", "check"]), out,
                             workers=1, progress=False)
@@ -131,21 +135,36 @@ def test_leak_check_fails_without_reset(tmp_path, probe_template, monkeypatch):
     assert "global leaked" in results[1].reason
 
 
-def test_same_png_bytes_fresh_and_reused_kernel(tmp_path):
+def test_same_png_bytes_alone_and_after_another_notebook(tmp_path):
     jobs = [Job("厅A", {"branch": "厅A", "score_shift": 0.1}),
             Job("厅B", {"branch": "厅B", "score_shift": -0.2})]
-    reused = run_notebooks(DEMO, jobs, tmp_path / "reused", workers=1, progress=False)
-    fresh = run_notebooks(DEMO, jobs[1:], tmp_path / "fresh", reuse_kernel=False, workers=1,
-                          progress=False)
-    assert [r.status for r in reused + fresh] == ["ok"] * 3, [r.reason for r in reused + fresh]
-    a = (tmp_path / "reused" / "figures" / "厅B.png").read_bytes()
-    b = (tmp_path / "fresh" / "figures" / "厅B.png").read_bytes()
+    after = run_notebooks(DEMO, jobs, tmp_path / "after", workers=1, progress=False)
+    alone = run_notebooks(DEMO, jobs[1:], tmp_path / "alone", workers=1, progress=False)
+    assert [r.status for r in after + alone] == ["ok"] * 3, [r.reason for r in after + alone]
+    a = (tmp_path / "after" / "figures" / "厅B.png").read_bytes()
+    b = (tmp_path / "alone" / "figures" / "厅B.png").read_bytes()
     assert a == b
-    assert a != (tmp_path / "reused" / "figures" / "厅A.png").read_bytes()
-    page = (tmp_path / "reused" / "厅B.html").read_text("utf-8")
+    assert a != (tmp_path / "after" / "figures" / "厅A.png").read_bytes()
+    page = (tmp_path / "after" / "厅B.html").read_text("utf-8")
     assert "import pandas" not in page and "data:image/png;base64" in page
-    record = json.loads((tmp_path / "reused" / "厅B.run.json").read_text("utf-8"))
-    assert record["status"] == "ok" and record["input_hash"] == reused[1].input_hash
+    record = json.loads((tmp_path / "after" / "厅B.run.json").read_text("utf-8"))
+    assert record["status"] == "ok" and record["input_hash"] == after[1].input_hash
+
+
+def test_a_failed_forced_rerun_keeps_the_previous_report(tmp_path, probe_template):
+    out = tmp_path / "out"
+    lw = _expected_lw()
+    good = Job("b1", {"mode": "check", "tag": "b1", "expected_lw": lw, "expected_cwd": str(out.resolve())})
+    (first,) = run_notebooks(probe_template, [good], out, workers=1, progress=False)
+    assert first.status == "ok"
+    page, record = (out / "b1.html").read_bytes(), (out / "b1.run.json").read_bytes()
+    bad = Job("b1", {**good.parameters, "mode": "fail"})
+    (second,) = run_notebooks(probe_template, [bad], out, workers=1, force=True, progress=False)
+    assert second.status == "failed" and second.kept_previous and second.html == out / "b1.html"
+    assert (out / "b1.html").read_bytes() == page and (out / "b1.run.json").read_bytes() == record
+    assert (out / "b1.failed.ipynb").is_file()
+    (third,) = run_notebooks(probe_template, [good], out, workers=1, force=True, progress=False)
+    assert third.status == "ok" and not (out / "b1.failed.ipynb").exists()
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 import nbformat
@@ -203,7 +204,7 @@ def test_english_reports(staged, tmp_path):
                    notebooks_dir=notebooks, progress=False)
     assert [r.status for r in s.branches] == ["ok"], s.failed
     html = (out_root / "sample" / "branches" / f"{staged['hidden']}.html").read_text("utf-8")
-    assert TEXT["en"]["privacy_notice"].format(k=5) in html and '<html lang="en">' in html
+    assert TEXT["en"]["privacy_notice"].format(k=5) in unescape(html) and '<html lang="en">' in html
     zh_fixed = [v for v in TEXT["zh"].values() if re.search(r"[\u4e00-\u9fff]", v) and "{" not in v]
     assert not [v for v in zh_fixed if v in html]
     index = (out_root / "sample" / "branches" / "index.html").read_text("utf-8")

@@ -11,8 +11,8 @@ Reads only ``output/<wave>/results/`` (written by ``hallperf analyze``) and writ
     output/<wave>/branches/index.html          every branch, key figures, link, status
 
 ``<name>`` is the branch id when it is file-safe, else ``branch_<sha256 prefix>``.
-Notebooks run through :func:`analysis.report.batch.run_notebooks` (parallel workers that reuse
-one kernel each, or a dask scheduler). A rerun redoes only missing, failed or outdated reports:
+Notebooks run through :func:`analysis.pipeline.batch.run_notebooks` (parallel worker processes
+that each keep one warm in-process shell, or a dask scheduler). A rerun redoes only missing, failed or outdated reports:
 the input hash covers the template, the parameters and a fingerprint of the result tables the
 report reads plus the report code. One failing report does not stop the others; the summary
 lists every failure with its reason, and :attr:`ReportSummary.exit_code` is 1 when any failed.
@@ -72,7 +72,7 @@ class ReportSummary:
     wave: str
     branches_dir: Path
     index: Path | None
-    branches: tuple[Any, ...]  # analysis.report.batch.JobResult, in the order of the jobs
+    branches: tuple[Any, ...]  # analysis.pipeline.batch.JobResult, in the order of the jobs
     study: Any | None = None  # JobResult of the research report, None when not run
     study_note: str = ""  # why the research report was not run
     pdfs: tuple[Path, ...] = ()
@@ -147,10 +147,10 @@ def _fingerprint(paths: Iterable[Path]) -> str:
 
 def _code_files() -> list[Path]:
     import analysis
-    from analysis.report import batch, branch, figures, html, style
+    from analysis.pipeline import batch, engine
+    from analysis.report import branch, figures, html, style
 
-    return [Path(m.__file__) for m in (branch, figures, html, style, batch)] + [
-        Path(analysis.__file__)]
+    return [Path(m.__file__) for m in (branch, figures, html, style, batch, engine)] + [Path(analysis.__file__)]
 
 
 def _branch_fingerprint(results: Path, previous: Path | None) -> str:
@@ -324,7 +324,7 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
     BrowserNotFoundError
         ``pdf=True`` and no Chromium is installed (checked before any notebook runs).
     """
-    from analysis.report.batch import Job, run_notebooks
+    from analysis.pipeline.batch import Job, run_notebooks
     from analysis.report.branch import TEXT
     from analysis.report.html import write_index
 
