@@ -76,3 +76,72 @@ def test_every_problem_reported_at_once(tmp_path):
 def test_invalid_yaml_names_the_line(tmp_path):
     with pytest.raises(InstrumentError, match=r"tiny.yml: line \d+: not valid YAML"):
         load_instrument(write(tmp_path, "id: [unclosed\nkind: survey\n"))
+
+
+# --- continuous response scales -------------------------------------------------------------
+
+HS1939 = """
+id: hs1939
+version: "1"
+kind: survey
+respondent: {column: id}
+response_scales:
+  score: {type: number, min: 0, max: 10}
+default_response: score
+items: {x1: {text: visual perception}, x2: {text: cubes}, x3: {text: lozenges}, x4: {text: paragraph comprehension},
+        x5: {text: sentence completion}, x6: {text: word meaning}, x7: {text: speeded addition},
+        x8: {text: speeded counting of dots}, x9: {text: speeded discrimination of capitals}}
+scales:
+  visual: {items: [x1, x2, x3]}
+  textual: {items: [x4, x5, x6]}
+  speed: {items: [x7, x8, x9]}
+"""
+
+
+def ingest_hs1939(tmp_path, codebook: str, frame=None):
+    from semopy.examples import holzinger39
+
+    from analysis.ingest import ingest_table
+    from analysis.io import read_table
+
+    data = holzinger39.get_data() if frame is None else frame
+    data[["id", *(f"x{i}" for i in range(1, 10))]].to_csv(tmp_path / "hs.csv", index=False)
+    return data, ingest_table(read_table(tmp_path / "hs.csv"), load_instrument(write(tmp_path, codebook)),
+                              file_label="hs.csv", secret=b"k")
+
+
+def test_continuous_items_keep_every_hs1939_row(tmp_path):
+    """Holzinger & Swineford (1939), 301 pupils: x1..x9 are scores such as 3.33 (semopy's copy)."""
+    data, result = ingest_hs1939(tmp_path, HS1939)
+    assert (result.rows_read, len(result.accepted), result.rows_quarantined) == (301, 301, 0)
+    items = [f"x{i}" for i in range(1, 10)]
+    assert result.accepted[items].to_numpy() == pytest.approx(data[items].to_numpy(), abs=1e-12)
+
+
+def test_an_integer_scale_still_quarantines_fractions(tmp_path):
+    # The same data on a whole-number 0-10 scale: every pupil has a fractional score somewhere.
+    _, result = ingest_hs1939(tmp_path, HS1939.replace("{type: number, min: 0, max: 10}", "{min: 0, max: 10}"))
+    assert len(result.accepted) == 0 and result.reasons == {"out_of_range": 301}
+
+
+def test_continuous_and_step_scales_still_check_the_range_and_grid(tmp_path):
+    from semopy.examples import holzinger39
+
+    data = holzinger39.get_data().head(4).reset_index(drop=True)
+    data.loc[0, "x1"], data.loc[1, "x2"] = 10.5, -0.1
+    _, result = ingest_hs1939(tmp_path, HS1939, data)
+    assert set(result.quarantine["column"]) == {"x1", "x2"} and len(result.accepted) == 2
+
+    grid = HS1939.replace("{type: number, min: 0, max: 10}", "{min: 0, max: 10, step: 0.25}")
+    data = holzinger39.get_data().head(3).reset_index(drop=True)
+    data[[f"x{i}" for i in range(1, 10)]] = 5.0
+    data.loc[0, "x1"], data.loc[1, "x1"] = 2.75, 2.8  # on and off the grid 0, 0.25, ..., 10
+    _, result = ingest_hs1939(tmp_path, grid, data)
+    assert result.quarantine[["row", "column", "reason"]].values.tolist() == [[3, "x1", "out_of_range"]]
+
+
+def test_step_scale_labels_name_the_grid(tmp_path):
+    text = MINIMAL.replace("agree5: {min: 1, max: 5}", "half: {min: 1, max: 2, step: 0.5, labels: {en: [low, mid, high]}}")
+    inst = load_instrument(write(tmp_path, text.replace("default_response: agree5", "default_response: half")))
+    response = inst.items["A1"].response
+    assert response.values() == (1, 1.5, 2) and response.label_to_value() == {"low": 1, "mid": 1.5, "high": 2}

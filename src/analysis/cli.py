@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from analysis.errors import HallperfError
+from analysis.names import safe_name
 
 app = typer.Typer(
     help="hallperf: survey research on business-hall marketing staff performance.\n\n"
@@ -29,6 +30,13 @@ INSTRUMENTS = typer.Option(Path("surveys"), "--instruments", help="Folder of ins
 
 def _say(message: str) -> None:
     console.print(message, highlight=False, soft_wrap=True, markup=False)
+
+
+def _names(**options: str | None) -> None:
+    """Wave names become folder names (``data/processed/WAVE``): refuse ``../x``, ``a/b``, ``CON``."""
+    for option, value in options.items():
+        if value is not None:
+            safe_name(value, f"--{option}")
 
 
 @app.command()
@@ -55,6 +63,7 @@ def simulate(
     from analysis.pipeline import run_simulate
     from analysis.pipeline.waves import run_simulate_follow_up
 
+    _names(wave=wave)
     shifts = {}
     for text in shift:
         code, _, value = text.partition("=")
@@ -117,6 +126,7 @@ def score(
     """
     from analysis.pipeline import run_score
 
+    _names(wave=wave)
     info = run_score(processed / wave, instruments_dir=instruments)
     for inst_id, entry in info["datasets"].items():
         _say(f"scored {inst_id}: {entry['rows']} respondents, {entry['careless']} flagged as careless")
@@ -145,6 +155,7 @@ def analyze(
     """
     from analysis.pipeline import run_analyze_instrument, run_analyze_study
 
+    _names(wave=wave)
     if study is not None:
         if wave is None:
             raise HallperfError("--study needs --wave (the processed wave to analyse)")
@@ -194,6 +205,7 @@ def report(
     """
     from analysis.pipeline.report import run_report
 
+    _names(wave=wave, previous=previous)
     summary = run_report(wave, output_root=out, branches=branch or None, lang=lang, workers=workers,
                          scheduler=scheduler, pdf=pdf, force=force, previous_wave=previous)
     _say(summary.line())
@@ -218,6 +230,7 @@ def export(
     """
     from analysis.pipeline import run_export
 
+    _names(wave=wave)
     paths = run_export(wave, out_root=out, instruments_dir=instruments, study_path=study,
                        targets=tuple(t.strip() for t in to.split(",") if t.strip()), lang=lang)
     for path in paths:
@@ -265,6 +278,7 @@ def compare(
     """
     from analysis.pipeline.waves import run_compare_waves
 
+    _names(wave=wave, previous=previous)
     info = run_compare_waves(wave, previous, processed_root=processed, out_root=out, instruments_dir=instruments,
                              study_path=study, k=min_group_size, previous_instruments_dir=previous_instruments, alpha=alpha)
     added = [n for n in info.get("tables", []) if n.startswith("waves_") or n == "branch_trends"]
@@ -286,6 +300,7 @@ def run(
 
     Example: hallperf run --wave sample
     """
+    _names(wave=wave, previous=previous)
     raw = Path("data/raw") / wave
     if not raw.exists():
         simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,

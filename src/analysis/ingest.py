@@ -179,9 +179,8 @@ def _check_item(text: pd.Series, code: str, instrument: Instrument, problems: _P
     from_label = text.map(lambda v: labels.get(v, np.nan) if pd.notna(v) else np.nan).astype(float)
     values = from_label.fillna(_to_number(text))
     problems.add(text.notna() & values.isna(), code, "not_a_number", text)
-    ok = values.notna()
-    bad = ok & ((values < response.min) | (values > response.max) | (values % 1 != 0))
-    problems.add(bad, code, "out_of_range", text)
+    # Outside [min, max], or off the scale's grid (a fraction on a whole-number scale).
+    problems.add(values.notna() & ~response.accepts(values), code, "out_of_range", text)
     return values
 
 

@@ -4,26 +4,24 @@ An instrument describes one data file layout: a questionnaire (``kind: survey``)
 record layout such as KPI records (``kind: records``). Everything else in the package asks
 the :class:`Instrument` object, never the YAML. ``docs/codebook.md`` documents the format.
 
-The loader checks the whole file and reports every problem at once, each with its path
-inside the file, e.g. ``surveys/staff.yml: scales.TS.items[2]: unknown item 'TS9'``.
+The file format is described by the pydantic models of :mod:`analysis.codebook` (unknown keys are
+errors); the loader reports every problem at once in one line, each with its path inside the
+file, e.g. ``surveys/staff.yml: scales.TS.items[2]: unknown item 'TS9'``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import yaml
+import numpy as np
 
+from analysis.codebook import CODEBOOK_KEYS, InstrumentSpec, KeyColumnSpec, ResponseScaleSpec
+from analysis.config import LabelSpec, codes, load_yaml, top_mapping, validate
 from analysis.errors import InstrumentError
-
-KINDS = ("survey", "records")
-FIELD_TYPES = ("category", "integer", "number", "string", "month", "date")
-STAGES = ("plan", "do", "check", "act", "all")
-LEVELS = ("individual", "branch")
-LANGUAGES = ("zh", "en")
 
 
 @dataclass(frozen=True)
@@ -40,18 +38,43 @@ class Label:
 
 @dataclass(frozen=True)
 class ResponseScale:
-    code: str
-    min: int
-    max: int
-    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """An answer format: whole numbers ``min``..``max`` (the default), the grid ``min``,
+    ``min + step``, ..., ``max`` (``step``), or any number from ``min`` to ``max`` (``step=None``,
+    declared as ``type: number``), e.g. a 0–10 rating averaged over several judges."""
 
-    def label_to_value(self) -> dict[str, int]:
+    code: str
+    min: float
+    max: float
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    step: float | None = 1
+
+    def values(self) -> tuple[float, ...] | None:
+        """The allowed values in order, or ``None`` for a continuous scale."""
+        if self.step is None:
+            return None
+        n = round((self.max - self.min) / self.step)
+        return tuple(self.min + k * self.step for k in range(n + 1))
+
+    def label_to_value(self) -> dict[str, float]:
         """Every response label (any language) mapped to its numeric value."""
-        out: dict[str, int] = {}
-        for texts in self.labels.values():
-            for offset, text in enumerate(texts):
-                out[text] = self.min + offset
-        return out
+        values = self.values() or ()
+        return {text: values[offset] for texts in self.labels.values() for offset, text in enumerate(texts)}
+
+    def accepts(self, values: Any) -> np.ndarray:
+        """Which numbers are allowed answers: inside [min, max] and, unless continuous, on the grid.
+
+        Examples
+        --------
+        >>> ResponseScale("half", 1, 5, step=0.5).accepts([1, 2.5, 2.25, 5.5]).tolist()
+        [True, True, False, False]
+        """
+        x = np.asarray(values, dtype=float)
+        inside = (x >= self.min) & (x <= self.max)
+        if self.step is None:
+            return inside
+        k = (x - self.min) / self.step
+        # Relative tolerance: "3.33" on a 0.01 grid is 333.00000000000006 steps from 0.
+        return inside & (np.abs(k - np.round(k)) <= 1e-9 * np.maximum(1.0, np.abs(k)))
 
 
 @dataclass(frozen=True)
@@ -181,228 +204,70 @@ class Instrument:
 def load_instrument(path: str | Path) -> Instrument:
     """Read and validate one codebook; raise :class:`InstrumentError` listing every problem."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InstrumentError(f"{path}: instrument file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise InstrumentError(f"{path}: {where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    return _Parser(path).parse(raw)
+    return _instrument(load_yaml(path, InstrumentError, "instrument file"), path)
 
 
 def load_instruments(directory: str | Path) -> dict[str, Instrument]:
-    """Every ``*.yml`` codebook in a folder (files with a ``kind`` key), keyed by instrument id."""
+    """Every codebook in a folder (``*.yml`` files with a ``kind`` or ``respondent`` key), by id.
+
+    Other YAML files there (the study file, the action library) are skipped, but a file that is
+    not valid YAML is an error: it could be a codebook.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InstrumentError(f"{directory}: instruments folder not found")
     out: dict[str, Instrument] = {}
-    for path in sorted(Path(directory).glob("*.yml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if isinstance(raw, dict) and "kind" in raw:
-            inst = load_instrument(path)
+    for path in sorted(directory.glob("*.yml")):
+        raw = load_yaml(path, InstrumentError)
+        if isinstance(raw, dict) and any(key in raw for key in CODEBOOK_KEYS):
+            inst = _instrument(raw, path)
+            if inst.id in out:
+                raise InstrumentError(f"{path}: id: instrument '{inst.id}' is already defined in {out[inst.id].path}")
             out[inst.id] = inst
     return out
 
 
-class _Parser:
-    """Turns the YAML mapping into an :class:`Instrument`, collecting problems as it goes."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.problems: list[str] = []
-
-    def fail(self, where: str, message: str) -> None:
-        self.problems.append(f"{where}: {message}")
-
-    def parse(self, raw: Any) -> Instrument:
-        if not isinstance(raw, dict):
-            raise InstrumentError(f"{self.path}: top level must be a mapping")
-        for key in ("id", "version", "kind", "respondent"):
-            if key not in raw:
-                self.fail(key, "required key missing")
-        kind = raw.get("kind", "survey")
-        if kind not in KINDS:
-            self.fail("kind", f"must be one of {', '.join(KINDS)}, not '{kind}'")
-        languages = tuple(raw.get("languages", LANGUAGES))
-        for i, lang in enumerate(languages):
-            if lang not in LANGUAGES:
-                self.fail(f"languages[{i}]", f"unsupported language '{lang}'")
-        responses = {
-            code: self.response_scale(f"response_scales.{code}", code, spec)
-            for code, spec in self.mapping(raw, "response_scales").items()
-        }
-        default_response = raw.get("default_response")
-        if default_response is not None and default_response not in responses:
-            self.fail("default_response", f"unknown response scale '{default_response}'")
-        items = {
-            code: self.item(f"items.{code}", code, spec, responses, default_response)
-            for code, spec in self.mapping(raw, "items").items()
-        }
-        scales = {
-            code: self.scale(f"scales.{code}", code, spec, items)
-            for code, spec in self.mapping(raw, "scales").items()
-        }
-        seen: dict[str, str] = {}
-        for scale in scales.values():
-            for i, item in enumerate(scale.items):
-                if item in seen and seen[item] != scale.code:
-                    self.fail(f"scales.{scale.code}.items[{i}]", f"item '{item}' already belongs to scale '{seen[item]}'")
-                seen[item] = scale.code
-        fields = {code: self.field(f"fields.{code}", code, spec) for code, spec in self.mapping(raw, "fields").items()}
-        respondent = self.key_column("respondent", raw.get("respondent"))
-        group = self.key_column("group", raw["group"]) if raw.get("group") else None
-        duration = self.key_column("duration", raw["duration"]) if raw.get("duration") else None
-        private = tuple(self.key_column(f"private[{i}]", spec) for i, spec in enumerate(raw.get("private") or []))
-        free_text = {
-            code: KeyColumn(column=code, aliases=tuple((spec or {}).get("aliases", ())))
-            for code, spec in self.mapping(raw, "free_text").items()
-        }
-        known = {respondent.column, *fields, *items, *free_text}
-        if group:
-            known.add(group.column)
-        unique = tuple(raw.get("unique") or [respondent.column])
-        for i, col in enumerate(unique):
-            if col not in known:
-                self.fail(f"unique[{i}]", f"unknown column '{col}'")
-        names = [respondent.column, *(c.column for c in private), *fields, *items, *free_text]
-        names += [c.column for c in (group, duration) if c]
-        for name in {n for n in names if names.count(n) > 1}:
-            self.fail("columns", f"'{name}' is defined twice")
-        careless_raw = raw.get("careless") or {}
-        careless = Careless(
-            too_fast_seconds=careless_raw.get("too_fast_seconds"),
-            longstring_max=careless_raw.get("longstring_max"),
-            irv_min=careless_raw.get("irv_min"),
-        )
-        if self.problems:
-            raise InstrumentError(f"{self.path}: " + "; ".join(self.problems))
-        return Instrument(
-            id=str(raw["id"]),
-            version=str(raw["version"]),
-            kind=kind,
-            title=self.label(raw.get("title")),
-            languages=languages,
-            respondent=respondent,
-            group=group,
-            duration=duration,
-            private=private,
-            fields=fields,
-            items=items,
-            scales=scales,
-            free_text=free_text,
-            unique=unique,
-            careless=careless,
-            path=self.path,
-        )
-
-    def mapping(self, raw: dict, key: str) -> dict:
-        value = raw.get(key) or {}
-        if not isinstance(value, dict):
-            self.fail(key, "must be a mapping keyed by code")
-            return {}
-        return {str(k): v for k, v in value.items()}
-
-    @staticmethod
-    def label(value: Any) -> Label:
-        if isinstance(value, dict):
-            return Label(zh=str(value.get("zh", "")), en=str(value.get("en", "")))
-        return Label(zh=str(value or ""), en=str(value or ""))
-
-    def response_scale(self, where: str, code: str, spec: Any) -> ResponseScale:
-        spec = spec or {}
-        lo, hi = spec.get("min"), spec.get("max")
-        if not isinstance(lo, int) or not isinstance(hi, int) or lo >= hi:
-            self.fail(where, "needs integer min < max")
-            lo, hi = 1, 2
-        labels = {lang: tuple(str(t) for t in texts) for lang, texts in (spec.get("labels") or {}).items()}
-        for lang, texts in labels.items():
-            if len(texts) != hi - lo + 1:
-                self.fail(f"{where}.labels.{lang}", f"has {len(texts)} labels for {hi - lo + 1} values")
-        return ResponseScale(code=code, min=lo, max=hi, labels=labels)
-
-    def item(self, where: str, code: str, spec: Any, responses: dict, default: str | None) -> Item:
-        spec = spec or {}
-        response_code = spec.get("response", default)
-        if response_code not in responses:
-            self.fail(f"{where}.response", f"unknown response scale '{response_code}'")
-            response = ResponseScale(code="?", min=1, max=5)
-        else:
-            response = responses[response_code]
-        text = self.label(spec.get("text"))
-        if not text.zh and not text.en:
-            self.fail(f"{where}.text", "item needs a text in zh or en")
-        return Item(
-            code=code,
-            text=text,
-            response=response,
-            reverse=bool(spec.get("reverse", False)),
-            aliases=tuple(str(a) for a in spec.get("aliases", ())),
-        )
-
-    def scale(self, where: str, code: str, spec: Any, items: dict) -> Scale:
-        spec = spec or {}
-        members = list(spec.get("items") or [])
-        for i, item in enumerate(members):
-            if item not in items:
-                self.fail(f"{where}.items[{i}]", f"unknown item '{item}'")
-        if not members:
-            self.fail(f"{where}.items", "a scale needs at least one item")
-        stage = spec.get("stage")
-        if stage is not None and stage not in STAGES:
-            self.fail(f"{where}.stage", f"must be one of {', '.join(STAGES)}, not '{stage}'")
-        level = spec.get("level", "individual")
-        if level not in LEVELS:
-            self.fail(f"{where}.level", f"must be one of {', '.join(LEVELS)}, not '{level}'")
+def _instrument(raw: Any, path: Path) -> Instrument:
+    raw = top_mapping(raw, path, InstrumentError, "id, version, kind, respondent, ...")
+    context = {"response_scales": codes(raw, "response_scales"), "items": codes(raw, "items")}
+    spec = validate(InstrumentSpec, raw, source=path, error=InstrumentError, context=context)
+    responses = {code: _response_scale(code, rs) for code, rs in spec.response_scales.items()}
+    items = {
+        code: Item(code=code, text=to_label(it.text), response=responses[it.response or spec.default_response],
+                   reverse=it.reverse, aliases=tuple(it.aliases))
+        for code, it in spec.items.items()
+    }
+    scales = {
         # Default minimum-answered rule: at least half of the items (rounded up).
-        min_answered = spec.get("min_answered", max(1, math.ceil(len(members) / 2)))
-        if not isinstance(min_answered, int) or not 1 <= min_answered <= max(1, len(members)):
-            self.fail(f"{where}.min_answered", f"must be an integer from 1 to {len(members)}")
-            min_answered = 1
-        return Scale(
-            code=code,
-            label=self.label(spec.get("label")),
-            items=tuple(members),
-            stage=stage,
-            level=level,
-            min_answered=min_answered,
-        )
+        code: Scale(code=code, label=to_label(sc.label), items=tuple(sc.items), stage=sc.stage, level=sc.level,
+                    min_answered=sc.min_answered or max(1, math.ceil(len(sc.items) / 2)))
+        for code, sc in spec.scales.items()
+    }
+    fields = {
+        code: Field(code=code, label=to_label(f.label) if f.label else Label(code, code), type=f.type, required=f.required,
+                    min=f.min, max=f.max, positive=f.positive, within_wave=f.within_wave, aliases=tuple(f.aliases),
+                    values={k: to_label(v) for k, v in f.values.items()} if f.values else None)
+        for code, f in spec.fields.items()
+    }
+    return Instrument(
+        id=spec.id, version=spec.version, kind=spec.kind, title=to_label(spec.title), languages=tuple(spec.languages),
+        respondent=_key_column(spec.respondent), group=_key_column(spec.group) if spec.group else None,
+        duration=_key_column(spec.duration) if spec.duration else None, private=tuple(_key_column(c) for c in spec.private),
+        fields=fields, items=items, scales=scales,
+        free_text={code: KeyColumn(column=code, aliases=tuple(ft.aliases)) for code, ft in spec.free_text.items()},
+        unique=tuple(spec.unique or [spec.respondent.column]), careless=Careless(**spec.careless.model_dump()), path=path,
+    )
 
-    def field(self, where: str, code: str, spec: Any) -> Field:
-        spec = spec or {}
-        ftype = spec.get("type", "string")
-        if ftype not in FIELD_TYPES:
-            self.fail(f"{where}.type", f"must be one of {', '.join(FIELD_TYPES)}, not '{ftype}'")
-        values = None
-        if ftype == "category":
-            raw_values = spec.get("values")
-            if not isinstance(raw_values, dict) or not raw_values:
-                self.fail(f"{where}.values", "a category field needs a mapping of allowed values")
-            else:
-                values = {str(k): self.label(v) for k, v in raw_values.items()}
-        for bound in ("min", "max"):
-            if bound in spec and not isinstance(spec[bound], (int, float)):
-                self.fail(f"{where}.{bound}", "must be a number")
-        return Field(
-            code=code,
-            label=self.label(spec.get("label", code)),
-            type=ftype,
-            required=bool(spec.get("required", False)),
-            min=spec.get("min"),
-            max=spec.get("max"),
-            positive=bool(spec.get("positive", False)),
-            values=values,
-            within_wave=bool(spec.get("within_wave", False)),
-            aliases=tuple(str(a) for a in spec.get("aliases", ())),
-        )
 
-    def key_column(self, where: str, spec: Any) -> KeyColumn:
-        if isinstance(spec, str):
-            return KeyColumn(column=spec)
-        if not isinstance(spec, dict) or "column" not in spec:
-            self.fail(where, "needs a 'column'")
-            return KeyColumn(column=f"<{where}>")
-        return KeyColumn(
-            column=str(spec["column"]),
-            aliases=tuple(str(a) for a in spec.get("aliases", ())),
-            pseudonymise=bool(spec.get("pseudonymise", False)),
-            references=spec.get("references"),
-        )
+def to_label(spec: LabelSpec) -> Label:
+    """The :class:`Label` of a validated label of a configuration file."""
+    return Label(zh=spec.zh, en=spec.en)
+
+
+def _response_scale(code: str, spec: ResponseScaleSpec) -> ResponseScale:
+    step = None if spec.type == "number" and spec.step is None else (spec.step or 1)
+    return ResponseScale(code=code, min=spec.min, max=spec.max, labels={k: tuple(v) for k, v in spec.labels.items()}, step=step)
+
+
+def _key_column(spec: KeyColumnSpec) -> KeyColumn:
+    return KeyColumn(spec.column, tuple(spec.aliases), spec.pseudonymise, spec.references)

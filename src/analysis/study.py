@@ -8,16 +8,21 @@ name fails before any model runs, with a message naming the file, the hypothesis
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-import yaml
+from pydantic import BeforeValidator, ValidationError, create_model, field_validator
+from pydantic import Field as Constraint
 
+from analysis.config import (LabelSpec, Number, SafeName, Strict, Text, TextList, describe, did_you_mean, fail,
+                             load_yaml, top_mapping, unknown_key)
+from analysis.config import problems as config_problems
 from analysis.datasets import DatasetSpec, RatingsSpec, RecordsSpec
 from analysis.errors import StudyError
-from analysis.instrument import Label
+from analysis.instrument import Label, to_label
 from analysis.privacy import MIN_GROUP_SIZE, check_min_group_size
 
 # Model kind → the roles it takes; roles holding one variable vs a list.
@@ -35,7 +40,8 @@ REQUIRED_ROLES = {
     "mediation": ("x", "m", "y"), "moderation": ("x", "w", "y"), "moderated_mediation": ("x", "w", "m", "y"),
     "relative_weights": ("y", "x"),
 }
-LEVELS = ("staff", "branch")
+Level = Literal["staff", "branch"]
+LEVELS = typing.get_args(Level)
 
 
 @dataclass(frozen=True)
@@ -79,13 +85,16 @@ class KpiSpec:
 
 @dataclass(frozen=True)
 class Study:
+    """A study file. Only ``datasets.respondents`` is required: without ``dimensions``,
+    ``performance``, ``targets`` or ``report.kpis`` the analyses that need them are skipped."""
+
     path: Path
-    title: Label
     datasets: DatasetSpec
-    dimensions: tuple[str, ...]
-    performance: str
-    targets: TargetsSpec | None
-    hypotheses: tuple[Hypothesis, ...]
+    title: Label = Label()
+    dimensions: tuple[str, ...] = ()
+    performance: str | None = None
+    targets: TargetsSpec | None = None
+    hypotheses: tuple[Hypothesis, ...] = ()
     kpis: tuple[KpiSpec, ...] = ()
     min_group_size: int = MIN_GROUP_SIZE
     seed: int = 0
@@ -95,98 +104,186 @@ class Study:
     raw: dict = field(default_factory=dict, repr=False)
 
 
-def _label(value: Any) -> Label:
-    if isinstance(value, dict):
-        return Label(zh=str(value.get("zh", "")), en=str(value.get("en", "")))
-    return Label(zh=str(value or ""), en=str(value or ""))
+# --- the study file's format ---------------------------------------------------------------
+
+Pair = Annotated[TextList, Constraint(min_length=2, max_length=2)]  # [numerator, denominator], [column, value]
+
+
+class RecordsModel(Strict):
+    instrument: Text
+    sum: TextList = []
+    ratio: dict[Text, Pair] = {}
+    group_ratio: dict[Text, Pair] = {}
+
+
+class RatingsModel(Strict):
+    instrument: Text
+    mean: TextList = []
+    share: dict[Text, Pair] = {}
+    nps: dict[Text, Text] = {}
+
+
+class DatasetsModel(Strict):
+    respondents: Text
+    groups: Text | None = None
+    exclude_careless: bool = True
+    records: RecordsModel | None = None
+    ratings: RatingsModel | None = None
+
+
+class TargetsModel(Strict):
+    assigned: Text
+    actual: Text
+    predictors: Annotated[TextList, Constraint(min_length=1)]
+    log: TextList = []
+
+
+class KpiModel(Strict):
+    column: Text
+    label: LabelSpec | None = None
+    format: Literal["number", "percent", "score"] = "number"
+    benchmark: Number | None = None
+    lower_is_better: bool = False
+
+
+class ReportModel(Strict):
+    kpis: list[KpiModel] = []
+
+
+class StudyModel(Strict):
+    title: LabelSpec = LabelSpec()
+    datasets: DatasetsModel
+    dimensions: TextList = []
+    performance: Text | None = None
+    targets: TargetsModel | None = None
+    hypotheses: Annotated[list[Any], BeforeValidator(lambda v: [] if v is None else v)] = []
+    report: ReportModel = ReportModel()
+    min_group_size: int = MIN_GROUP_SIZE
+    seed: Annotated[int, Constraint(ge=0)] = 0
+    n_boot: Annotated[int, Constraint(ge=0)] = 5000
+    actions: Text | None = None
+    cfa_missing: Literal["listwise", "fiml"] = "listwise"
+
+    @field_validator("min_group_size")
+    @classmethod
+    def _floor(cls, k: int) -> int:
+        try:
+            return check_min_group_size(k)
+        except ValueError as exc:  # its "; use k >= 3" would read as a second problem here
+            raise ValueError(str(exc).replace("; ", ", ")) from None
+
+
+class HypothesisHead(Strict):
+    """The keys of a hypothesis besides its roles."""
+
+    id: SafeName
+    model: Text
+    label: LabelSpec = LabelSpec()
+    level: Level = "staff"
+
+
+_SHAPES = {"one": Text, "list": TextList, "blocks": list[TextList]}
+
+
+def _roles_model(kind: str) -> type[Strict]:
+    """The roles of one model kind as a schema: required roles must be given (lists non-empty)."""
+    fields: dict[str, Any] = {}
+    for role, shape in MODEL_ROLES[kind].items():
+        if role in REQUIRED_ROLES[kind]:
+            fields[role] = (Annotated[_SHAPES[shape], Constraint(min_length=1)], ...)
+        else:
+            fields[role] = (_SHAPES[shape] | None, None) if shape == "one" else (_SHAPES[shape], [])
+    return create_model(f"{kind}_roles", __base__=Strict, **fields)
+
+
+ROLE_MODELS = {kind: _roles_model(kind) for kind in MODEL_ROLES}
+HEAD_KEYS = tuple(HypothesisHead.model_fields)
+
+
+def _pairs(spec: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+    return {k: (v[0], v[1]) for k, v in spec.items()}
+
+
+def _hypothesis(i: int, raw: Any, problems: list[str]) -> Hypothesis | None:
+    """One hypothesis, or ``None`` with its problems appended (``hypotheses[H2] (mediation): ...``)."""
+    if not isinstance(raw, dict):
+        problems.append(f"hypotheses[#{i + 1}]: must be a mapping (id, model and the roles), not {describe(raw)}")
+        return None
+    hid = raw.get("id")
+    where = f"hypotheses[{hid}]" if isinstance(hid, (str, int)) and not isinstance(hid, bool) else f"hypotheses[#{i + 1}]"
+    try:
+        head = HypothesisHead.model_validate({k: v for k, v in raw.items() if k in HEAD_KEYS})
+    except ValidationError as exc:
+        problems += config_problems(exc, HypothesisHead, prefix=where)
+        head = None
+    kind = raw.get("model")
+    if not (isinstance(kind, str) and kind in MODEL_ROLES):
+        if "model" in raw:
+            problems.append(f"{where}: {unknown_key(kind, MODEL_ROLES, what='model')}")
+        return None
+    where = f"{where} ({kind})"
+    given = {k: v for k, v in raw.items() if k not in HEAD_KEYS}
+    unknown = [k for k in given if k not in MODEL_ROLES[kind]]
+    for role in unknown:
+        hint = did_you_mean(str(role), [*MODEL_ROLES[kind], *HEAD_KEYS])
+        tail = f"did you mean '{hint}'?" if hint else f"roles: {', '.join(MODEL_ROLES[kind])}"
+        problems.append(f"{where}: '{role}' is not a role of this model ({tail})")
+    try:
+        roles = ROLE_MODELS[kind].model_validate({k: v for k, v in given.items() if k not in unknown}).model_dump()
+    except ValidationError as exc:
+        problems += config_problems(exc, ROLE_MODELS[kind], prefix=where)
+        return None
+    if head is None or unknown:
+        return None
+    return Hypothesis(id=head.id, model=kind, label=to_label(head.label), level=head.level,
+                      roles={k: roles[k] for k in given})  # the roles given, in the order given
 
 
 def load_study(path: str | Path) -> Study:
-    """Read a study file; raise :class:`StudyError` naming the file and every problem found."""
+    """Read a study file; raise :class:`StudyError` naming the file and every problem found.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "study.yml"
+    >>> _ = path.write_text("datasets: {respondents: staff}\\nhypothesis: []\\n")
+    >>> load_study(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: .../study.yml: unknown key 'hypothesis' (did you mean 'hypotheses'?)
+    """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise StudyError(f"{path}: study file not found") from None
-    except yaml.YAMLError as exc:
-        raise StudyError(f"{path}: not valid YAML ({exc})".replace("\n", " ")) from None
+    raw = top_mapping(load_yaml(path, StudyError, "study file"), path, StudyError, "datasets, hypotheses, ...")
     problems: list[str] = []
-    ds = raw.get("datasets") or {}
-    if "respondents" not in ds:
-        problems.append("datasets.respondents: required")
-    rec = ds.get("records")
-    ratings = ds.get("ratings")
-    datasets = DatasetSpec(
-        respondents=str(ds.get("respondents", "")),
-        groups=ds.get("groups"),
-        exclude_careless=bool(ds.get("exclude_careless", True)),
-        records=RecordsSpec(
-            instrument=rec["instrument"], sum=tuple(rec.get("sum") or ()),
-            ratio={k: tuple(v) for k, v in (rec.get("ratio") or {}).items()},
-            group_ratio={k: tuple(v) for k, v in (rec.get("group_ratio") or {}).items()},
-        ) if rec else None,
-        ratings=RatingsSpec(
-            instrument=ratings["instrument"], mean=tuple(ratings.get("mean") or ()),
-            share={k: tuple(v) for k, v in (ratings.get("share") or {}).items()},
-            nps=dict(ratings.get("nps") or {}),
-        ) if ratings else None,
-    )
-    hypotheses = []
-    seen_ids: set[str] = set()
-    for i, h in enumerate(raw.get("hypotheses") or []):
-        hid = str(h.get("id", f"#{i + 1}"))
-        where = f"hypotheses[{hid}]"
-        if hid in seen_ids:
-            problems.append(f"{where}: duplicate id")
-        seen_ids.add(hid)
-        kind = h.get("model")
-        if kind not in MODEL_ROLES:
-            problems.append(f"{where}: unknown model '{kind}' (known: {', '.join(MODEL_ROLES)})")
-            continue
-        roles: dict[str, Any] = {}
-        for role, value in h.items():
-            if role in ("id", "model", "label", "level"):
-                continue
-            shape = MODEL_ROLES[kind].get(role)
-            if shape is None:
-                problems.append(f"{where} ({kind}): '{role}' is not a role of this model (roles: {', '.join(MODEL_ROLES[kind])})")
-            elif shape == "list":
-                roles[role] = [str(v) for v in (value if isinstance(value, list) else [value])]
-            elif shape == "blocks":
-                roles[role] = [[str(v) for v in block] for block in value]
-            else:
-                roles[role] = str(value)
-        for role in REQUIRED_ROLES[kind]:
-            if not roles.get(role):
-                problems.append(f"{where} ({kind}): missing '{role}'")
-        level = h.get("level", "staff")
-        if level not in LEVELS:
-            problems.append(f"{where}: level must be staff or branch, not '{level}'")
-        hypotheses.append(Hypothesis(id=hid, model=kind, label=_label(h.get("label")), level=level, roles=roles))
-    tg = raw.get("targets")
-    kpis = tuple(
-        KpiSpec(column=k["column"], label=_label(k.get("label", k["column"])), format=k.get("format", "number"),
-                benchmark=k.get("benchmark"), lower_is_better=bool(k.get("lower_is_better", False)))
-        for k in (raw.get("report") or {}).get("kpis") or []
-    )
     try:
-        k = check_min_group_size(int(raw.get("min_group_size", MIN_GROUP_SIZE)))
-    except ValueError as exc:
-        problems.append(f"min_group_size: {exc}")
-        k = MIN_GROUP_SIZE
-    cfa_missing = str(raw.get("cfa_missing", "listwise"))
-    if cfa_missing not in ("listwise", "fiml"):
-        problems.append(f"cfa_missing: must be listwise or fiml, not '{cfa_missing}'")
-    if problems:
-        raise StudyError(f"{path}: " + "; ".join(problems))
+        spec: StudyModel | None = StudyModel.model_validate(raw)
+    except ValidationError as exc:
+        problems += config_problems(exc, StudyModel)
+        spec = None
+    # Hypotheses are checked one by one, by their model kind, whatever else is wrong.
+    listed = raw.get("hypotheses")
+    hypotheses = [_hypothesis(i, h, problems) for i, h in enumerate(listed if isinstance(listed, list) else [])]
+    ids = [h.id for h in hypotheses if h]
+    problems += [f"hypotheses[{hid}]: duplicate id" for hid in dict.fromkeys(ids) if ids.count(hid) > 1]
+    if problems or spec is None:
+        raise fail(StudyError, path, problems)
+    ds, tg = spec.datasets, spec.targets
+    datasets = DatasetSpec(
+        respondents=ds.respondents, groups=ds.groups, exclude_careless=ds.exclude_careless,
+        records=RecordsSpec(instrument=ds.records.instrument, sum=tuple(ds.records.sum), ratio=_pairs(ds.records.ratio),
+                            group_ratio=_pairs(ds.records.group_ratio)) if ds.records else None,
+        ratings=RatingsSpec(instrument=ds.ratings.instrument, mean=tuple(ds.ratings.mean), share=_pairs(ds.ratings.share),
+                            nps=dict(ds.ratings.nps)) if ds.ratings else None,
+    )
+    kpis = tuple(KpiSpec(column=k.column, label=to_label(k.label) if k.label else Label(k.column, k.column), format=k.format,
+                         benchmark=k.benchmark, lower_is_better=k.lower_is_better) for k in spec.report.kpis)
     return Study(
-        path=path, title=_label(raw.get("title")), datasets=datasets,
-        dimensions=tuple(raw.get("dimensions") or ()), performance=str(raw.get("performance", "")),
-        targets=TargetsSpec(assigned=tg["assigned"], actual=tg["actual"], predictors=tuple(tg["predictors"]),
-                            log=tuple(tg.get("log") or ())) if tg else None,
-        hypotheses=tuple(hypotheses), kpis=kpis, min_group_size=k, seed=int(raw.get("seed", 0)),
-        n_boot=int(raw.get("n_boot", 5000)),
-        actions=(path.parent / raw["actions"]) if raw.get("actions") else None, cfa_missing=cfa_missing, raw=raw,
+        path=path, title=to_label(spec.title), datasets=datasets, dimensions=tuple(spec.dimensions),
+        performance=spec.performance,
+        targets=TargetsSpec(assigned=tg.assigned, actual=tg.actual, predictors=tuple(tg.predictors), log=tuple(tg.log)) if tg else None,
+        hypotheses=tuple(h for h in hypotheses if h), kpis=kpis, min_group_size=spec.min_group_size, seed=spec.seed,
+        n_boot=spec.n_boot, actions=(path.parent / spec.actions) if spec.actions else None, cfa_missing=spec.cfa_missing,
+        raw=raw,
     )
 
 

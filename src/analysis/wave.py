@@ -10,19 +10,29 @@ files:
   - {path: customers.xlsx, instrument: customer, format: xlsx}
 ```
 Without ``wave.yml`` a file is assigned to the instrument whose id its name starts with.
+
+The wave name becomes the folder ``data/processed/<wave>/`` (replaced as a whole), so it must be
+a plain name (:func:`analysis.names.name_problem`); file paths must stay inside the wave folder.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pandas as pd
-import yaml
+from pydantic import AfterValidator, BeforeValidator, model_validator
 
+from analysis.config import SafeName, Strict, Text, load_yaml, reference, top_mapping, validate
 from analysis.errors import InputFileError
+from analysis.names import name_problem
 
 DATA_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls", ".xlsm", ".sav")
+# The readers of analysis.io (``read_table``'s format names).
+Format = Literal["csv", "xlsx", "wjx", "qualtrics", "sav"]
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
 @dataclass(frozen=True)
@@ -48,38 +58,93 @@ def months_between(start: str, end: str) -> tuple[str, ...]:
     return tuple(str(p) for p in pd.period_range(pd.Period(start, "M"), pd.Period(end, "M"), freq="M"))
 
 
+# --- the delivery note's format ------------------------------------------------------------
+
+def _month(value: object) -> str:
+    text = value if isinstance(value, str) else None
+    match = _MONTH.fullmatch(text.strip()) if text else None
+    if not match:
+        raise ValueError(f"must be a month YYYY-MM (e.g. 2026-07), not {value!r}")
+    if not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"{value!r}: month {int(match.group(2))} is not 1-12")
+    return f"{match.group(1)}-{match.group(2)}"
+
+
+def _inside_folder(value: str) -> str:
+    """A path relative to the wave folder that cannot leave it (``..``) or name another root."""
+    parts = re.split(r"[/\\]", value)
+    if not value.strip() or "\0" in value:
+        raise ValueError(f"{value!r} is not a file name")
+    if value.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", value):
+        raise ValueError(f"{value!r} is absolute (give the path relative to the wave folder)")
+    if ".." in parts:
+        raise ValueError(f"{value!r} leaves the wave folder (the exports must be inside it)")
+    return value
+
+
+Month = Annotated[str, BeforeValidator(_month)]
+RelativePath = Annotated[Text, AfterValidator(_inside_folder)]
+
+
+class PeriodSpec(Strict):
+    start: Month
+    end: Month
+
+    @model_validator(mode="after")
+    def _in_order(self) -> PeriodSpec:
+        if self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+class FileEntry(Strict):
+    path: RelativePath
+    instrument: Annotated[Text, reference("instruments", "instrument")]
+    format: Format | None = None
+
+
+class WaveNote(Strict):
+    """The content of ``wave.yml``."""
+
+    wave: SafeName | None = None
+    period: PeriodSpec | None = None
+    files: list[FileEntry] = []
+
+
+def read_wave_note(path: str | Path, instrument_ids: list[str] | None = None) -> WaveNote:
+    """The validated ``wave.yml``; :class:`InputFileError` naming the file and every problem.
+
+    With ``instrument_ids``, every file's instrument must be one of them.
+    """
+    raw = top_mapping(load_yaml(path, InputFileError, "wave.yml"), path, InputFileError, "wave, period, files")
+    context = {"instruments": set(instrument_ids)} if instrument_ids is not None else None
+    return validate(WaveNote, raw, source=path, error=InputFileError, context=context)
+
+
 def load_wave(directory: str | Path, instrument_ids: list[str]) -> WaveSpec:
     directory = Path(directory)
     if not directory.is_dir():
         raise InputFileError(f"{directory}: wave folder not found")
     spec_path = directory / "wave.yml"
+    name, months, files = None, (), []
     if spec_path.exists():
-        try:
-            raw = yaml.safe_load(spec_path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise InputFileError(f"{spec_path}: not valid YAML ({exc})") from None
-        files = []
-        for i, entry in enumerate(raw.get("files") or []):
-            if not isinstance(entry, dict) or "path" not in entry or "instrument" not in entry:
-                raise InputFileError(f"{spec_path}: files[{i}] needs 'path' and 'instrument'")
-            if entry["instrument"] not in instrument_ids:
-                raise InputFileError(
-                    f"{spec_path}: files[{i}]: unknown instrument '{entry['instrument']}' "
-                    f"(known: {', '.join(instrument_ids)})"
-                )
-            files.append(FileSpec(directory / entry["path"], entry["instrument"], entry.get("format")))
-        name = str(raw.get("wave", directory.name))
-        period = raw.get("period") or {}
-        months = months_between(str(period["start"]), str(period["end"])) if period else ()
+        note = read_wave_note(spec_path, instrument_ids)
+        files = [FileSpec(directory / entry.path, entry.instrument, entry.format) for entry in note.files]
+        name = note.wave
+        months = months_between(note.period.start, note.period.end) if note.period else ()
     else:
-        files = []
         for path in sorted(directory.iterdir()):
             if path.suffix.lower() not in DATA_SUFFIXES:
                 continue
             match = [i for i in instrument_ids if path.stem.lower().startswith(i.lower())]
             if match:
                 files.append(FileSpec(path, max(match, key=len)))
-        name, months = directory.name, ()
+    if name is None:
+        name = directory.resolve().name  # resolve(): the folder "." has no name of its own
+        problem = name_problem(name)
+        if problem:
+            raise InputFileError(f"{directory}: the folder name {name!r} cannot be the wave name ({problem}), "
+                                 "name the wave in wave.yml (wave: NAME)")
     if not files:
         raise InputFileError(f"{directory}: no input files found (add a wave.yml listing them)")
     return WaveSpec(name=name, directory=directory, months=months, files=tuple(files))
