@@ -13,6 +13,7 @@ from analysis.errors import InputFileError
 from analysis.io import read_table
 from analysis.pipeline import run_ingest
 from conftest import SURVEYS
+from fixtures.exports import SAMPLE, ingest_staff
 
 
 def read_quarantine(processed):
@@ -24,9 +25,8 @@ def test_counts_add_up(small_wave):
     for entry in manifest["inputs"]:
         assert entry["rows_accepted"] + entry["rows_quarantined"] == entry["rows_read"], entry["file"]
         assert sum(entry["quarantined_by_reason"].values()) == entry["rows_quarantined"]
-        # rows read = data rows in the raw file
-        raw_rows = len(read_table(raw / entry["file"]).frame)
-        assert entry["rows_read"] == raw_rows
+        # rows read = data rows in the raw file (read into cells, or set apart as damaged)
+        assert entry["rows_read"] == read_table(raw / entry["file"]).rows_read
     for dataset, info in manifest["datasets"].items():
         accepted = sum(e["rows_accepted"] for e in manifest["inputs"] if e["instrument"] == dataset)
         assert len(pd.read_parquet(processed / info["file"])) == info["rows"] == accepted
@@ -46,6 +46,7 @@ def test_each_malformed_kind_quarantined_with_its_reason(small_wave):
 
 
 def test_raw_files_byte_identical(tmp_path):
+    """README: "raw never modified" (see also test_raw_bytes_unchanged in test_bad_input_corpus.py)."""
     raw = tmp_path / "raw"
     shutil.copytree(SURVEYS.parent / "data" / "raw" / "sample", raw)
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in raw.iterdir()}
@@ -148,6 +149,7 @@ def test_wrong_instrument_and_unreadable_file(tmp_path):
 
 
 def test_failed_rerun_keeps_previous_output(tmp_path):
+    """README: "nothing half-written" (a full disk: test_io_outputs.py)."""
     raw = tmp_path / "raw"
     shutil.copytree(SURVEYS.parent / "data" / "raw" / "sample", raw)
     run_ingest(raw, processed_root=tmp_path / "out", instruments_dir=SURVEYS, secret_file=tmp_path / "k")
@@ -179,3 +181,265 @@ def test_duplicate_ip_rows_are_flagged_not_dropped(instruments):
     result = ingest_table(raw, instruments["branches"], file_label="b.xlsx", secret=b"k" * 32)
     assert result.accepted["flag_duplicate_ip"].tolist() == [True, False, True]
     assert result.notes == {"duplicate_ip": 2}  # counts go to the manifest, row lists do not
+
+
+# --- row-level damage stays row-level ----------------------------------------------------------
+
+def staff_lines(n=12):
+    """The first ``n`` data lines of the sample's staff survey (with the header), as text."""
+    return (SAMPLE / "staff_survey.csv").read_text(encoding="utf-8-sig").splitlines()[: n + 1]
+
+
+def write_staff(folder, lines, encoding="utf-8"):
+    folder.mkdir(exist_ok=True)
+    (folder / "staff_survey.csv").write_bytes(b"".join((line + "\n").encode(encoding) for line in lines))
+    return "staff_survey.csv"
+
+
+def test_one_ragged_row_is_quarantined_and_the_others_kept(tmp_path, secret):
+    lines = staff_lines()
+    lines[3] = lines[3].replace(",", ",,", 1)  # a stray comma after 工号: one cell too many, everything shifted
+    _, quarantine, entry = ingest_staff(tmp_path, write_staff(tmp_path, lines), secret)
+    assert (entry["rows_read"], entry["rows_accepted"]) == (12, 11)
+    assert entry["quarantined_by_reason"] == {"ragged_row": 1}
+    [row] = quarantine.itertuples(index=False)
+    assert (row.row, row.reason, row.value) == ("4", "ragged_row", "")
+    assert row.message.startswith("staff_survey.csv: row 4: more cells than the header has columns")
+
+
+def test_one_gbk_cell_in_a_utf8_file_quarantines_that_row_naming_it(tmp_path, secret):
+    lines = staff_lines()
+    data = [(line + "\n").encode("gbk" if i == 6 else "utf-8") for i, line in enumerate(lines)]
+    tmp_path.joinpath("staff_survey.csv").write_bytes(b"".join(data))
+    _, quarantine, entry = ingest_staff(tmp_path, "staff_survey.csv", secret)
+    assert (entry["rows_read"], entry["rows_accepted"], entry["quarantined_by_reason"]) == (12, 11, {"bad_encoding": 1})
+    [row] = quarantine.itertuples(index=False)
+    assert (row.row, row.column, row.reason, row.value) == ("7", "name", "bad_encoding", "")
+    assert "王" not in row.message and "row 7, column 'name'" in row.message  # names never reach quarantine
+    assert entry["encoding"] == "utf-8"
+
+
+def test_full_width_answers_are_valid(tmp_path, secret):
+    lines = staff_lines(3)
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("您的年龄")] = "２５"
+    cells[header.index("TS1")] = "４"
+    cells[header.index("所用时间")] = "５６８"
+    lines[1] = ",".join(cells)
+    accepted, quarantine, entry = ingest_staff(tmp_path, write_staff(tmp_path, lines), secret)
+    assert entry["rows_quarantined"] == 0 and len(quarantine) == 0
+    assert (accepted.loc[0, "age"], accepted.loc[0, "TS1"], accepted.loc[0, "duration_seconds"]) == (25, 4.0, 568.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [(lambda h: h.replace(",TS2,", ",TS1,", 1), "staff_survey.csv: header 'TS1' appears twice (columns L and M)"),
+     (lambda h: h.replace("手机号", "staff_id", 1), "staff_survey.csv: headers '工号' and 'staff_id' both name column 'staff_id'"),
+     (lambda h: h.replace(",TS2,", ",ＴＳ１,", 1), "staff_survey.csv: headers 'TS1' and 'ＴＳ１' both name column 'TS1'")],
+    ids=["same_header", "alias_and_code", "full_width_copy"],
+)
+def test_duplicate_columns_stop_the_file(tmp_path, secret, change, message):
+    lines = staff_lines(3)
+    lines[0] = change(lines[0])
+    with pytest.raises(InputFileError) as err:
+        ingest_staff(tmp_path, write_staff(tmp_path, lines), secret)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "out" / "w").exists()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "qualtrics", "sav"])  # wjx: test_io_wjx.py
+def test_minutes_and_seconds_durations_in_every_format(tmp_path, staff, plain, secret, fmt):
+    """A plain CSV with 所用时间 "3分4秒" had every row quarantined; every reader now yields seconds."""
+    from fixtures.exports import write_qualtrics, write_sav
+
+    rows = plain.iloc[:8].copy()
+    rows["所用时间"] = ["3分4秒", "0:09:28", "184", "1时0分5秒", "10分", "75秒", "2分 3秒", "0:03:04"]
+    seconds = [184.0, 568.0, 184.0, 3605.0, 600.0, 75.0, 123.0, 184.0]
+    name = {"csv": "s.csv", "xlsx": "s.xlsx", "qualtrics": "q.csv", "sav": "s.sav"}[fmt]
+    if fmt in ("csv", "xlsx"):
+        getattr(rows, "to_csv" if fmt == "csv" else "to_excel")(tmp_path / name, index=False)
+    else:
+        {"qualtrics": write_qualtrics, "sav": write_sav}[fmt](rows, staff, tmp_path / name)
+    accepted, quarantine, _ = ingest_staff(tmp_path, name, secret)
+    assert "duration_seconds" not in set(quarantine["column"])
+    by_id = dict(zip(accepted["staff_id"], accepted["duration_seconds"]))
+    ingested = [by_id.get(i) for i in ingest_ids(rows, secret)]
+    assert [v for v in ingested if v is not None] == [s for s, v in zip(seconds, ingested) if v is not None]
+    assert sum(v is not None for v in ingested) >= 6  # the sample's own flaws may quarantine a row or two
+
+
+def ingest_ids(rows, secret_file):
+    from analysis.privacy import load_secret, pseudonymise
+
+    return pseudonymise(rows["工号"], load_secret(secret_file), "staff_id").tolist()
+
+
+# --- what the other verbs make of what ingest kept ---------------------------------------------
+
+@pytest.fixture
+def hallperf(monkeypatch, capsys):
+    """Run the CLI in this process (as ``hallperf ARGS`` from folder ``cwd``): (exit code, stderr)."""
+    import sys
+
+    from analysis import cli
+
+    for name in ("HALLPERF_SECRET", "HALLPERF_SECRET_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args, cwd):
+        monkeypatch.chdir(cwd)
+        monkeypatch.setattr(sys, "argv", ["hallperf", *args])
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exit_:
+            cli.main()
+        return exit_.value.code or 0, capsys.readouterr().err
+
+    return run
+
+
+def sample_copy(tmp_path, name):
+    """A copy of the bundled sample as wave ``name`` in a project folder ``tmp_path`` (its own surveys/)."""
+    shutil.copytree(SURVEYS, tmp_path / "surveys", dirs_exist_ok=True)
+    raw = tmp_path / "data" / "raw" / name
+    shutil.copytree(SAMPLE, raw)
+    spec = (raw / "wave.yml").read_text(encoding="utf-8").replace("wave: sample", f"wave: {name}")
+    (raw / "wave.yml").write_text(spec, encoding="utf-8")
+    return raw
+
+
+def test_header_only_survey_ingests_empty_and_analyze_says_nothing_to_analyse(tmp_path):
+    from analysis.pipeline import run_analyze_study, run_score
+
+    raw = sample_copy(tmp_path, "h")
+    header = (raw / "staff_survey.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    (raw / "staff_survey.csv").write_text(header + "\n", encoding="utf-8-sig")
+    manifest = run_ingest(raw, processed_root=tmp_path / "processed", instruments_dir=SURVEYS, secret_file=tmp_path / "k")
+    entry = next(e for e in manifest["inputs"] if e["file"] == "staff_survey.csv")
+    assert (entry["rows_read"], entry["rows_accepted"], entry["rows_quarantined"]) == (0, 0, 0)
+    run_score(tmp_path / "processed" / "h", instruments_dir=SURVEYS)
+    with pytest.raises(InputFileError, match=r"nothing to analyse: no accepted rows of 'staff' \(staff_survey.csv: 0 rows read"):
+        run_analyze_study(SURVEYS / "study.yml", "h", processed_root=tmp_path / "processed", out_root=tmp_path / "output",
+                          instruments_dir=SURVEYS)
+    assert not (tmp_path / "output").exists()
+
+
+def test_kpi_records_linking_to_no_respondent_stop_analyze_with_one_line(tmp_path, hallperf):
+    raw = sample_copy(tmp_path, "nolink")
+    kpi = (raw / "kpi.csv").read_text(encoding="gb18030").splitlines()
+    kpi = kpi[:1] + ["X" + line[1:] for line in kpi[1:]]  # S100000 → X100000: no staff id matches
+    (raw / "kpi.csv").write_bytes(("\n".join(kpi) + "\n").encode("gb18030"))
+    for verb in (("ingest", "--wave", "nolink"), ("score", "--wave", "nolink")):
+        assert hallperf(*verb, cwd=tmp_path)[0] == 0
+    code, err = hallperf("analyze", "--study", "surveys/study.yml", "--wave", "nolink", cwd=tmp_path)
+    assert code == 2 and err.startswith("hallperf: error: no link between 'kpi' and 'staff': none of the ")
+    assert err.count("\n") == 1
+
+
+def test_ingest_takes_a_wave_name_like_every_other_verb_and_keys_the_project(tmp_path, hallperf):
+    sample_copy(tmp_path, "byname")
+    (tmp_path / "output").mkdir()
+    code, err = hallperf("ingest", "--wave", "byname", "--raw", "../data/raw", "--out", "../data/processed",
+                         "--instruments", "../surveys", cwd=tmp_path / "output")
+    assert code == 0, err
+    assert (tmp_path / "data" / "processed" / "byname" / "manifest.json").exists()
+    assert (tmp_path / ".hallperf" / "secret.key").exists()  # the project's key, not one in output/
+    assert not (tmp_path / "output" / ".hallperf").exists()
+    code, err = hallperf("ingest", "--wave", "nosuch", cwd=tmp_path)
+    assert code == 2 and "no wave folder data/raw/nosuch" in err
+
+
+ANALYZE_CODEBOOK = """
+id: climate
+version: "1.0"
+kind: survey
+respondent: {column: rid, aliases: [工号]}
+group: {column: team, aliases: [班组]}
+duration: {column: seconds, aliases: [所用时间]}
+response_scales:
+  agree5: {min: 1, max: 5, labels: {zh: [非常不同意, 不同意, 一般, 同意, 非常同意]}}
+default_response: agree5
+items:
+  SUP1: {text: {zh: 上级会及时给予反馈}}
+  SUP2: {text: {zh: 上级很少与我沟通}, reverse: true}
+  SUP3: {text: {zh: 上级关心我的成长}}
+scales:
+  SUP: {label: {zh: 上级支持}, items: [SUP1, SUP2, SUP3]}
+"""
+
+
+def climate_export(path, n=150, item="3"):
+    rows = ["工号,班组,所用时间,SUP1,SUP2,SUP3"]
+    rows += [f"S{i},t{i % 10},{1 + i % 8}分{i % 60}秒,{(i * 7) % 5 + 1},{item},{(i * 3) % 5 + 1}" for i in range(n)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_analyze_instrument_parses_durations_prints_quarantine_and_creates_no_key(tmp_path, hallperf):
+    (tmp_path / "c.yml").write_text(ANALYZE_CODEBOOK, encoding="utf-8")
+    climate_export(tmp_path / "d.csv")
+    code, err = hallperf("analyze", "--instrument", "c.yml", "--data", "d.csv", "--out", "out", cwd=tmp_path)
+    assert code == 0, err
+    assert "d.csv: 150 rows read = 150 accepted + 0 quarantined" in err  # 所用时间 "3分4秒" parsed
+    assert not (tmp_path / ".hallperf").exists()  # no key file made in the working directory
+
+
+def test_analyze_instrument_with_every_row_quarantined_exits_2(tmp_path, hallperf):
+    (tmp_path / "c.yml").write_text(ANALYZE_CODEBOOK, encoding="utf-8")
+    climate_export(tmp_path / "d.csv", item="x")
+    code, err = hallperf("analyze", "--instrument", "c.yml", "--data", "d.csv", "--out", "out", cwd=tmp_path)
+    assert code == 2
+    assert err == ("hallperf: error: d.csv: nothing left to analyse: all 150 rows quarantined "
+                   "(not_a_number 150); see out/quarantine.csv\n")
+    quarantine = pd.read_csv(tmp_path / "out" / "quarantine.csv", dtype=str)
+    assert len(quarantine) == 150 and set(quarantine["reason"]) == {"not_a_number"}
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("工号,班组,所用时间,SUP1,SUP2,SUP3\n", encoding="utf-8")
+    code, err = hallperf("analyze", "--instrument", "c.yml", "--data", "h.csv", "--out", "out2", cwd=tmp_path)
+    assert code == 2 and "h.csv: nothing to analyse: the file has a header but no data rows" in err
+
+
+# --- simulate never replaces what it did not write ---------------------------------------------
+
+def simulate_into(out, overwrite=False, seed=5):
+    from analysis.pipeline import run_simulate
+
+    return run_simulate("w", branches=6, seed=seed, out=out, instruments_dir=SURVEYS,
+                        model_path=SURVEYS / "simulation.yml", overwrite=overwrite)
+
+
+def test_simulate_refuses_a_folder_of_real_exports_or_the_committed_sample(tmp_path):
+    real = tmp_path / "real"
+    shutil.copytree(SAMPLE, real)  # the committed sample: its truth.json records no files it wrote
+    (real / "extra_export.xlsx").write_bytes(b"PK\x03\x04 a real export")
+    before = {p.name: p.read_bytes() for p in real.iterdir()}
+    with pytest.raises(InputFileError, match=r"real: holds files simulate did not write .*--overwrite"):
+        simulate_into(real)
+    assert {p.name: p.read_bytes() for p in real.iterdir()} == before
+
+
+def test_simulate_overwrite_keeps_every_file_it_did_not_write(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "staff_survey_from_hr.csv").write_text("工号\nS1\n", encoding="utf-8")
+    (real / "notes").mkdir()
+    (real / "notes" / "readme.txt").write_text("keep me", encoding="utf-8")
+    simulate_into(real, overwrite=True)
+    assert (real / "staff_survey_from_hr.csv").read_text(encoding="utf-8") == "工号\nS1\n"
+    assert (real / "notes" / "readme.txt").read_text(encoding="utf-8") == "keep me"
+    assert (real / "truth.json").exists() and (real / "staff_survey.csv").exists()
+
+
+def test_simulate_replaces_its_own_unchanged_wave_but_not_a_changed_one(tmp_path):
+    out = tmp_path / "sim"
+    simulate_into(out, seed=5)
+    first = (out / "staff_survey.csv").read_bytes()
+    simulate_into(out, seed=6)  # simulate's own, untouched: replaced
+    assert (out / "staff_survey.csv").read_bytes() != first
+    (out / "kpi_extra.csv").write_text("工号\n", encoding="utf-8")  # someone put an export beside it
+    with pytest.raises(InputFileError, match=r"kpi_extra.csv"):
+        simulate_into(out, seed=7)
+    (out / "kpi_extra.csv").unlink()
+    with open(out / "kpi.csv", "ab") as handle:  # or edited one of its files
+        handle.write(b"S9,x\n")
+    with pytest.raises(InputFileError, match=r"kpi.csv"):
+        simulate_into(out, seed=7)

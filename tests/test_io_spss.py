@@ -1,11 +1,14 @@
-"""SPSS .sav: text cells, headers from names or labels, value labels checked against the codebook,
-and the same processed data as the plain CSV of the bundled sample wave."""
+"""SPSS .sav: text cells, headers from names or labels, value labels reconciled with the codebook
+(recoded by label, or the file refused), and the same processed data as the plain CSV of the
+bundled sample wave."""
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
 
+from analysis.errors import InputFileError
 from analysis.io import detect_format, read_table
-from analysis.io.spss import check_value_labels
 from fixtures.exports import assert_same_ingest, ingest_staff, write_sav
 
 
@@ -19,7 +22,7 @@ def test_sav_ingests_like_the_plain_csv(tmp_path, staff, plain, secret, baseline
     # SPSS case numbers start at 1 (no header row): one less than the CSV's Excel row.
     assert_same_ingest(baseline, got, row_offset=-1)
     assert got[2]["format"] == "sav"
-    assert got[2]["value_label_mismatches"] == []  # the file's labels agree with the codebook
+    assert got[2]["value_labels_recoded"] == {} and got[2]["value_label_notes"] == []  # the labels agree
 
 
 def test_cells_are_text_and_generic_names_take_their_label(tmp_path, staff, plain):
@@ -34,24 +37,67 @@ def test_cells_are_text_and_generic_names_take_their_label(tmp_path, staff, plai
     assert table.notes["value_labels"]["您的性别"] == {"1": "男", "2": "女"}
 
 
-def test_value_label_mismatch_report(tmp_path, staff, plain):
-    labels = {"TS1": {1: "非常不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "非常满意"},
-              "TS2": {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree", 9: "不适用"},
-              "您的性别": {1: "女", 2: "男"}}
-    table = read_table(write_sav(plain.iloc[:4], staff, tmp_path / "s.sav", value_labels=labels))
-    report = check_value_labels(table.notes["value_labels"], staff)
-    assert "item TS1: label for 5 is '非常满意' but the codebook says '非常同意'" in report
-    assert "item TS1: label for 1 is '非常不满意' but the codebook says '非常不同意'" in report
-    assert "item TS2: code 9 ('不适用') is not in the codebook (allowed: 1, 2, 3, 4, 5)" in report
-    assert "field gender: label for 1 is '女' but the codebook says '男'" in report
-    assert len(report) == 4 + 1 + 2  # TS1 codes 1, 2, 4, 5 (3 '一般' agrees); TS2 code 9; gender 1 and 2
-    assert not any("TS2: label" in line for line in report)  # English labels are the codebook's en labels
-    clean = read_table(write_sav(plain.iloc[:4], staff, tmp_path / "ok.sav"))
-    assert check_value_labels(clean.notes["value_labels"], staff) == []
+AGREE = ["非常不同意", "不同意", "一般", "同意", "非常同意"]
+
+
+def test_reversed_labels_are_recoded_by_label(tmp_path, staff, plain, secret, baseline):
+    """A file whose TS1 runs 1 = 非常同意 … 5 = 非常不同意 (and gender 1 = 女) holds the codebook's 5 … 1:
+    taken as they are, the scores would be silently reversed."""
+    rows = plain.iloc[:40].copy()
+    flip = {"1": "5", "2": "4", "3": "3", "4": "2", "5": "1"}
+    rows["TS1"] = rows["TS1"].map(flip.get)  # what the respondents meant, written in the file's coding
+    rows["您的性别"] = rows["您的性别"].map({"1": "2", "2": "1"}.get)
+    labels = {"TS1": dict(zip(range(1, 6), reversed(AGREE))), "您的性别": {1: "女", 2: "男"}}
+    write_sav(rows, staff, tmp_path / "s.sav", value_labels=labels)
+    accepted, _, entry = ingest_staff(tmp_path, "s.sav", secret)
+    expected = baseline[0].set_index("staff_id").loc[accepted["staff_id"]]
+    assert accepted["TS1"].tolist() == expected["TS1"].tolist()
+    assert accepted["gender"].tolist() == expected["gender"].tolist()
+    assert entry["value_labels_recoded"] == {"TS1": {"1": "5", "2": "4", "4": "2", "5": "1"}, "gender": {"1": "2", "2": "1"}}
+
+
+def test_labels_on_the_end_points_only_show_a_reversal(tmp_path, staff, plain, secret, baseline):
+    rows = plain.iloc[:40].copy()
+    rows["TS2"] = rows["TS2"].map({"1": "5", "2": "4", "3": "3", "4": "2", "5": "1"}.get)
+    write_sav(rows, staff, tmp_path / "s.sav", value_labels={"TS2": {1: "非常同意", 5: "非常不同意"}})
+    accepted, _, entry = ingest_staff(tmp_path, "s.sav", secret)
+    expected = baseline[0].set_index("staff_id").loc[accepted["staff_id"]]
+    assert accepted["TS2"].tolist() == expected["TS2"].tolist()
+    assert entry["value_labels_recoded"]["TS2"] == {"1": "5", "2": "4", "4": "2", "5": "1"}
+
+
+@pytest.mark.parametrize(
+    ("labels", "problem"),
+    [({"TS1": {1: "非常不满意", 2: "不满意", 3: "一般", 4: "满意", 5: "非常满意"}},
+      "code 1 is labelled '非常不满意', which is none of the codebook's labels"),
+     ({"TS1": {1: "非常不同意", 2: "非常不同意", 3: "一般", 4: "同意", 5: "非常同意"}},
+      "codes 1 and 2 have the same label '非常不同意'"),
+     ({"TS1": {1: "Strongly disagree", 2: "非常不同意", 3: "一般", 4: "同意", 5: "非常同意"}},
+      "codes 1 and 2 both mean '非常不同意'"),
+     ({"TS1": {1: "非常不同意", 2: "同意"}}, "have no label, so their meaning is unknown")],
+    ids=["unknown_label", "one_label_two_codes", "two_codes_one_meaning", "partial_not_a_reversal"],
+)
+def test_contradicting_labels_stop_the_file_naming_the_variable(tmp_path, staff, plain, secret, labels, problem):
+    write_sav(plain.iloc[:40], staff, tmp_path / "s.sav", value_labels=labels)
+    with pytest.raises(InputFileError) as err:
+        ingest_staff(tmp_path, "s.sav", secret)
+    message = str(err.value)
+    assert message.startswith("s.sav: item TS1 (variable 'TS1'): ") and problem in message and "\n" not in message
+    assert not (tmp_path / "out" / "w").exists()
+
+
+def test_labels_in_english_and_extra_codes_are_fine(tmp_path, staff, plain, secret, baseline):
+    labels = {"TS2": {1: "Strongly disagree", 2: "Disagree", 3: "Neutral", 4: "Agree", 5: "Strongly agree", 9: "不适用"}}
+    write_sav(plain, staff, tmp_path / "s.sav", value_labels=labels)
+    got = ingest_staff(tmp_path, "s.sav", secret)
+    assert_same_ingest(baseline, got, row_offset=-1)
+    assert got[2]["value_labels_recoded"] == {}
+    note = ("item TS2: code 9 ('不适用') is not in the codebook (allowed: 1, 2, 3, 4, 5); its answers are "
+            "quarantined unless declared missing")
+    assert got[2]["value_label_notes"] == [note]
 
 
 def test_dates_and_missing_become_text(tmp_path):
-    import pandas as pd
     import pyreadstat
 
     frame = pd.DataFrame({"when": pd.to_datetime(["2026-07-03 10:21:33", None]), "Q1": [1.5, None], "s": ["a", " "], "t": ["x", "y"]})

@@ -8,7 +8,8 @@ import pytest
 
 from analysis.errors import InputFileError
 from analysis.io import detect_format, read_table
-from analysis.io.wjx import duration_seconds, wjx_header
+from analysis.io.cells import duration_seconds
+from analysis.io.wjx import wjx_header
 from fixtures.exports import SAMPLE, assert_same_ingest, ingest_staff, write_wjx
 
 
@@ -84,7 +85,7 @@ def test_skip_codes_multi_select_and_duplicate_ip(tmp_path):
     table = read_table(path)
     assert table.format == "wjx"
     frame = table.frame
-    assert frame["所用时间"].tolist() == ["123", "98", "3723"]
+    assert frame["所用时间"].tolist() == ["2分3秒", "98秒", "1时2分3秒"]  # ingest turns durations into seconds
     assert frame["您常用的办理渠道"].iloc[0] == "微信┋门店"  # multi-select kept as one text cell
     assert pd.isna(frame["业绩优秀的员工有更多晋升机会"].iloc[0])  # -3 skipped → missing
     assert pd.isna(frame["我的绩效奖金与我的业绩紧密挂钩"].iloc[1])  # -2 not shown → missing

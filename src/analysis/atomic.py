@@ -5,6 +5,12 @@ One implementation for every stage: :func:`atomic_write` (bytes or text), :func:
 :func:`atomic_dir` (a whole folder replaced in one rename). Temporary names start with ``.`` and
 end in ``.tmp`` (folders: contain ``.tmp-``), in the target's own folder so the rename stays on
 one file system; :func:`remove_stale_temporaries` deletes those an interrupted run left behind.
+
+An OS error while writing (disk full, no permission, read-only disk) leaves the previous output
+as it was and becomes one :class:`~analysis.errors.OutputWriteError` naming the output path and
+the OS's reason, e.g. ``cannot write data/processed/w/staff.parquet: No space left on device``;
+the CLI prints it and exits 2. OS errors about other paths (an input that vanished) are not
+reworded.
 """
 
 from __future__ import annotations
@@ -16,23 +22,54 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_dir", "atomic_write", "atomic_write_with", "remove_stale_temporaries"]
+from analysis.errors import OutputWriteError
+
+__all__ = ["atomic_dir", "atomic_write", "atomic_write_with", "cannot_write", "remove_stale_temporaries"]
+
+
+def cannot_write(path: str | os.PathLike[str], exc: OSError) -> OutputWriteError:
+    """The one-line error for an output that could not be written."""
+    reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
+    return OutputWriteError(f"cannot write {path}: {reason}")
+
+
+def _about(exc: OSError, tmp: Path, final: Path) -> Path | None:
+    """The output an OS error is about (the temporary name mapped to the final one), or None when
+    it names some other file: that is no output problem and is not reworded."""
+    if not exc.filename:
+        return final
+    name = Path(os.fsdecode(exc.filename))
+    for base in (tmp, final):
+        try:
+            return final / name.relative_to(base)
+        except ValueError:
+            continue
+    return None
 
 
 def atomic_write_with(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp_path)``, then rename the temporary file onto ``path``; return ``path``.
 
     Parent folders are created; the file gets mode 644. On any error (also Ctrl-C) the temporary
-    file is removed and ``path`` is left as it was.
+    file is removed and ``path`` is left as it was; an OS error about the output is raised as
+    :class:`OutputWriteError` naming ``path``.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise cannot_write(target, exc) from None
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename and Path(os.fsdecode(exc.filename)) not in (Path(tmp), target):
+            raise
+        raise cannot_write(target, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -49,27 +86,43 @@ def atomic_write(path: str | os.PathLike[str], data: bytes | str, *, encoding: s
 def atomic_dir(final: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary sibling folder; on success it replaces ``final`` in one rename.
 
-    On an error the temporary folder is removed and ``final`` stays as it was.
+    An error while writing into it (or renaming it) removes the temporary folder and leaves
+    ``final`` as it was; an OS error about the output is raised as :class:`OutputWriteError`.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; outputs are meant to be shared
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; outputs are meant to be shared
+    except OSError as exc:
+        raise cannot_write(final, exc) from None
     try:
         yield tmp
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        target = _about(exc, tmp, final)
+        if target is None:
+            raise
+        raise cannot_write(target, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     old = final.parent / f".{final.name}.tmp-old"
-    if final.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        final.rename(old)
-    tmp.rename(final)
+    try:
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            final.rename(old)
+        tmp.rename(final)
+    except OSError as exc:
+        if old.exists() and not final.exists():
+            old.rename(final)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise cannot_write(final, exc) from None
     shutil.rmtree(old, ignore_errors=True)
 
 
-def remove_stale_temporaries(folder: str | os.PathLike[str], *, recursive: bool = True) -> list[Path]:
-    """Delete the temporary files and folders of interrupted writes under ``folder``.
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files and folders that interrupted writes left under ``folder``.
 
     Only call it while no other writer can be at work in ``folder`` (the caller holds the wave's
     lock, :mod:`analysis.pipeline.locks`). Returns what was removed.
@@ -78,15 +131,13 @@ def remove_stale_temporaries(folder: str | os.PathLike[str], *, recursive: bool 
     if not root.is_dir():
         return []
     removed: list[Path] = []
-    entries = root.rglob(".*") if recursive else root.glob(".*")
-    for entry in sorted(entries, key=lambda p: len(p.parts)):
+    for entry in sorted(root.rglob(".*"), key=lambda p: len(p.parts)):
         if any(parent in removed for parent in entry.parents):
             continue
-        name = entry.name
-        if entry.is_dir() and ".tmp-" in name:
+        if entry.is_dir() and ".tmp-" in entry.name:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
-        elif entry.is_file() and name.endswith(".tmp"):
+        elif entry.is_file() and entry.name.endswith(".tmp"):
             entry.unlink(missing_ok=True)
             removed.append(entry)
     return removed

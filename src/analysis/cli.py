@@ -53,14 +53,20 @@ def simulate(
     follow_up_of: Optional[Path] = typer.Option(None, help="Simulate the next wave of this simulated wave's folder: same branches and (mostly) staff, new answers."),
     turnover: Optional[float] = typer.Option(None, help="With --follow-up-of: share of staff replaced by new hires [default: from the model]."),
     model: Path = typer.Option(Path("surveys/simulation.yml"), help="Generating model."),
+    overwrite: bool = typer.Option(False, help="Write into a folder that holds other files (real exports): "
+                                   "simulate's files replace those of the same name, all others are kept."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
     """Write a synthetic wave (raw exports + wave.yml + truth.json) with known truth.
+
+    An existing folder is replaced only when simulate wrote all of it and nothing changed since;
+    otherwise it is refused unless --overwrite.
 
     Example: hallperf simulate --wave big --branches 2000 --staff 20000 --customers 200000 --seed 7
     Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --shift TD=0.5
     """
     from analysis.pipeline import run_simulate
+    from analysis.pipeline.simulated import install_simulated_wave
     from analysis.pipeline.waves import run_simulate_follow_up
 
     _names(wave=wave)
@@ -73,20 +79,35 @@ def simulate(
             raise HallperfError(f"--shift {text!r}: expected SCALE=NUMBER, e.g. TD=0.3") from None
     target = out or Path("data/raw") / wave
     if follow_up_of is not None:
-        run_simulate_follow_up(wave, base_dir=follow_up_of, out=target, instruments_dir=instruments, model_path=model,
-                               shifts=shifts, turnover=turnover, excel_customers=excel)
+        install_simulated_wave(target, lambda tmp: run_simulate_follow_up(
+            wave, base_dir=follow_up_of, out=tmp, instruments_dir=instruments, model_path=model, shifts=shifts,
+            turnover=turnover, excel_customers=excel), overwrite=overwrite)
         _say(f"simulated wave '{wave}' as the follow-up of {follow_up_of} → {target}")
         return
     run_simulate(wave, branches=branches, seed=seed, out=target, instruments_dir=instruments, model_path=model,
-                 start_month=start_month, shifts=shifts, excel_customers=excel, staff=staff, customers=customers)
+                 start_month=start_month, shifts=shifts, excel_customers=excel, staff=staff, customers=customers,
+                 overwrite=overwrite)
     _say(f"simulated wave '{wave}' ({branches} branches, seed {seed}) → {target}")
+
+
+def raw_wave_folder(wave: str, raw: Path) -> Path:
+    """``--wave`` of ingest: a wave name (``raw/NAME``, as every other verb takes it) or a folder path."""
+    named = raw / wave
+    if named.is_dir():
+        return named
+    given = Path(wave)
+    if given.is_dir():
+        return given
+    raise HallperfError(f"--wave {wave}: no wave folder {named} (nor a folder {given})")
 
 
 @app.command()
 def ingest(
-    wave: Path = typer.Option(..., help="Folder of the wave's raw exports (with wave.yml)."),
+    wave: str = typer.Option(..., help="Wave name (folder under --raw) or the folder of the wave's raw exports (with wave.yml)."),
     out: Path = typer.Option(Path("data/processed"), help="Root of processed data; writes OUT/<wave>/."),
-    secret: Optional[Path] = typer.Option(None, help="Pseudonymisation key [default: .hallperf/secret.key]."),
+    raw: Path = typer.Option(Path("data/raw"), help="Root of raw waves, for a wave given by name."),
+    secret: Optional[Path] = typer.Option(None, help="Pseudonymisation key [default: $HALLPERF_SECRET, else "
+                                          "PROJECT/.hallperf/secret.key, PROJECT being the folder holding surveys/]."),
     data_format: Optional[str] = typer.Option(None, "--format", help="Reader for every file: csv, xlsx, wjx, qualtrics, sav [default: detected]."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
@@ -94,24 +115,37 @@ def ingest(
 
     Reads CSV (UTF-8 / GBK), Excel, 问卷星 (wjx) and Qualtrics exports and SPSS .sav files.
 
-    Example: hallperf ingest --wave data/raw/sample
+    Example: hallperf ingest --wave sample
+    Example: hallperf ingest --wave /mnt/delivery/2026Q3
     """
     from analysis.pipeline import run_ingest
 
-    manifest = run_ingest(wave, processed_root=out, instruments_dir=instruments, secret_file=secret, data_format=data_format)
+    manifest = run_ingest(raw_wave_folder(wave, raw), processed_root=out, instruments_dir=instruments, secret_file=secret,
+                          data_format=data_format)
     t = manifest["totals"]
     _say(f"ingested '{manifest['wave']}': {t['rows_read']} rows read = {t['rows_accepted']} accepted + "
          f"{t['rows_quarantined']} quarantined → {out / manifest['wave']}")
     for entry in manifest["inputs"]:
-        if entry["rows_quarantined"]:
-            reasons = ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())
-            _say(f"  {entry['file']}: {entry['rows_quarantined']} quarantined ({reasons})")
-        if entry["unmatched_columns"]:
-            _say(f"  {entry['file']}: instrument columns not found: {', '.join(entry['unmatched_columns'])}")
-        if entry.get("duplicate_ip"):
-            _say(f"  {entry['file']}: {entry['duplicate_ip']} answers share an IP address with another (flagged, kept)")
-        for problem in entry.get("value_label_mismatches", []):
-            _say(f"  {entry['file']}: {problem}")
+        _say_input(entry)
+
+
+def _say_input(entry: dict) -> None:
+    """What ingest did with one file, beyond the counts: quarantine by reason, columns, labels."""
+    name = entry["file"]
+    if not entry["rows_read"]:
+        _say(f"  {name}: no data rows (header only)")
+    if entry["rows_quarantined"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())
+        _say(f"  {name}: {entry['rows_quarantined']} of {entry['rows_read']} rows quarantined ({reasons})")
+    if entry.get("unmatched_columns"):
+        _say(f"  {name}: instrument columns not found: {', '.join(entry['unmatched_columns'])}")
+    if entry.get("duplicate_ip"):
+        _say(f"  {name}: {entry['duplicate_ip']} answers share an IP address with another (flagged, kept)")
+    for column, codes in (entry.get("value_labels_recoded") or {}).items():
+        moved = ", ".join(f"{a}→{b}" for a, b in codes.items())
+        _say(f"  {name}: {column} recoded by its value labels ({moved})")
+    for note in entry.get("value_label_notes") or []:
+        _say(f"  {name}: {note}")
 
 
 @app.command()
@@ -169,6 +203,11 @@ def analyze(
                                       min_group_size=min_group_size, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing)
     else:
         raise HallperfError("give --study FILE --wave W, or --instrument FILE --data FILE")
+    if instrument is not None and study is None:
+        for entry in info["inputs"]:
+            _say(f"{entry['file']}: {entry['rows_read']} rows read = {entry['rows_accepted']} accepted + "
+                 f"{entry['rows_quarantined']} quarantined")
+            _say_input(entry)
     _say(f"wrote {len(info['tables'])} result tables → {target}")
     _report_problems(target, info)
 
@@ -178,7 +217,7 @@ def _report_problems(target: Path, info: dict) -> None:
     import pandas as pd
 
     for name in sorted(n for n in info["tables"] if n.endswith("problems")):
-        problems = pd.read_csv(target / f"{name}.csv")
+        problems = pd.read_parquet(target / f"{name}.parquet")
         for row in problems.itertuples(index=False):
             _say(f"  {name.removesuffix('problems').rstrip('_') or 'psychometrics'}: {row.scale}: {row.message}")
 
@@ -304,8 +343,9 @@ def run(
     raw = Path("data/raw") / wave
     if not raw.exists():
         simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,
-                 follow_up_of=None, turnover=None, model=Path("surveys/simulation.yml"), instruments=instruments)
-    ingest(wave=raw, out=Path("data/processed"), secret=None, data_format=None, instruments=instruments)
+                 follow_up_of=None, turnover=None, model=Path("surveys/simulation.yml"), overwrite=False,
+                 instruments=instruments)
+    ingest(wave=wave, out=Path("data/processed"), raw=Path("data/raw"), secret=None, data_format=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
     analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
             min_group_size=5, cfa_missing="listwise", out=None, processed=Path("data/processed"), instruments=instruments)

@@ -15,3 +15,7 @@ class InputFileError(HallperfError, ValueError):
 
 class StudyError(HallperfError, ValueError):
     """A study configuration names something that does not exist."""
+
+
+class OutputWriteError(HallperfError):
+    """An output could not be written (disk full, no permission); names the path and the OS error."""

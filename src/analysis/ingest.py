@@ -8,12 +8,18 @@ values fail type coercion is no longer range-checked, so an out-of-range value n
 non-numeric one goes unreported (pandera 0.35). Ingest must report every bad cell.
 
 Reason codes (see ``REASONS``) are stable: tests and users filter quarantine.csv by them.
+Rows a reader could not split into cells (``ragged_row``, ``bad_encoding``) arrive as
+``RawTable.damaged`` and are quarantined here with the others, so one damaged row never costs
+the rest of the file.
+
+Before validation, the instrument's duration column is turned into seconds whatever the format
+(``3分4秒``, ``0:03:04``), and a file's value labels, when it has them (SPSS), are reconciled with
+the codebook (:mod:`analysis.io.value_labels`).
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +28,9 @@ import pandas as pd
 from analysis.errors import InputFileError
 from analysis.instrument import Field, Instrument
 from analysis.io.base import RawTable
+from analysis.io.cells import duration_seconds
+from analysis.io.headers import map_columns
+from analysis.io.value_labels import reconcile_value_labels
 from analysis.privacy import pseudonymise
 
 REASONS = {
@@ -38,6 +47,8 @@ REASONS = {
     "duplicate_respondent": "the same respondent answered more than once (first answer kept)",
     "duplicate_record": "the same record appears more than once (first kept)",
     "unknown_group": "refers to a group (e.g. branch) that is not in its reference table",
+    "ragged_row": "more cells than the header has columns (a stray separator?); the row was not read",
+    "bad_encoding": "text in another encoding than the rest of the file; the row was not read",
 }
 
 # Columns whose values never reach a file after ingest, not even in quarantine.
@@ -59,34 +70,6 @@ class IngestResult:
     @property
     def rows_quarantined(self) -> int:
         return int(sum(self.reasons.values()))
-
-
-def normalise_header(text: str) -> str:
-    """Fold width, case and spacing, and drop a leading question number (``12、``, ``Q12.``)."""
-    text = unicodedata.normalize("NFKC", str(text)).strip().casefold()
-    text = re.sub(r"^(q?\d+[、.．:：)\]]\s*)", "", text)
-    return re.sub(r"\s+", "", text)
-
-
-def map_columns(headers: list[str], instrument: Instrument) -> tuple[dict[str, str], list[str], list[str]]:
-    """Header → canonical column; also the instrument columns not found and the headers not used."""
-    lookup: dict[str, str] = {}
-    for canonical, names in instrument.aliases().items():
-        for name in names:
-            if name:
-                lookup.setdefault(normalise_header(name), canonical)
-    mapping: dict[str, str] = {}
-    unused: list[str] = []
-    for header in headers:
-        canonical = lookup.get(normalise_header(header))
-        if canonical and canonical not in mapping.values():
-            mapping[header] = canonical
-        else:
-            unused.append(header)
-    found = set(mapping.values())
-    expected = [*instrument.fields, *instrument.items]
-    unmatched = [c for c in expected if c not in found]
-    return mapping, unmatched, unused
 
 
 class _Problems:
@@ -209,10 +192,11 @@ def ingest_table(
     Raises
     ------
     InputFileError
-        When the file cannot be used at all: a required column is missing, or too few of the
-        instrument's columns are found (most likely another instrument's file).
+        When the file cannot be used at all: a required column is missing, two headers name the
+        same column, too few of the instrument's columns are found (most likely another
+        instrument's file), or its value labels contradict the codebook.
     """
-    mapping, unmatched, unused = map_columns(list(raw.frame.columns), instrument)
+    mapping, unmatched, unused = map_columns(list(raw.frame.columns), instrument, source=file_label)
     found = set(mapping.values())
     for column in instrument.required_columns():
         if column not in found:
@@ -230,6 +214,15 @@ def ingest_table(
     frame = raw.frame[list(mapping)].rename(columns=mapping)
     if raw.missing_codes:
         frame = frame.mask(frame.isin(raw.missing_codes))
+    notes = dict(raw.notes)
+    value_labels = notes.pop("value_labels", None)
+    if value_labels is not None:
+        frame, recoded, label_notes = reconcile_value_labels(frame, value_labels, mapping, instrument, source=file_label)
+        notes["value_labels_recoded"] = recoded
+        notes["value_label_notes"] = label_notes
+    if instrument.duration and instrument.duration.column in frame:
+        column = instrument.duration.column
+        frame[column] = frame[column].map(duration_seconds, na_action="ignore").astype("string")
     problems = _Problems()
     out: dict[str, pd.Series] = {}
 
@@ -279,19 +272,25 @@ def ingest_table(
     listed = problems.frame()
     hidden = {rid.column, *(c.column for c in instrument.private)}
     listed.loc[listed["column"].isin(hidden), "value"] = _HIDDEN_VALUE
-    listed["file"] = file_label
     listed["row"] = raw.source_rows[listed["pos"].to_numpy(dtype=int)]
     listed["message"] = [
         f"{file_label}: row {row}, column '{col}': {REASONS[reason]}" + ("" if value == _HIDDEN_VALUE else f" (value {value!r})")
         for row, col, reason, value in zip(listed["row"], listed["column"], listed["reason"], listed["value"])
     ]
-    quarantine = listed[["file", "row", "column", "reason", "value", "message"]].reset_index(drop=True)
     primary = listed.drop_duplicates("pos")["reason"].value_counts()
+    listed = listed.drop(columns="pos")
+    if raw.damaged:
+        listed = pd.concat([listed, _damaged_rows(raw, file_label, mapping)], ignore_index=True)
+        listed = listed.astype({"row": int}).sort_values("row", kind="stable")
+    listed.insert(0, "file", file_label)
+    quarantine = listed[["file", "row", "column", "reason", "value", "message"]].reset_index(drop=True)
+    reasons = {k: int(v) for k, v in primary.items()}
+    for damage in raw.damaged:
+        reasons[damage.reason] = reasons.get(damage.reason, 0) + 1
 
     accepted = pd.DataFrame(out)
     respondent = pseudonymise(ids, secret, rid.column) if rid.pseudonymise else ids
     accepted.insert(0, rid.column, respondent)
-    notes = dict(raw.notes)
     shared_ip_rows = notes.pop("duplicate_ip_rows", None)
     if shared_ip_rows is not None:
         # Several answers from one address are flagged, not dropped: staff of one hall share its network.
@@ -300,9 +299,21 @@ def ingest_table(
     return IngestResult(
         accepted=accepted,
         quarantine=quarantine,
-        rows_read=len(frame),
-        reasons={k: int(v) for k, v in primary.items()},
+        rows_read=raw.rows_read,
+        reasons=reasons,
         unmatched=unmatched,
         unused_columns=[c for c in unused if c not in {p.column for p in instrument.private}],
         notes=notes,
     )
+
+
+def _damaged_rows(raw: RawTable, file_label: str, mapping: dict[str, str]) -> pd.DataFrame:
+    """Quarantine entries for the rows the reader could not read; their content is never shown."""
+    entries = []
+    for damage in raw.damaged:
+        column = mapping.get(damage.column, damage.column)
+        where = f"row {damage.row}" + (f", column '{column}'" if column else "")
+        detail = f" ({damage.detail})" if damage.detail else ""
+        entries.append({"row": damage.row, "column": column, "reason": damage.reason, "value": "",
+                        "message": f"{file_label}: {where}: {REASONS[damage.reason]}{detail}"})
+    return pd.DataFrame(entries, columns=["row", "column", "reason", "value", "message"])

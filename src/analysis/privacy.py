@@ -1,9 +1,18 @@
-"""Keyed pseudonyms for respondent ids, and the minimum reporting group size.
+"""Keyed pseudonyms for respondent ids, the project secret they are keyed with, and the minimum
+reporting group size.
 
 Pseudonyms are HMAC-SHA256 of the raw id under a project secret (RFC 2104): the same staff
 id gets the same pseudonym in the staff survey and the KPI records, so they can be linked,
-while nobody without the secret can recompute or reverse them. The secret lives outside
-``data/processed/`` and ``output/`` and is created on first use.
+while nobody without the secret can recompute or reverse them.
+
+The secret is one per project, so that waves link: ``HALLPERF_SECRET`` (or its older name
+``HALLPERF_SECRET_FILE``) names the key file; otherwise it is ``.hallperf/secret.key`` in the
+project root, the nearest folder at or above the working directory that holds ``surveys/``
+(so running from ``output/`` finds the same key). It lives outside ``data/processed/`` and
+``output/``. A key is at least 32 random bytes, written as hex; an empty, short, non-hex or
+visibly non-random key file is refused, never used: with a guessable key the pseudonyms of
+known ids can be recomputed. A new key is written atomically (temporary file, fsync, link), so
+an interrupted first run leaves no key rather than a broken one.
 """
 
 from __future__ import annotations
@@ -12,30 +21,122 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-DEFAULT_SECRET = Path(".hallperf") / "secret.key"
+from analysis.errors import InputFileError, OutputWriteError
+
+SECRET_ENV = ("HALLPERF_SECRET", "HALLPERF_SECRET_FILE")
+KEY_LOCATION = Path(".hallperf") / "secret.key"
+PROJECT_MARKER = "surveys"
+MIN_KEY_BYTES = 32
+# 32 random bytes take about 30 distinct values; fewer than 16 means a typed or patterned key
+# (the chance for a random key is far below 1e-10).
+MIN_DISTINCT_BYTES = 16
 MIN_GROUP_SIZE = 5
 MIN_GROUP_SIZE_FLOOR = 3
 
 
-def load_secret(path: str | Path | None = None) -> bytes:
-    """Read the project secret, creating it (32 random bytes, mode 600) on first use.
+def project_root(start: str | Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: the working directory) holding ``surveys/``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_MARKER).is_dir():
+            return folder
+    return None
 
-    The path comes from the argument, else ``$HALLPERF_SECRET_FILE``, else ``.hallperf/secret.key``.
-    Keep this file: a new secret gives new pseudonyms, and waves can no longer be linked.
+
+def secret_path(path: str | Path | None = None, *, start: str | Path | None = None) -> Path | None:
+    """Where the key is: ``path``, else ``$HALLPERF_SECRET``, else the project root's ``.hallperf/secret.key``.
+
+    ``start`` is where the project root is looked for (default: the working directory). None
+    when no project root is found.
     """
-    path = Path(path or os.environ.get("HALLPERF_SECRET_FILE") or DEFAULT_SECRET)
-    if path.exists():
-        return bytes.fromhex(path.read_text().strip())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.hex())
+    if path:
+        return Path(path)
+    for name in SECRET_ENV:
+        if os.environ.get(name):
+            return Path(os.environ[name])
+    root = project_root(start)
+    return root / KEY_LOCATION if root else None
+
+
+def read_secret(path: Path) -> bytes:
+    """The key in ``path``; refuses (one line naming the file) a key that is not ≥ 32 random bytes as hex."""
+    where = f"{path}: pseudonymisation key"
+    keep = "restore the key file from a backup, or, if nothing was ever ingested with it, delete it to make a new one"
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except UnicodeDecodeError:
+        raise InputFileError(f"{where} is not hex text; {keep}") from None
+    except OSError as exc:
+        raise InputFileError(f"{where} cannot be read ({exc.strerror or exc})") from None
+    if not text:
+        raise InputFileError(f"{where} is empty (an interrupted first run?); {keep}")
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise InputFileError(f"{where} is not hex text; {keep}") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise InputFileError(f"{where} has {len(key)} bytes, fewer than {MIN_KEY_BYTES}: pseudonyms under it could be "
+                             f"reversed; {keep}")
+    if len(set(key)) < MIN_DISTINCT_BYTES:
+        raise InputFileError(f"{where} is not random (only {len(set(key))} distinct byte values); {keep}")
     return key
+
+
+def create_secret(path: Path) -> bytes:
+    """Write a new random key to ``path`` atomically (mode 600); an existing key is read, never replaced."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        key = secrets.token_bytes(MIN_KEY_BYTES)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # mkstemp: mode 600
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(key.hex() + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(tmp, path)  # fails if another run made the key meanwhile: then use that one
+            except FileExistsError:
+                return read_secret(path)
+            directory = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError as exc:
+        raise OutputWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return key
+
+
+def load_secret(path: str | Path | None = None, *, start: str | Path | None = None) -> bytes:
+    """The project secret (see the module docstring), created on first use.
+
+    Parameters
+    ----------
+    path : an explicit key file (``--secret``); created there if missing.
+    start : where to look for the project root instead of the working directory.
+
+    Keep the file: a new secret gives new pseudonyms, and waves can no longer be linked.
+    """
+    where = secret_path(path, start=start)
+    if where is None:
+        raise InputFileError(f"no project folder (one holding {PROJECT_MARKER}/) at or above {Path.cwd()}, so no place "
+                             "for the pseudonymisation key: run hallperf from the project folder, or set HALLPERF_SECRET "
+                             "to the key file")
+    if where.exists():
+        return read_secret(where)
+    return create_secret(where)
+
+
+def key_id(secret: bytes) -> str:
+    """A short fingerprint of the key, safe to record: two waves with one ``key_id`` can be linked."""
+    return hashlib.sha256(b"hallperf key id\x1f" + secret).hexdigest()[:12]
 
 
 def pseudonymise(ids: pd.Series, secret: bytes, namespace: str) -> pd.Series:

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import InputFileError
+
+
+@dataclass(frozen=True)
+class DamagedRow:
+    """A row a reader could not split into cells: it goes to quarantine, never into the data.
+
+    ``reason`` is an ingest reason code (``ragged_row``, ``bad_encoding``), ``column`` the header
+    of the damaged cell when known, ``detail`` what is wrong, without the row's content.
+    """
+
+    row: int
+    reason: str
+    column: str = ""
+    detail: str = ""
 
 
 @dataclass
@@ -18,6 +32,8 @@ class RawTable:
 
     ``source_rows`` holds the 1-based row number a person sees when opening the file
     (the header is row 1 in a plain CSV/XLSX), so quarantine entries can be found by hand.
+    ``damaged`` lists the rows that could not be read at all; every row of the file is either
+    in ``frame``, in ``damaged``, or blank (counted in ``notes['blank_rows_skipped']``).
     """
 
     frame: pd.DataFrame
@@ -25,33 +41,75 @@ class RawTable:
     format: str
     encoding: str | None = None
     notes: dict = field(default_factory=dict)
-    # Per-column value conversions a reader knows about (e.g. wjx "2分3秒" → seconds) are done by
-    # the reader; ``missing_codes`` lists extra cell values that mean "no answer" (e.g. wjx -3).
+    # ``missing_codes`` lists extra cell values that mean "no answer" (e.g. wjx -3).
     missing_codes: tuple[str, ...] = ()
+    damaged: list[DamagedRow] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.frame) + len(self.damaged)
+
+
+def column_letter(index: int) -> str:
+    """0 → ``A``, 26 → ``AA``: the column as Excel names it."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def check_headers(cells: list[object], source: str) -> list[str]:
+    """A header row as text; blank headers named ``Unnamed: i``; a repeated header stops the file.
+
+    pandas would rename a second ``TS1`` to ``TS1.1`` and ingest would then ignore it: a column
+    silently dropped. Which of the two is right is for a person to decide.
+    """
+    headers = [("" if c is None or (isinstance(c, float) and c != c) else str(c)).strip() for c in cells]
+    if not any(headers):
+        raise InputFileError(f"{source}: no header row (the first row is empty)")
+    seen: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        if not header:
+            headers[i] = f"Unnamed: {i}"
+            continue
+        if header in seen:
+            raise InputFileError(f"{source}: header '{header}' appears twice (columns {column_letter(seen[header])} "
+                                 f"and {column_letter(i)}); keep only one of them")
+        seen[header] = i
+    return headers
 
 
 Reader = Callable[[Path], RawTable]
 Detector = Callable[[Path], bool]
-_READERS: dict[str, tuple[Reader, Detector]] = {}
+_READERS: dict[str, tuple[Reader, Detector, bool]] = {}
 
 
-def register_reader(name: str, reader: Reader, detector: Detector) -> None:
-    """Make a reader available to ``read_table``; detectors are tried in registration order."""
-    _READERS[name] = (reader, detector)
+def register_reader(name: str, reader: Reader, detector: Detector, *, generic: bool = False) -> None:
+    """Make a reader available to ``read_table``.
+
+    Detectors of specific layouts (问卷星, Qualtrics, SPSS) are tried before those of ``generic``
+    readers (plain CSV and Excel, which would claim any such file), each group in registration order.
+    """
+    _READERS[name] = (reader, detector, generic)
+
+
+def _detection_order() -> list[str]:
+    return [n for n, v in _READERS.items() if not v[2]] + [n for n, v in _READERS.items() if v[2]]
 
 
 def detect_format(path: Path) -> str:
     """Name of the first registered reader whose detector accepts the file."""
-    _load_builtin_readers()
-    for name, (_, detector) in _READERS.items():
+    for name in _detection_order():
         try:
-            if detector(path):
+            if _READERS[name][1](path):
                 return name
         except InputFileError:
             raise
         except Exception:  # a detector that cannot parse the file simply does not claim it
             continue
-    looked_for = ", ".join(_READERS)
+    looked_for = ", ".join(_detection_order())
     raise InputFileError(f"{path}: unknown file layout (looked for: {looked_for}); name one with --format")
 
 
@@ -60,19 +118,15 @@ def read_table(path: str | Path, format: str | None = None) -> RawTable:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: file not found")
-    _load_builtin_readers()
     name = format or detect_format(path)
     if name not in _READERS:
-        raise InputFileError(f"{path}: unknown format '{name}' (known: {', '.join(_READERS)})")
+        raise InputFileError(f"{path}: unknown format '{name}' (known: {', '.join(_detection_order())})")
     try:
         return _READERS[name][0](path)
     except InputFileError:
         raise
+    except MemoryError:
+        raise InputFileError(f"{path}: too large to read into memory") from None
     except Exception as exc:  # any decoder failure becomes one line naming the file
-        raise InputFileError(f"{path}: cannot be read as {name} ({type(exc).__name__}: {exc})") from None
-
-
-def _load_builtin_readers() -> None:
-    # Imported lazily so that each reader module registers itself without import cycles.
-    import analysis.io.wjx, analysis.io.qualtrics, analysis.io.spss  # noqa: F401,E401  (specific layouts first)
-    import analysis.io.tabular  # noqa: F401
+        detail = " ".join(str(exc).split())[:200]
+        raise InputFileError(f"{path}: cannot be read as {name} ({type(exc).__name__}: {detail})") from None

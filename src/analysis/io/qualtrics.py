@@ -25,18 +25,18 @@ responses are counted in the notes, not dropped.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from pathlib import Path
 
-import pandas as pd
-
-from analysis.io.base import RawTable, register_reader
-
-# analysis.io.tabular is imported inside the functions so that this reader registers (and is
-# detected) before the plain CSV reader.
+from analysis.io.base import RawTable, check_headers, register_reader
+from analysis.io.text import (
+    csv_records,
+    decode,
+    head_records,
+    header_records,
+    records_table,
+)
 
 HEADER_ROWS = 3
 MISSING_CODES = ("-99",)
@@ -45,21 +45,6 @@ _SUB_QUESTION = re.compile(r"_\d+(?:_TEXT)?$", re.IGNORECASE)
 _MATRIX_SEPARATOR = " - "
 # Status codes of a numeric export and their choice-text forms that are not real responses.
 _NOT_RESPONSES = {"1", "2", "8", "9", "12", "Survey Preview", "Survey Test", "Spam", "Preview Spam"}
-
-
-def _records(path: Path, limit: int | None = None) -> tuple[list[list[str]], str]:
-    from analysis.io.tabular import decode
-
-    text, encoding = decode(path)
-    if limit is not None:
-        text = text[:65536]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows = []
-    for row in reader:
-        rows.append(row)
-        if limit is not None and len(rows) >= limit:
-            break
-    return rows, encoding
 
 
 def _import_id(cell: str) -> str | None:
@@ -76,7 +61,7 @@ def is_qualtrics(path: Path) -> bool:
     """A CSV whose third row holds ``{"ImportId": ...}`` cells (at least 90% of its non-empty cells)."""
     if path.suffix.lower() not in (".csv", ".txt", ".tsv"):
         return False
-    rows, _ = _records(path, limit=HEADER_ROWS)
+    rows = head_records(path, HEADER_ROWS)
     if len(rows) < HEADER_ROWS:
         return False
     cells = [c for c in rows[2] if c.strip()]
@@ -96,13 +81,10 @@ def qualtrics_header(tag: str, text: str) -> str:
 
 def read_qualtrics(path: Path) -> RawTable:
     """Read a Qualtrics CSV export into a :class:`RawTable`."""
-    from analysis.io.tabular import text_frame
-
-    rows, encoding = _records(path)
-    if len(rows) < HEADER_ROWS:
+    records = csv_records(decode(path))
+    if len(records.rows) < HEADER_ROWS:
         raise ValueError("fewer than three header rows")
-    tags, texts = rows[0], rows[1]
-    width = len(tags)
+    tags, texts, _ = header_records(records, HEADER_ROWS, str(path))
     headers: list[str] = []
     by_text = 0
     for i, tag in enumerate(tags):
@@ -111,13 +93,9 @@ def read_qualtrics(path: Path) -> RawTable:
             header = tag.strip()
         by_text += header != tag.strip()
         headers.append(header)
-    data = [(r + [""] * (width - len(r)))[:width] for r in rows[HEADER_ROWS:]]
-    frame = text_frame(pd.DataFrame(data, columns=headers, dtype=object))
-    blank = frame.isna().all(axis=1)
-    kept = frame[~blank]
-    source_rows = kept.index.to_numpy() + HEADER_ROWS + 1
-    kept = kept.reset_index(drop=True)
-    notes: dict = {"blank_rows_skipped": int(blank.sum()), "question_text_headers": int(by_text)}
+    table = records_table(records, check_headers(headers, str(path)), HEADER_ROWS, source=str(path), format="qualtrics")
+    kept, source_rows = table.frame, table.source_rows
+    notes: dict = {**table.notes, "question_text_headers": int(by_text)}
     if "Status" in kept:
         notes["preview_or_test_responses"] = int(kept["Status"].isin(_NOT_RESPONSES).sum())
     if "Finished" in kept:
@@ -126,8 +104,8 @@ def read_qualtrics(path: Path) -> RawTable:
         shared = kept["IPAddress"].notna() & kept["IPAddress"].duplicated(keep=False)
         notes["duplicate_ip"] = int(shared.sum())
         notes["duplicate_ip_rows"] = [int(r) for r in source_rows[shared.to_numpy()]]
-    return RawTable(frame=kept, source_rows=source_rows, format="qualtrics", encoding=encoding,
-                    notes=notes, missing_codes=MISSING_CODES)
+    table.notes, table.missing_codes = notes, MISSING_CODES
+    return table
 
 
 register_reader("qualtrics", read_qualtrics, is_qualtrics)

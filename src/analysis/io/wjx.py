@@ -7,11 +7,12 @@ Layout, as wjx writes it (.xls, .xlsx, or .csv in GBK or UTF-8), one respondent 
 The reader leaves cell values as delivered (codes, or option labels in a by-text download, which
 ingest maps through the instrument's response labels and category value labels) except for:
 
-* ``所用时间`` written as ``123秒``, ``2分3秒`` or ``1时2分3秒`` becomes seconds (a column still
-  called 所用时间, which the instruments alias to their duration column);
 * the skip codes ``-2``/``-3`` (and ``(跳过)``/``(空)`` of a by-text download) become missing in
   the question columns; they are also listed in ``RawTable.missing_codes``;
 * multi-select answers joined with ``┋`` are kept as one text cell.
+
+``所用时间`` (``123秒``, ``2分3秒``, ``1时2分3秒``) stays text here: ingest turns the instrument's
+duration column into seconds for every format (:func:`analysis.io.cells.duration_seconds`).
 
 Headers are normalised so that ingest's alias matching works: the leading ``12、`` is dropped and
 a matrix header ``15、<matrix title>—<row text>`` (wjx joins them with ``—`` or ``:``/``：``)
@@ -22,17 +23,14 @@ original text. Rows sharing the address in ``来自IP`` are counted in ``notes['
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.io.base import RawTable, register_reader
-
-# analysis.io.tabular is imported inside the functions: importing it here would register the plain
-# CSV/XLSX readers before this one, and detectors are tried in registration order.
+from analysis.io.base import RawTable, check_headers, register_reader
+from analysis.io.tabular import is_workbook, read_csv, read_excel
+from analysis.io.text import head_records
 
 #: Metadata columns wjx puts before the questions (some are optional in a download).
 METADATA = ("序号", "提交答卷时间", "所用时间", "来源", "来源详情", "来自IP", "总分")
@@ -42,10 +40,6 @@ MISSING_CODES = ("-2", "-3", "(跳过)", "(空)", "（跳过）", "（空）")
 _NUMBER_PREFIX = re.compile(r"^\s*\d+\s*[、.．]\s*")
 _MATRIX_DASH = re.compile(r"—+")
 _MATRIX_COLON = re.compile(r"[:：]")
-_DURATION = re.compile(
-    r"^(?:(?P<d>\d+(?:\.\d+)?)天)?(?:(?P<h>\d+(?:\.\d+)?)(?:小时|时))?(?:(?P<m>\d+(?:\.\d+)?)分(?:钟)?)?"
-    r"(?:(?P<s>\d+(?:\.\d+)?)秒)?$"
-)
 _IP = re.compile(r"^\s*([^\s(（]+)")
 
 
@@ -69,26 +63,6 @@ def wjx_header(header: str) -> str:
     return text
 
 
-def duration_seconds(value: object) -> object:
-    """wjx 所用时间 ``"1时2分3秒"``/``"2分3秒"``/``"123秒"`` (or a plain number) → seconds as text.
-
-    Anything else is returned unchanged so that ingest reports it (``not_a_number``).
-    """
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return value
-    text = re.sub(r"\s+", "", str(value))
-    if not text:
-        return value
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return text
-    match = _DURATION.fullmatch(text)
-    if not match or not any(match.groupdict().values()):
-        return value
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
-    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
-
-
 def ip_address(value: object) -> str | None:
     """``"112.96.1.2(广东-广州)"`` → ``"112.96.1.2"``."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
@@ -97,28 +71,21 @@ def ip_address(value: object) -> str | None:
     return match.group(1) if match else None
 
 
-_EXCEL_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # .xlsx (zip) and .xls (OLE2)
-
-
 def _is_excel(path: Path) -> bool:
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return True
     if path.suffix.lower() in (".csv", ".txt"):
         return False
-    with open(path, "rb") as handle:  # a download renamed by hand: look at the content
-        return handle.read(4) in _EXCEL_MAGIC
+    return is_workbook(path)  # a download renamed by hand: look at the content
 
 
 def _header_cells(path: Path) -> list[str]:
-    from analysis.io.tabular import decode
-
     if _is_excel(path):
         return [str(c).strip() for c in pd.read_excel(path, nrows=0, sheet_name=0).columns]
     if path.suffix.lower() not in (".csv", ".txt"):
         return []  # detection claims only files named as CSV or Excel; format: wjx reads any name
-    text, _ = decode(path)
-    first = next(csv.reader(io.StringIO(text[:65536])), [])
-    return [c.strip() for c in first]
+    rows = head_records(path, 1)
+    return [c.strip() for c in rows[0]] if rows else []
 
 
 def is_wjx(path: Path) -> bool:
@@ -129,8 +96,6 @@ def is_wjx(path: Path) -> bool:
 
 def read_wjx(path: Path) -> RawTable:
     """Read a wjx download (.csv/.xls/.xlsx) into a :class:`RawTable` with normalised headers."""
-    from analysis.io.tabular import read_csv, read_excel
-
     base = read_excel(path) if _is_excel(path) else read_csv(path)
     frame = base.frame.copy()
     originals = [str(c).strip() for c in frame.columns]
@@ -144,9 +109,8 @@ def read_wjx(path: Path) -> RawTable:
         headers.append(header)
     frame.columns = headers
 
+    check_headers(headers, str(path))
     notes = dict(base.notes)
-    if "所用时间" in frame:
-        frame["所用时间"] = frame["所用时间"].map(duration_seconds).astype("string")
     questions = [h for h in headers if h not in METADATA]
     skipped = frame[questions].isin(MISSING_CODES)
     frame[questions] = frame[questions].mask(skipped)
@@ -158,7 +122,7 @@ def read_wjx(path: Path) -> RawTable:
         notes["duplicate_ip"] = int(shared.sum())
         notes["duplicate_ip_rows"] = [int(r) for r in base.source_rows[shared.to_numpy()]]
     return RawTable(frame=frame, source_rows=base.source_rows, format="wjx", encoding=base.encoding,
-                    notes=notes, missing_codes=MISSING_CODES)
+                    notes=notes, missing_codes=MISSING_CODES, damaged=base.damaged)
 
 
 register_reader("wjx", read_wjx, is_wjx)

@@ -1,26 +1,30 @@
 """Stage orchestration: with ``cli``, the only code that reads and writes files.
 
-``core`` holds simulate, ingest, score and analyze; ``report`` the report stage; ``waves`` the
-comparison of waves. Each stage reads only what the stage before it wrote and writes atomically.
+``core`` holds ingest, score, analyze and export; ``simulated`` the simulate stage; ``report``
+the report stage; ``waves`` the comparison of waves; ``batch`` and ``engine`` run notebooks.
+Each stage reads only what the stage before it wrote and writes atomically (:mod:`analysis.atomic`).
+The stage functions are imported lazily, so that a notebook worker importing
+``analysis.pipeline.engine`` does not load every stage.
 """
 
-from analysis.pipeline.core import (
-    atomic_dir,
-    load_processed,
-    package_versions,
-    run_analyze_instrument,
-    run_analyze_study,
-    run_export,
-    run_ingest,
-    run_score,
-    run_simulate,
-    sha256,
-    write_atomic,
-    write_json,
-    write_results,
-)
+from __future__ import annotations
 
-__all__ = [
-    "atomic_dir", "load_processed", "package_versions", "run_analyze_instrument", "run_analyze_study", "run_export",
-    "run_ingest", "run_score", "run_simulate", "sha256", "write_atomic", "write_json", "write_results",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "load_processed": "core", "package_versions": "core", "run_analyze_instrument": "core",
+    "run_analyze_study": "core", "run_export": "core", "run_ingest": "core", "run_score": "core",
+    "write_results": "core", "run_simulate": "simulated",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -2,42 +2,33 @@
 
 Each stage reads only what the stage before it wrote and writes atomically: into a temporary
 folder or file that is renamed into place, so a failed run never leaves half-written output.
+An OS error while writing (disk full, no permission) becomes one :class:`OutputWriteError`
+naming the path; the CLI prints it and exits 2.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
+import secrets
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 
 from analysis import __version__
+from analysis.datasets import DatasetSpec
 from analysis.errors import InputFileError
 from analysis.ingest import ingest_table
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
-from analysis.io.spss import check_value_labels
-from analysis.privacy import load_secret
+from analysis.atomic import atomic_dir, atomic_write_with
+from analysis.pipeline.outputs import sha256, write_into, write_json, write_people_csv
+from analysis.pipeline.simulated import run_simulate  # noqa: F401  (re-exported for analysis.pipeline)
+from analysis.privacy import key_id, load_secret, read_secret, secret_path
 from analysis.scoring import score_table
-from analysis.simulate import load_model, simulate_wave, write_wave
 from analysis.wave import load_wave
 
 PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "pingouin", "semopy", "factor_analyzer", "matplotlib", "seaborn", "papermill")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def package_versions() -> dict[str, str]:
@@ -52,59 +43,6 @@ def package_versions() -> dict[str, str]:
 
 def instrument_provenance(instruments: dict[str, Instrument]) -> dict[str, dict]:
     return {i.id: {"version": i.version, "sha256": sha256(i.path) if i.path else None} for i in instruments.values()}
-
-
-@contextmanager
-def atomic_dir(final: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success it replaces ``final`` in one rename."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; outputs are meant to be shared
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = final.parent / f".{final.name}.old"
-    if final.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def write_atomic(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` and rename the result onto ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data: dict) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-    write_atomic(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-
-
-# --- simulate ------------------------------------------------------------------------------
-
-def run_simulate(
-    wave: str, *, branches: int, seed: int, out: Path, instruments_dir: Path, model_path: Path,
-    start_month: str = "2026-07", shifts: dict[str, float] | None = None, excel_customers: bool = False,
-    staff: int | None = None, customers: int | None = None,
-) -> Path:
-    instruments = load_instruments(instruments_dir)
-    model = load_model(model_path)
-    sim = simulate_wave(instruments, model, wave=wave, branches=branches, seed=seed, start_month=start_month,
-                        shifts=shifts, staff=staff, customers=customers)
-    with atomic_dir(out) as tmp:
-        write_wave(sim, instruments, model["instruments"], tmp, excel_customers=excel_customers)
-    return out
 
 
 # --- ingest --------------------------------------------------------------------------------
@@ -126,16 +64,37 @@ def _ingest_order(instruments: dict[str, Instrument], ids: list[str]) -> list[st
     return order
 
 
+QUARANTINE_COLUMNS = ["file", "row", "column", "reason", "value", "message"]
+
+
+def project_secret(secret_file: Path | None, instruments_dir: Path) -> bytes:
+    """The pseudonymisation key for ingest (:mod:`analysis.privacy`), created on first use.
+
+    Without ``--secret`` or ``HALLPERF_SECRET``, the project root is looked for above the working
+    directory, then above the instruments folder (``--instruments /project/surveys`` from elsewhere).
+    """
+    return load_secret(secret_path(secret_file) or secret_path(start=instruments_dir))
+
+
+def _input_digest(path: Path) -> str:
+    try:
+        return sha256(path)
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
 def run_ingest(
     wave_dir: Path, *, processed_root: Path, instruments_dir: Path, secret_file: Path | None = None, data_format: str | None = None,
 ) -> dict:
     """Ingest every file of a wave into ``processed_root/<wave>/``; return the manifest.
 
     ``data_format`` names the reader for every file (else wave.yml's ``format``, else detection).
+    The manifest records, per file, ``rows_read = rows_accepted + rows_quarantined``; value labels
+    recoded (``value_labels_recoded``) and the key's fingerprint (``secret_key_id``, never the key).
     """
     instruments = load_instruments(instruments_dir)
     spec = load_wave(wave_dir, list(instruments))
-    secret = load_secret(secret_file)
+    secret = project_secret(secret_file, instruments_dir)
     accepted: dict[str, list[pd.DataFrame]] = {}
     quarantine: list[pd.DataFrame] = []
     inputs: list[dict] = []
@@ -149,13 +108,10 @@ def run_ingest(
             known = set(pd.concat(accepted[ref])[ref_inst.respondent.column].dropna())
         for file in (f for f in spec.files if f.instrument == inst_id):
             label = file.path.name
-            digest_before = sha256(file.path) if file.path.exists() else None
+            digest_before = _input_digest(file.path) if file.path.is_file() else None
             raw = read_table(file.path, data_format or file.format)
-            label_problems = None
-            if "value_labels" in raw.notes:  # SPSS files: their value labels must match the codebook's
-                label_problems = check_value_labels(raw.notes.pop("value_labels"), inst)
             result = ingest_table(raw, inst, file_label=label, secret=secret, months=spec.months, known_groups=known, seen_keys=seen)
-            if sha256(file.path) != digest_before:  # raw data are immutable: never tolerate a change
+            if _input_digest(file.path) != digest_before:  # raw data are immutable: never tolerate a change
                 raise InputFileError(f"{label}: file changed while it was being read; ingest again")
             accepted.setdefault(inst_id, []).append(result.accepted)
             quarantine.append(result.quarantine)
@@ -166,22 +122,23 @@ def run_ingest(
                 "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched,
                 "unused_columns": result.unused_columns, **result.notes,
             })
-            if label_problems is not None:
-                inputs[-1]["value_label_mismatches"] = label_problems
     totals = {k: sum(i[k] for i in inputs) for k in ("rows_read", "rows_accepted", "rows_quarantined")}
     manifest = {
         "wave": spec.name, "months": list(spec.months), "stage": "ingest",
         "instruments": instrument_provenance({k: instruments[k] for k in spec.instruments()}),
-        "inputs": inputs, "totals": totals, "datasets": {}, "packages": package_versions(),
+        "inputs": inputs, "totals": totals, "datasets": {}, "secret_key_id": key_id(secret),
+        "packages": package_versions(),
     }
-    with atomic_dir(processed_root / spec.name) as tmp:
+    final = processed_root / spec.name
+    with atomic_dir(final) as tmp:
         for inst_id, parts in accepted.items():
             frame = pd.concat(parts, ignore_index=True)
-            frame.to_parquet(tmp / f"{inst_id}.parquet", index=False)
+            write_into(tmp, final, f"{inst_id}.parquet", lambda path, f=frame: f.to_parquet(path, index=False))
             manifest["datasets"][inst_id] = {"file": f"{inst_id}.parquet", "rows": len(frame)}
-        q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame()
-        q.to_csv(tmp / "quarantine.csv", index=False, encoding="utf-8-sig")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        q = pd.concat(quarantine, ignore_index=True) if quarantine else pd.DataFrame(columns=QUARANTINE_COLUMNS)
+        write_into(tmp, final, "quarantine.csv", lambda path: write_people_csv(q, path, encoding="utf-8-sig"))
+        text = json.dumps(manifest, ensure_ascii=False, indent=2, default=str) + "\n"
+        write_into(tmp, final, "manifest.json", lambda path: path.write_text(text, encoding="utf-8"))
     return manifest
 
 
@@ -202,7 +159,7 @@ def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
         data_path = processed_dir / info["file"]
         scores = score_table(pd.read_parquet(data_path), inst)
         target = processed_dir / f"{inst_id}_scores.parquet"
-        write_atomic(target, lambda tmp, s=scores: s.to_parquet(tmp, index=False))
+        atomic_write_with(target, lambda tmp, s=scores: s.to_parquet(tmp, index=False))
         written[inst_id] = {
             "file": target.name, "rows": len(scores), "input_sha256": sha256(data_path),
             "careless": int(scores["careless"].sum()), "instrument_version": inst.version,
@@ -215,44 +172,81 @@ def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
 # --- analyze -------------------------------------------------------------------------------
 
 def write_results(out: Path, tables: dict[str, pd.DataFrame], provenance: dict) -> dict:
-    """Write every table as CSV and Parquet into ``out`` (atomically, as one folder) plus results.json."""
+    """Write every table as CSV and Parquet into ``out`` (atomically, as one folder) plus results.json.
+
+    The CSV copies are for people (spreadsheets): formula-like text is neutralised
+    (:func:`analysis.safe_export.neutralise_cells`); the Parquet copies keep the exact values.
+    """
     index = {}
     with atomic_dir(out) as tmp:
         for name, table in tables.items():
             table = table.reset_index(drop=True)
-            table.to_csv(tmp / f"{name}.csv", index=False, encoding="utf-8")
-            table.to_parquet(tmp / f"{name}.parquet", index=False)
+            write_into(tmp, out, f"{name}.csv", lambda path, t=table: write_people_csv(t, path, encoding="utf-8"))
+            write_into(tmp, out, f"{name}.parquet", lambda path, t=table: t.to_parquet(path, index=False))
             index[name] = {"rows": len(table), "columns": [str(c) for c in table.columns]}
         info = {**provenance, "tables": index, "packages": package_versions()}
-        (tmp / "results.json").write_text(json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+        text = json.dumps(info, ensure_ascii=False, indent=2, default=str) + "\n"
+        write_into(tmp, out, "results.json", lambda path: path.write_text(text, encoding="utf-8"))
     return info
+
+
+def analysis_secret(secret_file: Path | None) -> bytes:
+    """The key for ``analyze --instrument``: the project's when there is one, else a key for this run only.
+
+    Its result tables hold no respondent ids (only aggregates and a quarantine whose ids are
+    hidden), so pseudonyms never leave the run and no key file needs to exist; none is created
+    unless ``secret_file`` names one.
+    """
+    if secret_file is not None:
+        return load_secret(secret_file)
+    where = secret_path()
+    if where is not None and where.exists():
+        return read_secret(where)
+    return secrets.token_bytes(32)
+
+
+def _reason_counts(reasons: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
 
 
 def run_analyze_instrument(
     instrument_path: Path, data_path: Path, *, out: Path, group: str | None = None, data_format: str | None = None,
     min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None, cfa_missing: str = "listwise",
 ) -> dict:
-    """Psychometrics of any instrument on any data file that follows it."""
+    """Psychometrics of any instrument on any data file that follows it.
+
+    The data file is ingested as by ``hallperf ingest`` (same readers, validation, quarantine);
+    ``results.json`` records the row accounting and reasons. When no row is left to analyse, the
+    quarantine is still written to ``out`` and :class:`InputFileError` says why.
+    """
     from analysis.analyze import instrument_psychometrics
     from analysis.instrument import load_instrument
     from analysis.privacy import check_min_group_size
 
     inst = load_instrument(instrument_path)
+    k = check_min_group_size(min_group_size)
     raw = read_table(data_path, data_format)
-    result = ingest_table(raw, inst, file_label=data_path.name, secret=load_secret(secret_file))
+    result = ingest_table(raw, inst, file_label=data_path.name, secret=analysis_secret(secret_file))
     group = group or (inst.group.column if inst.group else None)
     if group and group not in result.accepted:
         raise InputFileError(f"{data_path.name}: group column '{group}' not found; name one with --group")
-    tables = instrument_psychometrics(result.accepted, inst, group=group, k=check_min_group_size(min_group_size),
-                                      n_boot=n_boot, seed=seed, cfa_missing=cfa_missing)
-    tables["quarantine"] = result.quarantine
     provenance = {
         "stage": "analyze", "instrument": {"id": inst.id, "version": inst.version, "sha256": sha256(instrument_path)},
         "inputs": [{"file": data_path.name, "sha256": sha256(data_path), "rows_read": result.rows_read,
-                    "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined}],
+                    "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined,
+                    "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched}],
         "parameters": {"group": group, "min_group_size": min_group_size, "n_boot": n_boot, "seed": seed,
                        "cfa_missing": cfa_missing},
     }
+    if result.accepted.empty:
+        if not result.rows_read:
+            raise InputFileError(f"{data_path.name}: nothing to analyse: the file has a header but no data rows")
+        write_results(out, {"quarantine": result.quarantine}, {**provenance, "status": "nothing to analyse"})
+        raise InputFileError(f"{data_path.name}: nothing left to analyse: all {result.rows_read} rows quarantined "
+                             f"({_reason_counts(result.reasons)}); see {out / 'quarantine.csv'}")
+    tables = instrument_psychometrics(result.accepted, inst, group=group, k=k, n_boot=n_boot, seed=seed,
+                                      cfa_missing=cfa_missing)
+    tables["quarantine"] = result.quarantine
     return write_results(out, tables, provenance)
 
 
@@ -269,6 +263,37 @@ def load_processed(processed_dir: Path) -> tuple[dict, dict[str, pd.DataFrame], 
     return manifest, tables, scores
 
 
+def check_analysable(datasets: DatasetSpec, instruments: dict[str, Instrument], manifest: dict,
+                     tables: dict[str, pd.DataFrame], processed: Path) -> None:
+    """Stop with one line, before any model runs, when a study's datasets leave nothing to analyse.
+
+    The respondents' survey (and the records and ratings it is joined with) must have accepted
+    rows, and the records (KPIs) must share at least one respondent id with the survey: models of
+    KPI outcomes have no complete row otherwise.
+    """
+    def files(inst_id: str) -> str:
+        entries = [e for e in manifest["inputs"] if e["instrument"] == inst_id]
+        if not entries:
+            return f"no file of instrument '{inst_id}' in the wave"
+        return "; ".join(f"{e['file']}: {e['rows_read']} rows read, {e['rows_quarantined']} quarantined"
+                         + (f" ({_reason_counts(e['quarantined_by_reason'])})" if e["quarantined_by_reason"] else "")
+                         for e in entries)
+
+    needed = [datasets.respondents] + [d.instrument for d in (datasets.records, datasets.ratings) if d is not None]
+    for inst_id in needed:
+        if inst_id not in tables or tables[inst_id].empty:
+            raise InputFileError(f"nothing to analyse: no accepted rows of '{inst_id}' ({files(inst_id)}); "
+                                 f"see {processed / 'quarantine.csv'}")
+    if datasets.records is not None:
+        rid = instruments[datasets.respondents].respondent.column
+        records, respondents = tables[datasets.records.instrument], tables[datasets.respondents]
+        if rid in records and rid in respondents and not records[rid].isin(set(respondents[rid].dropna())).any():
+            raise InputFileError(
+                f"no link between '{datasets.records.instrument}' and '{datasets.respondents}': none of the "
+                f"{records[rid].nunique()} {rid} values of the records matches one of the {len(respondents)} "
+                f"respondents (ids written differently in the two exports?); nothing to analyse")
+
+
 def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_root: Path, instruments_dir: Path) -> dict:
     """Every table of a study on a processed wave → ``out_root/<wave>/results/``."""
     import yaml
@@ -281,6 +306,7 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     instruments = load_instruments(instruments_dir)
     processed = processed_root / wave
     manifest, tables, scores = load_processed(processed)
+    check_analysable(study.datasets, instruments, manifest, tables, processed)
     library = yaml.safe_load(study.actions.read_text(encoding="utf-8")) if study.actions else {"dimensions": {}}
     resp = instruments[study.datasets.respondents]
     results, data = analyze_study(
@@ -307,10 +333,11 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     }
     info = write_results(out_root / wave / "results", results, provenance)
     # Analysis-ready data (one row per staff member / branch; pseudonymised ids) for SPSS, Stata, R.
-    with atomic_dir(out_root / wave / "data") as tmp:
-        data.staff.to_parquet(tmp / "analysis_staff.parquet", index=False)
-        shareable_branches(data.branches, study.datasets, instruments, study.min_group_size).to_parquet(
-            tmp / "analysis_branches.parquet", index=False)
+    folder = out_root / wave / "data"
+    shareable = shareable_branches(data.branches, study.datasets, instruments, study.min_group_size)
+    with atomic_dir(folder) as tmp:
+        write_into(tmp, folder, "analysis_staff.parquet", lambda path: data.staff.to_parquet(path, index=False))
+        write_into(tmp, folder, "analysis_branches.parquet", lambda path: shareable.to_parquet(path, index=False))
     return info
 
 
@@ -352,6 +379,6 @@ def run_export(wave: str, *, out_root: Path, instruments_dir: Path, study_path: 
         for target in targets:
             path = folder / f"analysis_{name}.{target}"
             labels = {c: v for c, v in extra.items() if c in frame}
-            write_atomic(path, lambda tmp, f=frame, i=inst, t=target, lb=labels: writers[t](f, tmp, i, lang=lang, labels=lb))
+            atomic_write_with(path, lambda tmp, f=frame, i=inst, t=target, lb=labels: writers[t](f, tmp, i, lang=lang, labels=lb))
             written.append(path)
     return written

@@ -16,7 +16,9 @@ import yaml
 
 from analysis.errors import InputFileError
 from analysis.instrument import Instrument, load_instruments
-from analysis.pipeline.core import atomic_dir, load_processed, package_versions, sha256, write_atomic, write_json
+from analysis.atomic import atomic_dir, atomic_write_with
+from analysis.pipeline.core import load_processed, package_versions
+from analysis.pipeline.outputs import sha256, write_json
 from analysis.privacy import check_min_group_size
 from analysis.scoring import score_scales
 from analysis.simulate import load_model, simulate_wave, write_wave
@@ -343,8 +345,8 @@ def run_compare_waves(
     index = {}
     for name, table in tables.items():
         table = table.reset_index(drop=True)
-        write_atomic(results / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False, encoding="utf-8"))
-        write_atomic(results / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
+        atomic_write_with(results / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False, encoding="utf-8"))
+        atomic_write_with(results / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
         index[name] = {"rows": len(table), "columns": [str(c) for c in table.columns]}
 
     info = _read_json(results / "results.json") or {"stage": "waves", "wave": current, "packages": package_versions()}
