@@ -174,7 +174,7 @@ def test_parallel_processes_and_dask_cluster(tmp_path, probe_template):
     out = tmp_path / "procs"
     jobs = _probe_jobs(out, ["set", "check", "check", "fail"])
     results = run_notebooks(probe_template, jobs, out, workers=2, progress=False)
-    assert [r.status for r in results] == ["ok", "ok", "ok", "failed"]
+    assert [r.status for r in results] == ["ok", "ok", "ok", "failed"], [r.reason for r in results]
     assert len({r.worker for r in results}) == 2  # both worker processes took jobs
 
     out = tmp_path / "dask"

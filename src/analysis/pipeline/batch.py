@@ -196,12 +196,13 @@ def _run_one(cfg: _Config, name: str, parameters: Mapping[str, Any], digest: str
 def _run_chunk(cfg: _Config, items: Sequence[tuple[int, str, dict, str, str]]) -> list[tuple[int, JobResult]]:
     """Run a list of jobs in this process (used in-process and by dask tasks)."""
     logging.getLogger("papermill").setLevel(logging.WARNING)
+    home = os.getcwd()
     try:
         return [(i, _run_one(cfg, name, params, digest, title)) for i, name, params, digest, title in items]
     finally:
         from analysis.pipeline import engine
 
-        engine.reset_state(None, None)  # leave the host process as the notebooks found it
+        engine.reset_state(home, None)  # leave the host process as the notebooks found it
 
 
 # --------------------------------------------------------------------------- worker processes

@@ -230,8 +230,9 @@ def reset_state(cwd: str | None = None, style_lang: str | None = "zh") -> None:
     with _LOCK:
         sh = _shell()
         if _SNAPSHOT is None:
+            # pandas is imported here so that its pristine options are known before any notebook
             _SNAPSHOT = {"filters": list(warnings.filters), "path": list(sys.path), "environ": dict(os.environ),
-                         "pandas": _pandas_options() if "pandas" in sys.modules else None}
+                         "pandas": _pandas_options()}
         else:
             # the user's names go; IPython's own (get_ipython, In, Out, ...) stay. shell.reset()
             # would do the same plus a full gc.collect(), which costs 0.15 s per notebook.
@@ -245,12 +246,11 @@ def reset_state(cwd: str | None = None, style_lang: str | None = "zh") -> None:
             if dict(os.environ) != _SNAPSHOT["environ"]:
                 os.environ.clear()
                 os.environ.update(_SNAPSHOT["environ"])
-            if _SNAPSHOT["pandas"] is not None:
-                import pandas as pd
+            import pandas as pd
 
-                for key, value in _pandas_options().items():
-                    if key in _SNAPSHOT["pandas"] and value != _SNAPSHOT["pandas"][key]:
-                        pd.set_option(key, _SNAPSHOT["pandas"][key])
+            for key, value in _pandas_options().items():
+                if key in _SNAPSHOT["pandas"] and value != _SNAPSHOT["pandas"][key]:
+                    pd.set_option(key, _SNAPSHOT["pandas"][key])
         if cwd is not None:
             os.chdir(cwd)
         if "matplotlib.pyplot" in sys.modules:
