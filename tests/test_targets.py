@@ -32,6 +32,10 @@ def test_expectation_recovers_known_coefficients():
     for term, v in truth.items():
         assert t.loc[term, "ci_low"] < v < t.loc[term, "ci_high"], term
         assert abs(t.loc[term, "estimate"] - v) < 4 * t.loc[term, "se"]
+    # dummy terms "col[level]" carry their column and level as structured columns
+    assert t.loc["type[flagship]", ["predictor", "level"]].tolist() == ["type", "flagship"]
+    assert t.loc["traffic", "predictor"] == "traffic" and t.loc["traffic", "level"] is None
+    assert (t["estimand"] == "coefficient").all() and (t["outcome"] == "sales").all()
 
 
 def test_gap_columns_and_identities():
@@ -53,6 +57,17 @@ def test_log_scale_smearing():
     # Duan smearing makes the mean expectation track the mean of sales (within 2%)
     assert g["expected"].mean() == pytest.approx(d["sales"].mean(), rel=0.02)
     assert "smearing" in g["method"].iloc[0]
+    assert (g["estimator"] == "ols_log_smearing").all() and (g["warnings"] == "").all()
+
+
+def test_nonpositive_expectation_is_coded_per_branch():
+    # a linear expectation below 0 for a branch: its ratio is NaN and the row says why
+    # sales fall with x; the least-squares line is 2.62 - 0.74 x, below 0 at x = 4
+    d = pd.DataFrame({"x": [0.0, 1, 2, 3, 4], "sales": [3.0, 2, 1, 0.5, 0.2], "target": [3.0, 2, 1, 1, 1]})
+    g = target_gap(d, target="target", y="sales", x=["x"])
+    bad = g["expected"] <= 0
+    assert bad.tolist() == [False, False, False, False, True] and g.loc[bad, "gap_ratio"].isna().all()
+    assert (g.loc[bad, "warnings"] == "nonpositive_expectation").all() and (g.loc[~bad, "warnings"] == "").all()
 
 
 def test_gap_outcome_recovers_slope():

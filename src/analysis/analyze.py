@@ -143,7 +143,7 @@ def run_hypothesis(h: Hypothesis, frame: pd.DataFrame, study: Study, instrument:
         return {"effects": models.moderated_mediation(frame, x=r["x"], m=r["m"], y=r["y"], w=r["w"],
                                                       covar=covar or None, n_boot=n_boot, seed=seed, **boot_units)}
     if h.model == "relative_weights":
-        return {"weights": models.relative_weights(frame, y=r["y"], x=r["x"], n_boot=min(n_boot, 2000), seed=seed)}
+        return {"weights": models.relative_weights(frame, y=r["y"], x=r["x"], n_boot=n_boot, seed=seed)}
     raise ValueError(f"hypothesis {h.id}: no runner for model '{h.model}'")
 
 

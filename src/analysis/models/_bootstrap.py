@@ -37,6 +37,11 @@ clustered data. *JRSS B, 69*(3), 369-390. https://doi.org/10.1111/j.1467-9868.20
 Ren, S., et al. (2010). Nonparametric bootstrapping for hierarchical data. *Journal of Applied
 Statistics, 37*(9) (resampling whole units at the highest level).
 
+One engine, one stream: every resampling in the package goes through :func:`resampled_sums`
+(sums of per-row quantities over each resample; :func:`resampled_crossproducts` is its
+cross-product form), so a given ``seed`` (and ``clusters``) means the same resamples in every
+model of a study.
+
 Randomness: the ``seed`` feeds a :class:`numpy.random.SeedSequence`; replicate chunk ``k`` uses
 the ``k``-th spawned child stream, so results depend only on ``seed`` and ``n_boot`` (not on the
 number of worker threads).  Chunks are processed by a small thread pool; NumPy's random
@@ -54,6 +59,8 @@ from scipy import stats
 
 from threadpoolctl import threadpool_limits
 
+from ._data import check_ci
+
 __all__ = [
     "CHUNK",
     "RESAMPLE",
@@ -62,6 +69,7 @@ __all__ = [
     "cluster_codes",
     "check_resample",
     "resampled_crossproducts",
+    "resampled_sums",
     "crossproduct_sd",
     "interval",
     "method_label",
@@ -201,15 +209,20 @@ def cluster_bootstrap_counts(clusters, n_boot: int, seed: int | None) -> np.ndar
     return bootstrap_counts(g, n_boot, seed)
 
 
-def resampled_crossproducts(
-    z: np.ndarray, n_boot: int, seed: int | None, n_jobs: int | None = None, clusters=None
-) -> np.ndarray:
-    """Cross-product matrices ``Z' diag(c_b) Z`` of ``n_boot`` case or cluster resamples.
+def resampled_sums(values: np.ndarray, n_boot: int, seed: int | None, n_jobs: int | None = None,
+                   clusters=None) -> np.ndarray:
+    """Column sums of ``values`` over each of ``n_boot`` case or cluster resamples.
+
+    The one resampling stream of the package: replicate ``b`` is ``c_b' values`` with ``c_b``
+    the row multiplicities of the ``b``-th resample (:func:`bootstrap_counts`, or the
+    cluster counts of :func:`cluster_bootstrap_counts` spread over each cluster's rows), so
+    any statistic that is a function of sums over rows (means, variances, cross products,
+    Cronbach's alpha) is bootstrapped from these without materialising the resamples.
 
     Parameters
     ----------
-    z : ndarray, shape (n, q)
-        Data matrix (include a column of ones for an intercept).
+    values : ndarray, shape (n, q)
+        Per-row quantities to sum (e.g. ``x``, ``x**2``, products of columns, 1 for the count).
     n_boot : int
         Number of bootstrap resamples.
     seed : int or None
@@ -222,28 +235,37 @@ def resampled_crossproducts(
 
     Returns
     -------
-    ndarray, shape (n_boot, q, q)
-        Symmetric cross-product matrix of each resample.
+    ndarray, shape (n_boot, q)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.column_stack([np.ones(4), [1.0, 2.0, 3.0, 4.0]])
+    >>> s = resampled_sums(v, 3, seed=1)
+    >>> s[:, 0].tolist()  # each resample has n = 4 rows
+    [4.0, 4.0, 4.0]
+    >>> np.allclose(s, bootstrap_counts(4, 3, seed=1) @ v)
+    True
     """
-    z = np.asarray(z, dtype=np.float64)
-    n, q = z.shape
+    per_row = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+    if per_row.ndim != 2:
+        raise ValueError(f"values must be a 2-d array (rows x quantities), got shape {per_row.shape}.")
+    n, q = per_row.shape
     n_boot = _check_n_boot(n_boot)
-    iu, ju = np.triu_indices(q)
-    per_row = np.ascontiguousarray(z[:, iu] * z[:, ju])  # n x q(q+1)/2 per-row products
     if clusters is None:
         units, per_unit = n, per_row
     else:
         codes, units = cluster_codes(clusters)
         if codes.size != n:
-            raise ValueError(f"clusters must hold one label per row of z ({n}), got {codes.size}.")
-        # counts are constant within a cluster: sum the per-row products per cluster once
-        per_unit = np.empty((units, per_row.shape[1]), dtype=np.float64)
-        for j in range(per_row.shape[1]):
+            raise ValueError(f"clusters must hold one label per row ({n}), got {codes.size}.")
+        # counts are constant within a cluster: sum the per-row values per cluster once
+        per_unit = np.empty((units, q), dtype=np.float64)
+        for j in range(q):
             per_unit[:, j] = np.bincount(codes, weights=per_row[:, j], minlength=units)
     sizes = _chunk_sizes(n_boot)
     children = np.random.SeedSequence(seed).spawn(len(sizes))
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
-    sums = np.empty((n_boot, per_row.shape[1]), dtype=np.float64)
+    sums = np.empty((n_boot, q), dtype=np.float64)
     if n_jobs is None:
         n_jobs = min(2, os.cpu_count() or 1)
     n_jobs = max(1, min(int(n_jobs), len(sizes)))
@@ -263,7 +285,34 @@ def resampled_crossproducts(
         else:
             with ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 list(pool.map(worker, range(n_jobs)))
-    out = np.empty((n_boot, q, q), dtype=np.float64)
+    return sums
+
+
+def resampled_crossproducts(
+    z: np.ndarray, n_boot: int, seed: int | None, n_jobs: int | None = None, clusters=None
+) -> np.ndarray:
+    """Cross-product matrices ``Z' diag(c_b) Z`` of ``n_boot`` case or cluster resamples.
+
+    :func:`resampled_sums` of the per-row products ``z_ij z_ik`` (``j <= k``), unpacked into
+    symmetric matrices; same draws for the same ``seed`` and ``clusters``.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, q)
+        Data matrix (include a column of ones for an intercept).
+    n_boot, seed, n_jobs, clusters
+        As in :func:`resampled_sums`.
+
+    Returns
+    -------
+    ndarray, shape (n_boot, q, q)
+        Symmetric cross-product matrix of each resample.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    q = z.shape[1]
+    iu, ju = np.triu_indices(q)
+    sums = resampled_sums(z[:, iu] * z[:, ju], n_boot, seed, n_jobs=n_jobs, clusters=clusters)
+    out = np.empty((sums.shape[0], q, q), dtype=np.float64)
     out[:, iu, ju] = sums
     out[:, ju, iu] = sums
     return out
@@ -312,12 +361,6 @@ def check_ci_method(ci_method: str) -> str:
     return ci_method
 
 
-def _check_ci(ci: float) -> float:
-    if not (isinstance(ci, (float, int, np.floating)) and 0 < ci < 1):
-        raise ValueError(f"ci must be a confidence level strictly between 0 and 1, got {ci!r}; use e.g. ci=0.95.")
-    return float(ci)
-
-
 def interval(
     boot: np.ndarray, estimate: np.ndarray, ci: float = 0.95, ci_method: str = "percentile"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -341,7 +384,7 @@ def interval(
     -------
     (low, high) : tuple of ndarray
     """
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     boot = np.asarray(boot, dtype=float)
     squeeze = boot.ndim == 1
     if squeeze:
@@ -368,7 +411,8 @@ def interval(
 
 
 def method_label(ci_method: str, n_boot: int, cluster: str | None = None, n_clusters: int | None = None) -> str:
-    """Human-readable method string recorded in result tables.
+    """Human-readable method string recorded in result tables (the structured columns
+    ``ci_method``, ``n_boot``, ``resample``, ``cluster``, ``n_clusters`` hold the same facts).
 
     Case bootstrap: ``"percentile bootstrap, 5000 resamples"``; cluster bootstrap (``cluster``
     given): ``"cluster bootstrap over branch_id (40 clusters), 5000 resamples, percentile"``.

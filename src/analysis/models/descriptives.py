@@ -6,12 +6,13 @@ describe
     n, mean, SD, min, max per variable.
 correlations
     Pairwise Pearson (or Spearman) correlations in long form: ``var1, var2, r, p, n, ci_low,
-    ci_high, marks``.
+    ci_high``.
 correlation_matrix
     Wide Table-1 helper: mean, SD and the lower-triangle correlations, with reliabilities
     (e.g. Cronbach's alpha) on the diagonal when given.
-significance_marks
-    ``*`` p < .05, ``**`` p < .01, ``***`` p < .001.
+
+Significance stars are presentation and live in the report layer
+(:func:`analysis.report.tables.stars`).
 """
 
 from __future__ import annotations
@@ -22,34 +23,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .regression import _as_list, _check_ci, _require_columns
+from . import _results as rs
+from ._data import as_list, check_ci, require_columns
 
-__all__ = ["describe", "correlations", "correlation_matrix", "significance_marks"]
+__all__ = ["describe", "correlations", "correlation_matrix"]
 
 
 def _columns(data: pd.DataFrame, columns) -> list[str]:
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    cols = _as_list(columns, "columns") if columns is not None else [
+    cols = as_list(columns, "columns") if columns is not None else [
         c for c in data.columns if pd.api.types.is_numeric_dtype(data[c]) and not pd.api.types.is_bool_dtype(data[c])
     ]
-    _require_columns(data, cols)
+    require_columns(data, cols)
     bad = [c for c in cols if not pd.api.types.is_numeric_dtype(data[c])]
     if bad:
         raise ValueError(f"column(s) {bad} are not numeric; pass numeric columns (recode categories first).")
     if not cols:
         raise ValueError("no numeric columns to describe; pass columns=[...].")
     return cols
-
-
-def significance_marks(p) -> np.ndarray:
-    """Conventional marks: ``***`` p < .001, ``**`` p < .01, ``*`` p < .05, else ``""``."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, "", dtype=object)
-    out[p < 0.05] = "*"
-    out[p < 0.01] = "**"
-    out[p < 0.001] = "***"
-    return out
 
 
 def describe(data: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -65,6 +57,12 @@ def describe(data: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.Dat
     -------
     DataFrame
         Columns ``variable, n, mean, sd, min, max``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> describe(pd.DataFrame({"x": [1.0, 2, 3, None], "y": [2.0, 4, 6, 8]})).round(3).values.tolist()
+    [['x', 3, 2.0, 1.0, 1.0, 3.0], ['y', 4, 5.0, 2.582, 2.0, 8.0]]
     """
     cols = _columns(data, columns)
     rows = []
@@ -95,7 +93,14 @@ def correlations(
     -------
     DataFrame
         One row per unordered pair (``var1`` before ``var2`` in ``columns`` order): ``var1, var2,
-        r, p, n, ci_low, ci_high, marks, method``.
+        r, p, n, ci_low, ci_high, ci_level, method``, then ``estimand`` (``"correlation"``),
+        ``df`` (``n - 2``, of the t test), and the provenance columns of
+        :mod:`analysis.models._results`: ``estimator`` (``"pearson"``/``"spearman"``), ``se_type``
+        (NA), ``ci_method`` (``"fisher_z"``; NA when there is no interval), ``cluster``,
+        ``n_clusters``, ``n_boot``, ``n_boot_valid``, ``resample`` (NA) and ``warnings``
+        (``undefined`` when ``r`` is NaN: fewer than 3 pairs or a constant variable).  ``p`` is
+        the raw two-sided p-value (no multiplicity adjustment).  Significance stars are added by
+        the report layer (:func:`analysis.report.tables.stars`).
 
     Notes
     -----
@@ -107,8 +112,20 @@ def correlations(
     ----------
     Fisher, R. A. (1921). On the "probable error" of a coefficient of correlation deduced from a
     small sample. *Metron, 1*, 3-32.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100)})
+    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> r = correlations(d, ["x", "c", "y"])
+    >>> r[["var1", "var2"]].values.tolist(), r["r"].round(3).tolist()
+    ([['x', 'c'], ['x', 'y'], ['c', 'y']], [0.055, 0.384, 0.277])
+    >>> print(*r[["estimator", "ci_method", "df"]].iloc[0])
+    pearson fisher_z 98.0
     """
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     if method not in ("pearson", "spearman"):
         raise ValueError(f"method must be 'pearson' or 'spearman', got {method!r}.")
     cols = _columns(data, columns)
@@ -138,10 +155,17 @@ def correlations(
                     lo = hi = np.nan
             rows.append(dict(var1=a, var2=b, r=r, p=p, n=n, ci_low=lo, ci_high=hi))
     out = pd.DataFrame(rows, columns=["var1", "var2", "r", "p", "n", "ci_low", "ci_high"])
-    out["marks"] = significance_marks(out["p"].to_numpy()) if len(out) else []
     out["ci_level"] = ci
     out["method"] = f"{method} correlation, pairwise deletion, Fisher-z CI"
-    return out
+    out["estimand"] = "correlation"
+    out["df"] = (out["n"] - 2).clip(lower=0).astype(float)
+    out["estimator"] = method
+    out["se_type"] = None
+    out["ci_method"] = np.where(out["ci_low"].notna(), "fisher_z", None)
+    for c in ("cluster", "n_clusters", "n_boot", "n_boot_valid", "resample"):
+        out[c] = None
+    out["warnings"] = np.where(out["r"].isna(), rs.warning_codes(["undefined"]), "")
+    return rs.finish(out)
 
 
 def correlation_matrix(
@@ -162,22 +186,28 @@ def correlation_matrix(
         Reliabilities (e.g. Cronbach's alpha) keyed by variable; placed on the diagonal
         (missing keys leave the diagonal NaN).
     method : {"pearson", "spearman"}
-    value : {"r", "p", "marks"}
-        What fills the correlation cells: numbers (``r``, ``p``) or significance marks.
+    value : {"r", "p"}
+        What fills the correlation cells.
 
     Returns
     -------
     DataFrame
         Index = variables; columns ``n, mean, sd`` followed by one column per variable
         (named by the variable).  Upper triangle is empty (NaN / ``""``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [2.0, 1, 4, 3]})
+    >>> correlation_matrix(d, reliability={"x": 0.8}).round(2).values.tolist()
+    [[4.0, 2.5, 1.29, 0.8, nan], [4.0, 2.5, 1.29, 0.6, nan]]
     """
-    if value not in ("r", "p", "marks"):
-        raise ValueError(f"value must be 'r', 'p' or 'marks', got {value!r}.")
+    if value not in ("r", "p"):
+        raise ValueError(f"value must be 'r' or 'p', got {value!r}.")
     cols = _columns(data, columns)
     desc = describe(data, cols).set_index("variable")[["n", "mean", "sd"]]
     long = correlations(data, cols, method=method)
-    fill = "" if value == "marks" else np.nan
-    mat = pd.DataFrame(fill, index=cols, columns=cols, dtype=object if value == "marks" else float)
+    mat = pd.DataFrame(np.nan, index=cols, columns=cols, dtype=float)
     for _, row in long.iterrows():
         mat.loc[row["var2"], row["var1"]] = row[value]
     if reliability is not None:

@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 
 from . import _bootstrap as bs
-from .regression import _as_list, _check_ci, _fit, _numeric_frame, _require_columns
+from . import _results as rs
+from ._data import as_list, check_ci, numeric_frame, require_columns
+from .regression import _fit
 
 __all__ = ["mediation"]
 
@@ -75,45 +77,49 @@ def _check_mediation_args(
     ci: float, ci_method: str, m, covar, resample: str = "cases", group: str | None = None
 ) -> tuple[float, list[str], list[str]]:
     """Checks shared by the bootstrapped mediation models: (ci, mediators, covariates)."""
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     bs.check_ci_method(ci_method)
     bs.check_resample(resample, group)
-    ms = _as_list(m, "m")
-    cs = _as_list(covar, "covar")
+    ms = as_list(m, "m")
+    cs = as_list(covar, "covar")
     if not ms:
         raise ValueError("m must name at least one mediator column.")
     return ci, ms, cs
 
 
 def _resampled(z: np.ndarray, frame: pd.DataFrame, n_boot: int, seed: int | None, group: str | None,
-               resample: str) -> tuple[np.ndarray, int | None]:
-    """Bootstrap cross-product matrices of ``z`` (rows of ``frame``) and the number of clusters
-    resampled (``None`` for the case bootstrap)."""
-    if resample == "clusters":
-        labels = frame[group].to_numpy()
-        _, n_clusters = bs.cluster_codes(labels)
-        return bs.resampled_crossproducts(z, n_boot, seed, clusters=labels), n_clusters
-    return bs.resampled_crossproducts(z, n_boot, seed), None
+               resample: str) -> np.ndarray:
+    """Bootstrap cross-product matrices of ``z`` (rows of ``frame``), resampling rows or clusters."""
+    clusters = frame[group].to_numpy() if resample == "clusters" else None
+    return bs.resampled_crossproducts(z, n_boot, seed, clusters=clusters)
 
 
-def _boot_summary(boot: np.ndarray, est: np.ndarray, ci: float, ci_method: str, n_boot: int, group: str | None,
-                  n_clusters: int | None = None):
-    """Interval over the finite replicates, bootstrap SE and the ``method`` text of bootstrap rows:
-    (low, high, boot_se, method).  ``n_clusters`` given: the replicates come from a cluster
-    bootstrap over ``group``."""
+def _boot_summary(boot: np.ndarray, est: np.ndarray, ci: float, ci_method: str, n_boot: int, frame: pd.DataFrame,
+                  group: str | None, resample: str):
+    """Interval over the finite replicates, bootstrap SE, the ``method`` text and the provenance
+    columns of bootstrap rows: (low, high, boot_se, method, meta).  ``resample="clusters"``: the
+    replicates come from a cluster bootstrap over ``group``."""
     ok = np.all(np.isfinite(boot), axis=1)
     lo, hi = bs.interval(boot[ok], est, ci, ci_method)
     n_ok = int(ok.sum())
     boot_se = np.nanstd(boot, axis=0, ddof=1)
-    if n_clusters is not None:
+    n_clusters = int(frame[group].nunique()) if group else None
+    warn = []
+    if resample == "clusters":
         method = bs.method_label(ci_method, n_boot, cluster=group, n_clusters=n_clusters)
+        warn += ["few_clusters"] if n_clusters < rs.MIN_CLUSTERS else []
     else:
         method = bs.method_label(ci_method, n_boot)
     if n_ok < n_boot:
         method += f" ({n_boot - n_ok} degenerate resamples dropped)"
-    if group and n_clusters is None:
+        warn.append("degenerate_resamples")
+    if group and resample == "cases":
         method += f"; cases resampled ignoring clusters in {group}"
-    return lo, hi, boot_se, method
+        warn.append("clusters_ignored")
+    meta = rs.provenance(estimator="ols", n=len(frame), se_type="bootstrap", ci_method=rs.ci_method_code(ci_method),
+                         ci_level=ci, cluster=group, n_clusters=n_clusters, n_boot=n_boot, n_boot_valid=n_ok,
+                         resample=resample, warnings=warn)
+    return lo, hi, boot_se, method, meta
 
 
 def mediation(
@@ -184,6 +190,18 @@ def mediation(
         otherwise (and always for ``b``) ``"complete"``.  SDs are sample SDs (``n - 1``) of the
         analysis sample; covariates are not partialled out of them.
 
+        Structured columns (for labels without parsing ``term``/``method``): ``estimand``
+        (``a``, ``b``, ``total`` = c, ``direct`` = c', ``indirect``, ``total_indirect``),
+        ``x``, ``m`` (the row's mediator; NA for ``total``, ``direct`` and ``total_indirect``),
+        ``y``, ``predictor`` and ``outcome`` (the regression row's predictor and dependent
+        variable: ``a`` is ``m ~ x``, ``b`` is ``y ~ m``; NA on bootstrap rows), and the
+        provenance columns of :mod:`analysis.models._results`: ``estimator`` (``"ols"``),
+        ``se_type`` (``"classical"``/``"cluster_cr1"`` on regression rows, ``"bootstrap"`` on
+        indirect effects), ``ci_method`` (``"t"``; ``"percentile"``/``"bias_corrected"``),
+        ``cluster``, ``n_clusters``, ``n_boot`` and ``n_boot_valid`` (bootstrap rows only; NA on
+        regression rows), ``resample`` (``"cases"``/``"clusters"``) and ``warnings``
+        (``few_clusters``, ``clusters_ignored``, ``degenerate_resamples``, ``rank_deficient``).
+
     Notes
     -----
     Equations (Hayes, 2022, ch. 3 and 5)::
@@ -228,6 +246,20 @@ def mediation(
     simulated coverage with a branch random effect (tests/test_mediation.py, test_coverage.py);
     the standardised effects by hand (Tal_Or: ab/SD(reaction)) and their case and cluster
     bootstrap intervals against the same statistic computed on explicitly resampled rows.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=300)
+    >>> m = 0.5 * x + rng.normal(size=300)
+    >>> d = pd.DataFrame({"x": x, "m": m, "y": 0.4 * m + 0.2 * x + rng.normal(size=300)})
+    >>> t = mediation(d, x="x", m="m", y="y", n_boot=1000, seed=1)
+    >>> t[["estimand", "estimate"]].round(3).values.tolist()
+    [['a', 0.602], ['b', 0.367], ['total', 0.291], ['direct', 0.07], ['indirect', 0.221]]
+    >>> ind = t[t["estimand"] == "indirect"].iloc[0]
+    >>> print(round(ind["ci_low"], 3), round(ind["ci_high"], 3), ind["ci_method"], ind["n_boot"], ind["resample"])
+    0.149 0.294 percentile 1000 cases
     """
     ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar, resample, group)
     if not isinstance(x, str) or not isinstance(y, str):
@@ -235,9 +267,8 @@ def mediation(
     clash = {x, y} & set(ms) or ({x, y} | set(ms)) & set(cs)
     if clash or x == y:
         raise ValueError(f"x, m, y and covar must be distinct columns; overlap: {sorted(clash) or [x]}.")
-    _require_columns(data, [x, *ms, y, *cs] + ([group] if group else []))
-    frame = _numeric_frame(data, [x, *ms, y, *cs], group)
-    n = len(frame)
+    require_columns(data, [x, *ms, y, *cs] + ([group] if group else []))
+    frame = numeric_frame(data, [x, *ms, y, *cs], group)
     k = len(ms)
 
     # --- point estimates and OLS inference -------------------------------------------------
@@ -254,23 +285,22 @@ def mediation(
         r = t_a.iloc[1]
         a_hat[j] = r["estimate"]
         rows.append(dict(path="a", mediator=mj, term=f"{x} -> {mj}", **_ols_part(r),
-                         **_std_part(r["estimate"] * sx / float(sdv[mj]), kind)))
+                         **_std_part(r["estimate"] * sx / float(sdv[mj]), kind), estimand="a", m=mj, outcome=mj))
     t_b, _ = _fit(frame, y, [x, *ms, *cs], group, ci, label)
     b_hat = t_b["estimate"].to_numpy()[2 : 2 + k]
     for j, mj in enumerate(ms):
         rows.append(dict(path="b", mediator=mj, term=f"{mj} -> {y}", **_ols_part(t_b.iloc[2 + j]),
-                         **_std_part(b_hat[j] * float(sdv[mj]) / sy, STD_COMPLETE)))
+                         **_std_part(b_hat[j] * float(sdv[mj]) / sy, STD_COMPLETE), estimand="b", m=mj, outcome=y))
     t_c, _ = _fit(frame, y, [x, *cs], group, ci, label)
     rows.append(dict(path="c", mediator="", term=f"{x} -> {y} (total)", **_ols_part(t_c.iloc[1]),
-                     **_std_part(t_c["estimate"].iloc[1] * sx / sy, kind)))
+                     **_std_part(t_c["estimate"].iloc[1] * sx / sy, kind), estimand="total", outcome=y))
     rows.append(dict(path="c'", mediator="", term=f"{x} -> {y} (direct)", **_ols_part(t_b.iloc[1]),
-                     **_std_part(t_b["estimate"].iloc[1] * sx / sy, kind)))
-    ols_method = t_b["method"].iloc[0]
+                     **_std_part(t_b["estimate"].iloc[1] * sx / sy, kind), estimand="direct", outcome=y))
 
     # --- bootstrap ---------------------------------------------------------------------------
     cols = [x, *ms, *cs, y]
     z, sd = _standardise(frame, cols)
-    s, n_clusters = _resampled(z, frame, n_boot, seed, group, resample)
+    s = _resampled(z, frame, n_boot, seed, group, resample)
     ix = 1
     im = list(range(2, 2 + k))
     ic = list(range(2 + k, 2 + k + len(cs)))
@@ -287,7 +317,7 @@ def mediation(
     if k > 1:
         ind_boot = np.column_stack([ind_boot, ind_boot.sum(axis=1)])
         ind_hat = np.append(ind_hat, ind_hat.sum())
-    lo, hi, boot_se, bmethod = _boot_summary(ind_boot, ind_hat, ci, ci_method, n_boot, group, n_clusters)
+    lo, hi, boot_se, bmethod, bmeta = _boot_summary(ind_boot, ind_hat, ci, ci_method, n_boot, frame, group, resample)
     # standardised indirect effects: each replicate rescaled by its own resample's SDs
     sd_b = bs.crossproduct_sd(s, [ix, iy], scale=[sd_x, sd_y])  # (B, 2) raw-unit SDs of x, y
     with np.errstate(invalid="ignore", divide="ignore"):  # a constant y in a resample: NaN, dropped
@@ -315,18 +345,19 @@ def mediation(
                 std_ci_low=std_lo[j],
                 std_ci_high=std_hi[j],
                 std_kind=kind,
+                estimand="total_indirect" if is_total else "indirect",
+                m=None if is_total else ms[j],
+                **bmeta,
             )
         )
     out = pd.DataFrame(rows)
-    out["method"] = out["method"].fillna(ols_method)
     out.insert(0, "model", label)
-    out["n"] = n
-    out["ci_level"] = ci
-    out["n_boot"] = n_boot
+    out["x"], out["y"] = x, y
     cols_out = ["model", "path", "mediator", "term", "estimate", "se", "t", "df", "p", "ci_low", "ci_high",
                 "boot_se", "n", "ci_level", "n_boot", "method", "std_estimate", "std_ci_low", "std_ci_high",
-                "std_kind"]
-    return out[cols_out]
+                "std_kind", "estimand", "x", "m", "y", "predictor", "outcome"]
+    cols_out += [c for c in rs.PROVENANCE_COLUMNS if c not in cols_out]
+    return rs.finish(out.reindex(columns=cols_out))
 
 
 def _std_part(value: float, kind: str) -> dict:
@@ -335,7 +366,9 @@ def _std_part(value: float, kind: str) -> dict:
 
 
 def _ols_part(r: pd.Series) -> dict:
+    """The OLS columns of a regression path: estimate, inference, ``predictor`` and provenance."""
     return dict(
         estimate=r["estimate"], se=r["se"], t=r["t"], df=r["df"], p=r["p"], ci_low=r["ci_low"],
-        ci_high=r["ci_high"], boot_se=np.nan, method=r["method"],
+        ci_high=r["ci_high"], boot_se=np.nan, method=r["method"], predictor=r["predictor"],
+        **{c: r[c] for c in rs.PROVENANCE_COLUMNS},
     )

@@ -1,4 +1,4 @@
-"""Moderation (PROCESS model 1) and first-stage moderated mediation (PROCESS model 7).
+"""Moderation (PROCESS model 1): coefficients, simple slopes and Johnson–Neyman boundaries.
 
 Public functions
 ----------------
@@ -7,9 +7,9 @@ moderation
     values of ``w`` (default mean and ±1 SD) and the Johnson–Neyman region boundaries.
 johnson_neyman
     The Johnson–Neyman boundaries alone.
-moderated_mediation
-    ``m = a0 + a1 x + a2 w + a3 x·w``, ``y = c' x + b m``: index of moderated mediation
-    ``a3·b`` and conditional indirect effects ``(a1 + a3 w)·b`` with bootstrap intervals.
+
+First-stage moderated mediation (PROCESS model 7) is in :mod:`.moderated_mediation`; it shares
+the product and moderator-value helpers defined here.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _bootstrap as bs
-from .mediation import (STD_COMPLETE, STD_PARTIAL, _batched_solve, _boot_summary, _check_mediation_args, _is_binary,
-                        _resampled, _standardise, _std_interval, _sub)
-from .regression import _as_list, _check_ci, _fit, _numeric_frame, _require_columns
+from . import _results as rs
+from ._data import as_list, check_ci, numeric_frame, require_columns
+from .regression import _fit
 
-__all__ = ["moderation", "johnson_neyman", "moderated_mediation"]
+__all__ = ["moderation", "johnson_neyman"]
 
 
 def _check_xwy(x, w, y, cs, ms=()):
@@ -52,10 +51,10 @@ def _with_product(frame, x, w, center):
 
 
 def _fit_model1(data, x, w, y, covar, center, ci, group):
-    cs = _as_list(covar, "covar")
+    cs = as_list(covar, "covar")
     _check_xwy(x, w, y, cs)
-    _require_columns(data, [x, w, y, *cs] + ([group] if group else []))
-    frame = _numeric_frame(data, [x, w, y, *cs], group)
+    require_columns(data, [x, w, y, *cs] + ([group] if group else []))
+    frame = numeric_frame(data, [x, w, y, *cs], group)
     work, shift_x, shift_w, inter = _with_product(frame, x, w, center)
     label = "PROCESS model 1 (moderation)"
     table, res = _fit(work, y, [x, w, inter, *cs], group, ci, label)
@@ -96,11 +95,17 @@ def _jn_roots(res, df, ci):
 
 
 def _w_values(frame, w, w_values):
+    """Moderator values, their ``term`` texts and their ``w_point`` codes (None for given values)."""
     if w_values is None:
         mu, sd = frame[w].mean(), frame[w].std(ddof=1)
-        return np.array([mu - sd, mu, mu + sd]), ["mean - 1 SD", "mean", "mean + 1 SD"]
+        return np.array([mu - sd, mu, mu + sd]), ["mean - 1 SD", "mean", "mean + 1 SD"], list(rs.W_POINTS)
     vals = np.atleast_1d(np.asarray(w_values, dtype=float))
-    return vals, [f"w = {v:g}" for v in vals]
+    return vals, [f"w = {v:g}" for v in vals], [None] * len(vals)
+
+
+def _ols_meta(r: pd.Series) -> dict:
+    """Provenance columns of a row of a :func:`analysis.models.regression._fit` table."""
+    return {c: r[c] for c in rs.PROVENANCE_COLUMNS}
 
 
 def moderation(
@@ -144,6 +149,15 @@ def moderation(
         ``johnson_neyman`` (boundary ``w_value`` at which the slope's two-sided p equals
         ``1 - ci``; ``term`` says whether it lies inside the observed range of ``w``).
 
+        Structured columns: ``estimand`` (``coefficient``, ``slope``, ``jn_boundary``),
+        ``predictor`` (the coefficient's term -- ``"Intercept"``, ``x``, ``w``, ``"x:w"``, a
+        covariate -- or ``x`` for slopes and boundaries), ``w_point`` (``"mean-1sd"``,
+        ``"mean"``, ``"mean+1sd"`` for the default slopes; NA for given ``w_values`` and other
+        rows; the value itself is ``w_value``), ``jn_within_range`` (boolean on boundary rows,
+        NA elsewhere), ``x``, ``w``, ``y``, ``outcome`` (``y``) and the provenance columns of
+        :func:`analysis.models.regression.ols` (``se_type``, ``ci_method = "t"``, ``cluster``,
+        ``n_clusters``, ``warnings``; no bootstrap).
+
     Notes
     -----
     Conditional effect ``theta(w) = b1 + b3 w``, ``se² = V11 + 2 w V13 + w² V33``.
@@ -163,36 +177,55 @@ def moderation(
 
     Checked against Hayes' (2013, p. 226) protest/sexism example as reproduced in R psych's
     ``mediate`` tests (``liking ~ sexism * prot2``, uncentred: 7.7062, -.4725, -3.7727, .8336).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> x, w = rng.normal(size=300), rng.normal(size=300)
+    >>> d = pd.DataFrame({"x": x, "w": w, "y": 0.3 * x + 0.2 * w + 0.4 * x * w + rng.normal(size=300)})
+    >>> s = moderation(d, x="x", w="w", y="y").query("estimand == 'slope'")
+    >>> s["w_point"].tolist(), s["estimate"].round(3).tolist()
+    (['mean-1sd', 'mean', 'mean+1sd'], [-0.241, 0.219, 0.68])
     """
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     frame, table, res, sx, sw, inter = _fit_model1(data, x, w, y, covar, center, ci, group)
     df = float(table["df"].iloc[0])
     n = len(frame)
     method = table["method"].iloc[0]
+    meta = _ols_meta(table.iloc[0])
     rows = []
     for _, r in table.iterrows():
         rows.append(dict(part="coefficient", term=r["term"], w_value=np.nan, estimate=r["estimate"], se=r["se"],
-                         t=r["t"], df=r["df"], p=r["p"], ci_low=r["ci_low"], ci_high=r["ci_high"]))
-    wv, labels = _w_values(frame, w, w_values)
+                         t=r["t"], df=r["df"], p=r["p"], ci_low=r["ci_low"], ci_high=r["ci_high"],
+                         estimand="coefficient", predictor=r["predictor"]))
+    wv, labels, points = _w_values(frame, w, w_values)
     est, se, t, p, lo, hi = _slopes(res, wv - sw, df, ci)
     for i in range(len(wv)):
         rows.append(dict(part="simple_slope", term=f"slope of {x} at {w} {labels[i]}", w_value=wv[i],
-                         estimate=est[i], se=se[i], t=t[i], df=df, p=p[i], ci_low=lo[i], ci_high=hi[i]))
+                         estimate=est[i], se=se[i], t=t[i], df=df, p=p[i], ci_low=lo[i], ci_high=hi[i],
+                         estimand="slope", predictor=x, w_point=points[i]))
     roots = _jn_roots(res, df, ci) + sw
     wmin, wmax = frame[w].min(), frame[w].max()
     if len(roots):
         est, se, t, p, lo, hi = _slopes(res, roots - sw, df, ci)
         for i, rt in enumerate(roots):
-            where = "within" if wmin <= rt <= wmax else "outside"
+            inside = bool(wmin <= rt <= wmax)
+            where = "within" if inside else "outside"
             rows.append(dict(part="johnson_neyman", term=f"J-N boundary ({where} observed range of {w})",
                              w_value=rt, estimate=est[i], se=se[i], t=t[i], df=df, p=p[i], ci_low=lo[i],
-                             ci_high=hi[i]))
-    out = pd.DataFrame(rows)
+                             ci_high=hi[i], estimand="jn_boundary", predictor=x, jn_within_range=inside))
+    full = pd.DataFrame(rows).reindex(columns=[*_MODEL1_BASE, *_MODEL1_STRUCT])
+    out = full[_MODEL1_BASE].copy()
     out.insert(0, "model", "PROCESS model 1 (moderation)")
-    out["n"] = n
-    out["ci_level"] = ci
-    out["method"] = method
-    return out
+    out["n"], out["ci_level"], out["method"] = n, ci, method
+    out[_MODEL1_STRUCT] = full[_MODEL1_STRUCT]
+    out["x"], out["w"], out["y"], out["outcome"] = x, w, y, y
+    return rs.stamp(out, meta)
+
+
+_MODEL1_BASE = ["part", "term", "w_value", "estimate", "se", "t", "df", "p", "ci_low", "ci_high"]
+_MODEL1_STRUCT = ["estimand", "predictor", "w_point", "jn_within_range"]
 
 
 def johnson_neyman(
@@ -208,170 +241,16 @@ def johnson_neyman(
 
     See :func:`moderation` for parameters, formula and references (Bauer & Curran, 2005).
     Centring does not change the boundaries on the original ``w`` scale.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> x, w = rng.normal(size=300), rng.normal(size=300)
+    >>> d = pd.DataFrame({"x": x, "w": w, "y": 0.3 * x + 0.2 * w + 0.4 * x * w + rng.normal(size=300)})
+    >>> jn = johnson_neyman(d, x="x", w="w", y="y")
+    >>> jn["w_value"].round(3).tolist(), jn["jn_within_range"].tolist(), jn["p"].round(3).tolist()
+    ([-0.853, -0.281], [True, True], [0.05, 0.05])
     """
     out = moderation(data, x, w, y, covar=covar, center=False, ci=ci, group=group)
     return out[out["part"] == "johnson_neyman"].reset_index(drop=True)
-
-
-def moderated_mediation(
-    data: pd.DataFrame,
-    x: str,
-    m: str | Sequence[str],
-    y: str,
-    w: str,
-    covar: str | Sequence[str] | None = None,
-    w_values: Sequence[float] | None = None,
-    center: bool = False,
-    ci: float = 0.95,
-    n_boot: int = 5000,
-    seed: int | None = None,
-    ci_method: str = "percentile",
-    group: str | None = None,
-    resample: str = "cases",
-) -> pd.DataFrame:
-    """First-stage moderated mediation (PROCESS model 7): ``w`` moderates the ``x -> m`` path.
-
-    Parameters
-    ----------
-    data : DataFrame
-        Observations (listwise deletion).
-    x, y, w : str
-        Antecedent, outcome and moderator columns.
-    m : str or list of str
-        Mediator(s) (parallel).
-    covar : str or list of str, optional
-        Covariates in every equation.
-    w_values : sequence of float, optional
-        Moderator values (original scale) for conditional indirect effects; default mean ± 1 SD.
-    center : bool
-        Mean-centre ``x`` and ``w`` before forming the product.
-    ci, n_boot, seed, ci_method, group, resample
-        As in :func:`analysis.models.mediation.mediation` (``group``: cluster-robust SEs for the
-        regression rows; ``resample="clusters"`` with ``group``: the bootstrap resamples whole
-        clusters, otherwise cases).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``model, part, mediator, term, w_value, estimate, se, t, df, p, ci_low, ci_high,
-        n, ci_level, n_boot, method, std_estimate, std_ci_low, std_ci_high, std_kind``.  ``part``: ``a_model`` (coefficients of each mediator's
-        equation: ``x``, ``w``, ``x:w``), ``b_model`` (``c'`` and ``b``), ``index`` (index of
-        moderated mediation ``a3·b``), ``conditional_indirect`` (``(a1 + a3 w)·b`` at
-        ``w_value``).  Bootstrap rows carry bootstrap SE and interval.
-
-        ``std_*`` (``conditional_indirect`` rows only): the standardised conditional indirect
-        effect ``(a1 + a3 w)·b·SD(x)/SD(y)`` at the same raw ``w_value`` (partially
-        standardised, ``/SD(y)`` only, when ``x`` has exactly two values; ``std_kind`` says
-        which), with a bootstrap interval from the same resamples, each rescaled by its own
-        resample's SDs as in :func:`analysis.models.mediation.mediation`.  Other rows carry NaN
-        and ``std_kind = ""``: the index ``a3·b`` is not standardised (its scale also involves
-        ``w``; report it unstandardised).
-
-    Notes
-    -----
-    ``M = a0 + a1 X + a2 W + a3 XW + covar``; ``Y = c0 + c' X + b M + covar``.  The
-    conditional indirect effect is ``(a1 + a3 W) b`` and the index of moderated mediation,
-    its slope in ``W``, is ``a3 b`` (Hayes, 2015).
-
-    References
-    ----------
-    Hayes, A. F. (2015). An index and test of linear moderated mediation. *Multivariate
-    Behavioral Research, 50*(1), 1-22. https://doi.org/10.1080/00273171.2014.962683
-    Hayes, A. F. (2022). *Introduction to mediation, moderation, and conditional process
-    analysis* (3rd ed.). Guilford Press. (PROCESS model 7.)
-
-    Checked by simulation against known a1, a3, b (tests/test_moderation.py); the standardised
-    conditional indirect effects and their intervals against the same statistic recomputed on
-    explicitly resampled rows.
-    """
-    ci, ms, cs = _check_mediation_args(ci, ci_method, m, covar, resample, group)
-    _check_xwy(x, w, y, cs, ms)
-    _require_columns(data, [x, w, *ms, y, *cs] + ([group] if group else []))
-    frame = _numeric_frame(data, [x, w, *ms, y, *cs], group)
-    n, k = len(frame), len(ms)
-    work, _, sw, inter = _with_product(frame, x, w, center)
-    label = "PROCESS model 7 (first-stage moderated mediation)"
-    rows = []
-    a1, a3 = np.empty(k), np.empty(k)
-    for j, mj in enumerate(ms):
-        ta, _ = _fit(work, mj, [x, w, inter, *cs], group, ci, label)
-        a1[j], a3[j] = ta["estimate"].iloc[1], ta["estimate"].iloc[3]
-        for _, r in ta.iterrows():
-            rows.append(dict(part="a_model", mediator=mj, term=f"{mj} ~ {r['term']}", w_value=np.nan,
-                             **{c: r[c] for c in ("estimate", "se", "t", "df", "p", "ci_low", "ci_high")},
-                             method=r["method"]))
-    tb, _ = _fit(work, y, [x, *ms, *cs], group, ci, label)
-    b = tb["estimate"].to_numpy()[2 : 2 + k]
-    for _, r in tb.iterrows():
-        rows.append(dict(part="b_model", mediator="", term=f"{y} ~ {r['term']}", w_value=np.nan,
-                         **{c: r[c] for c in ("estimate", "se", "t", "df", "p", "ci_low", "ci_high")},
-                         method=r["method"]))
-    # bootstrap on standardised variables (x, w, product standardised separately is fine: OLS is
-    # equivariant to affine rescaling of columns, coefficients are rescaled back below)
-    cols = [x, w, inter, *ms, *cs, y]
-    z, sd = _standardise(work, cols)
-    s, n_clusters = _resampled(z, work, n_boot, seed, group, resample)
-    ix, iw, ixw = 1, 2, 3
-    im = list(range(4, 4 + k))
-    ic = list(range(4 + k, 4 + k + len(cs)))
-    iy = 4 + k + len(cs)
-    ia = [0, ix, iw, ixw, *ic]
-    coef_a = _batched_solve(_sub(s, ia, ia), _sub(s, ia, im))  # (B, 4+c, k)
-    ib = [0, ix, *im, *ic]
-    coef_b = _batched_solve(_sub(s, ib, ib), _sub(s, ib, [iy]))[:, :, 0]
-    sd_x, sd_xw, sd_m, sd_y = sd[0], sd[2], sd[3 : 3 + k], sd[-1]
-    # Standardised product column z_xw = (xw - mean)/sd_xw is an affine function of xw, but the
-    # model also contains x and w, so the slopes on x, w, xw transform independently: raw slope =
-    # standardised slope * sd(outcome) / sd(predictor).
-    a1_b = coef_a[:, 1, :] * sd_m / sd_x
-    a3_b = coef_a[:, 3, :] * sd_m / sd_xw
-    b_b = coef_b[:, 2 : 2 + k] * sd_y / sd_m
-    wv, labels = _w_values(frame, w, w_values)
-    wc = wv - sw
-    est_list, boot_list, meta = [], [], []
-    for j, mj in enumerate(ms):
-        est_list.append(a3[j] * b[j])
-        boot_list.append(a3_b[:, j] * b_b[:, j])
-        meta.append(("index", mj, f"index of moderated mediation ({x} -> {mj} -> {y}, by {w})", np.nan))
-        for i, wi in enumerate(wc):
-            est_list.append((a1[j] + a3[j] * wi) * b[j])
-            boot_list.append((a1_b[:, j] + a3_b[:, j] * wi) * b_b[:, j])
-            meta.append(("conditional_indirect", mj, f"indirect {x} -> {mj} -> {y} at {w} {labels[i]}", wv[i]))
-    boot = np.column_stack(boot_list)
-    est = np.array(est_list)
-    lo, hi, bse, bmethod = _boot_summary(boot, est, ci, ci_method, n_boot, group, n_clusters)
-    # standardised conditional indirect effects (x, y SDs of each resample from its cross products)
-    partial = _is_binary(frame[x])
-    kind = STD_PARTIAL if partial else STD_COMPLETE
-    sx = 1.0 if partial else float(frame[x].std(ddof=1))
-    sy = float(frame[y].std(ddof=1))
-    sd_b = bs.crossproduct_sd(s, [ix, iy], scale=[sd_x, sd_y])
-    with np.errstate(invalid="ignore", divide="ignore"):  # a constant y in a resample: NaN, dropped
-        ratio_b = (1.0 if partial else sd_b[:, 0]) / sd_b[:, 1]
-    cond = np.array([row[0] == "conditional_indirect" for row in meta])
-    std_est = np.full(len(est), np.nan)
-    std_lo, std_hi = std_est.copy(), std_est.copy()
-    if cond.any():
-        with np.errstate(invalid="ignore", divide="ignore"):
-            std_boot = boot[:, cond] * np.asarray(ratio_b)[:, None]
-        std_est[cond] = est[cond] * sx / sy
-        std_lo[cond], std_hi[cond] = _std_interval(std_boot, std_est[cond], ci, ci_method)
-    for i, (part, mj, term, wval) in enumerate(meta):
-        rows.append(dict(part=part, mediator=mj, term=term, w_value=wval, estimate=est[i], se=bse[i], t=np.nan,
-                         df=np.nan, p=np.nan, ci_low=lo[i], ci_high=hi[i], method=bmethod,
-                         std_estimate=std_est[i], std_ci_low=std_lo[i], std_ci_high=std_hi[i],
-                         std_kind=kind if cond[i] else ""))
-    out = pd.DataFrame(rows)
-    out.insert(0, "model", label)
-    out["n"] = n
-    out["ci_level"] = ci
-    out["n_boot"] = n_boot
-    if center:
-        out["method"] = out["method"] + f"; {x} and {w} mean-centred before the product"
-    for c in ("std_estimate", "std_ci_low", "std_ci_high"):
-        out[c] = out[c].astype(float)  # NaN on the regression rows
-    out["std_kind"] = out["std_kind"].fillna("")
-    cols_out = ["model", "part", "mediator", "term", "w_value", "estimate", "se", "t", "df", "p", "ci_low",
-                "ci_high", "n", "ci_level", "n_boot", "method", "std_estimate", "std_ci_low", "std_ci_high",
-                "std_kind"]
-    return out[cols_out]

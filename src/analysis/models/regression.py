@@ -12,74 +12,25 @@ hierarchical_regression
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
+
+from . import _results as rs
+from ._data import as_list, check_ci, numeric_frame, require_columns
 
 __all__ = ["ols", "hierarchical_regression", "HierarchicalResult"]
-
-
-# --------------------------------------------------------------------------- input helpers
-def _as_list(value: str | Sequence[str] | None, what: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    try:
-        out = list(value)
-    except TypeError:
-        raise ValueError(f"{what} must be a column name or a list of column names, got {value!r}.") from None
-    for v in out:
-        if not isinstance(v, str):
-            raise ValueError(f"{what} must contain column names (str), got {v!r} in {value!r}.")
-    return out
-
-
-def _require_columns(data: pd.DataFrame, columns: Iterable[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise KeyError(
-            f"column(s) {missing} not found in data; available columns: {list(data.columns)}. "
-            "Check the variable names passed as x/m/y/w/covar/group."
-        )
-
-
-def _numeric_frame(data: pd.DataFrame, columns: Sequence[str], group: str | None = None) -> pd.DataFrame:
-    """Listwise-complete numeric copy of ``columns`` (+ group), with a clear error otherwise."""
-    cols = list(dict.fromkeys(columns))
-    _require_columns(data, cols + ([group] if group else []))
-    frame = data[cols + ([group] if group and group not in cols else [])].copy()
-    for c in cols:
-        if not pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]):
-            try:
-                frame[c] = pd.to_numeric(frame[c]).astype(float)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"column {c!r} must be numeric (dtype is {data[c].dtype}); recode it "
-                    "(e.g. dummy-code categories) before modelling."
-                ) from None
-        frame[c] = frame[c].astype(float)
-    frame = frame.dropna()
-    if len(frame) == 0:
-        raise ValueError(f"no complete rows for columns {cols}; check missing values.")
-    return frame
 
 
 def _t_ci(est: np.ndarray, se: np.ndarray, df: float, ci: float) -> tuple[np.ndarray, np.ndarray]:
     crit = stats.t.ppf(0.5 + ci / 2, df)
     return est - crit * se, est + crit * se
-
-
-def _check_ci(ci: float) -> float:
-    if not (isinstance(ci, (float, int, np.floating)) and 0 < ci < 1):
-        raise ValueError(f"ci must be a confidence level strictly between 0 and 1, got {ci!r}; use e.g. ci=0.95.")
-    return float(ci)
 
 
 def _parse_interactions(interactions) -> list[tuple[str, ...]]:
@@ -122,16 +73,23 @@ def _fit(frame: pd.DataFrame, y: str, terms: Sequence[str], group: str | None, c
     design = np.column_stack([np.ones(len(frame)), xm])
     names = ["Intercept", *terms]
     mod = sm.OLS(yv, design)
+    warn = ["rank_deficient"] if np.linalg.matrix_rank(design) < design.shape[1] else []
     if group is not None:
         codes = pd.factorize(frame[group])[0]
         n_groups = int(codes.max()) + 1
         if n_groups < 2:
             raise ValueError(f"group column {group!r} has a single cluster; cluster-robust SEs need >= 2 clusters.")
-        res = mod.fit(cov_type="cluster", cov_kwds={"groups": codes, "use_correction": True, "df_correction": True}, use_t=True)
+        with warnings.catch_warnings():  # a rank-deficient design is reported as a code instead
+            warnings.simplefilter("ignore", SingularMatrixWarning)
+            res = mod.fit(cov_type="cluster", cov_kwds={"groups": codes, "use_correction": True,
+                                                        "df_correction": True}, use_t=True)
         df_inf = n_groups - 1
         method = f"OLS, cluster-robust SE (CR1) by {group}, {n_groups} clusters, t(df={df_inf})"
+        warn += ["few_clusters"] if n_groups < rs.MIN_CLUSTERS else []
     else:
-        res = mod.fit()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SingularMatrixWarning)
+            res = mod.fit()
         df_inf = res.df_resid
         n_groups = np.nan
         method = "OLS, classical SE"
@@ -161,9 +119,16 @@ def _fit(frame: pd.DataFrame, y: str, terms: Sequence[str], group: str | None, c
             "n_groups": n_groups,
             "ci_level": ci,
             "method": method,
+            "estimand": "coefficient",
+            "predictor": names,
+            "level": None,
+            "outcome": y,
         }
     )
-    return table, res
+    meta = rs.provenance(estimator="ols", n=len(frame), se_type="cluster_cr1" if group else "classical",
+                         ci_method="t", ci_level=ci, cluster=group, n_clusters=None if group is None else n_groups,
+                         warnings=warn)
+    return rs.stamp(table, meta), res
 
 
 def ols(
@@ -199,9 +164,17 @@ def ols(
     -------
     DataFrame
         One row per term (``Intercept`` first) with columns ``model, term, estimate, se, beta,
-        t, df, p, ci_low, ci_high, vif, n, n_groups, ci_level, method``.  ``beta`` is the
-        standardised coefficient ``b * sd(x) / sd(y)`` on the estimation sample; ``vif`` is
-        ``1 / (1 - R²_j)`` from the inverse predictor correlation matrix.
+        t, df, p, ci_low, ci_high, vif, n, n_groups, ci_level, method``, then the structured
+        columns ``estimand`` (``"coefficient"``), ``predictor`` (the term's column, ``"Intercept"``,
+        or ``"a:b"`` for a product), ``level`` (NA here; the level of a dummy-coded category in
+        :func:`analysis.models.targets.sales_expectation`), ``outcome`` (``y``) and the
+        provenance columns of :mod:`analysis.models._results`: ``estimator`` (``"ols"``),
+        ``se_type`` (``"classical"`` or ``"cluster_cr1"``), ``ci_method`` (``"t"``), ``cluster``,
+        ``n_clusters``, ``n_boot``, ``n_boot_valid``, ``resample`` (NA: no bootstrap) and
+        ``warnings`` (``rank_deficient``, ``few_clusters``).  ``beta`` is the standardised
+        coefficient ``b * sd(x) / sd(y)`` on the estimation sample; ``vif`` is ``1 / (1 - R²_j)``
+        from the inverse predictor correlation matrix.  ``n_groups`` equals ``n_clusters`` (kept
+        for existing readers).
 
     Notes
     -----
@@ -216,14 +189,26 @@ def ols(
 
     Checked against the NIST StRD certified values for the Longley data (tests/test_regression.py)
     and by simulation coverage (tests/test_coverage.py).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100), "g": np.repeat(np.arange(20), 5)})
+    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> t = ols(d, y="y", x="x", covar="c", group="g")
+    >>> t[["term", "estimate", "se"]].round(3).values.tolist()
+    [['Intercept', 0.865, 0.115], ['x', 0.482, 0.097], ['c', 0.337, 0.124]]
+    >>> print(*t[["se_type", "ci_method", "n_clusters", "warnings"]].iloc[0])  # 20 branches: few_clusters
+    cluster_cr1 t 20 few_clusters
     """
-    ci = _check_ci(ci)
-    xs = _as_list(x, "x")
-    cs = _as_list(covar, "covar")
+    ci = check_ci(ci)
+    xs = as_list(x, "x")
+    cs = as_list(covar, "covar")
     if not xs:
         raise ValueError("x must name at least one predictor column.")
-    _require_columns(data, [y, *xs, *cs] + ([group] if group else []))
-    frame = _numeric_frame(data, [y, *xs, *cs], group)
+    require_columns(data, [y, *xs, *cs] + ([group] if group else []))
+    frame = numeric_frame(data, [y, *xs, *cs], group)
     table, _ = _fit(frame, y, [*xs, *cs], group, ci, model)
     return table
 
@@ -237,7 +222,10 @@ class HierarchicalResult:
     ----------
     steps : DataFrame
         One row per step: ``model, step, block, terms_added, r2, adj_r2, delta_r2, f_change,
-        df1, df2, p, wald_f, wald_df1, wald_df2, wald_p, n, method``.
+        df1, df2, p, wald_f, wald_df1, wald_df2, wald_p, n, method`` and the provenance columns
+        of :func:`ols` (``estimator``, ``se_type`` of the Wald test, ``cluster``,
+        ``n_clusters``, ``warnings`` of the step's fit; ``ci_method``/``ci_level`` NA: a step
+        has no interval).  ``p`` is the p-value of the F change (raw, not adjusted).
     coefficients : DataFrame
         One row per step and term, columns as :func:`ols` plus ``step``.
     """
@@ -303,18 +291,30 @@ def hierarchical_regression(
     interactions*. Sage.
     Cohen, J., Cohen, P., West, S. G., & Aiken, L. S. (2003). *Applied multiple
     regression/correlation analysis for the behavioral sciences* (3rd ed.). Erlbaum.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100)})
+    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> h = hierarchical_regression(d, y="y", covar="c", x="x")
+    >>> h.steps[["step", "r2", "delta_r2"]].round(3).values.tolist()
+    [[1.0, 0.077, 0.077], [2.0, 0.212, 0.136]]
+    >>> round(float(h.steps["f_change"].iloc[1]), 2)
+    16.75
     """
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     if blocks is not None:
         if not isinstance(blocks, Mapping) or not blocks:
             raise ValueError("blocks must be a non-empty mapping {block name: [columns]}.")
-        block_list = [(str(k), _as_list(v, f"blocks[{k!r}]")) for k, v in blocks.items()]
+        block_list = [(str(k), as_list(v, f"blocks[{k!r}]")) for k, v in blocks.items()]
     else:
         block_list = []
         if covar:
-            block_list.append(("controls", _as_list(covar, "covar")))
+            block_list.append(("controls", as_list(covar, "covar")))
         if x:
-            block_list.append(("predictors", _as_list(x, "x")))
+            block_list.append(("predictors", as_list(x, "x")))
         inter = _parse_interactions(interactions)
         if inter:
             block_list.append(("interactions", [":".join(p) for p in inter]))
@@ -326,8 +326,8 @@ def hierarchical_regression(
         raise ValueError(f"term(s) {dup} appear in more than one block; each term enters once.")
     products = {t: tuple(t.split(":")) for t in all_terms if ":" in t}
     base_vars = list(dict.fromkeys([t for t in all_terms if ":" not in t] + [v for p in products.values() for v in p]))
-    _require_columns(data, [y, *base_vars] + ([group] if group else []))
-    frame = _numeric_frame(data, [y, *base_vars], group)
+    require_columns(data, [y, *base_vars] + ([group] if group else []))
+    frame = numeric_frame(data, [y, *base_vars], group)
     centred = sorted({v for p in products.values() for v in p}) if center_interactions else []
     for v in centred:
         frame[v] = frame[v] - frame[v].mean()
@@ -386,7 +386,11 @@ def hierarchical_regression(
                 "wald_p": wald[3],
                 "n": n,
                 "method": table["method"].iloc[0] + "; F change classical",
+                **{c: table[c].iloc[0] for c in rs.PROVENANCE_COLUMNS if c not in ("n", "ci_method", "ci_level")},
+                "ci_method": None,
+                "ci_level": np.nan,
             }
         )
         prev_r2, prev_terms = r2, terms
-    return HierarchicalResult(steps=pd.DataFrame(steps), coefficients=pd.concat(coefs, ignore_index=True))
+    return HierarchicalResult(steps=rs.finish(pd.DataFrame(steps)),
+                              coefficients=rs.finish(pd.concat(coefs, ignore_index=True)))

@@ -19,18 +19,22 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .regression import _as_list, _check_ci, _fit, _require_columns, ols
+from . import _results as rs
+from ._data import as_list, check_ci, require_columns
+from .regression import _fit, ols
 
 __all__ = ["sales_expectation", "target_gap", "gap_outcome"]
 
 
-def _design(data: pd.DataFrame, y: str, x: Sequence[str], extra: Sequence[str] = ()) -> tuple[pd.DataFrame, list[str]]:
-    """Complete-case frame with numeric predictors and treatment-coded categorical ones."""
-    _require_columns(data, [y, *x, *extra])
+def _design(data: pd.DataFrame, y: str, x: Sequence[str], extra: Sequence[str] = ()):
+    """Complete-case frame with numeric predictors and treatment-coded categorical ones:
+    (frame, term names, {term: (source column, category level or None)})."""
+    require_columns(data, [y, *x, *extra])
     frame = data[[y, *x, *extra]].dropna().copy()
     if frame.empty:
         raise ValueError(f"no complete rows for columns {[y, *x, *extra]}; check missing values.")
     terms: list[str] = []
+    sources: dict[str, tuple[str, str | None]] = {}  # term -> (column, category level)
     for c in x:
         col = frame[c]
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
@@ -41,13 +45,15 @@ def _design(data: pd.DataFrame, y: str, x: Sequence[str], extra: Sequence[str] =
                 name = f"{c}[{lev}]"
                 frame[name] = (col.astype(str) == lev).astype(float)
                 terms.append(name)
+                sources[name] = (c, lev)
         else:
             frame[c] = col.astype(float)
             terms.append(c)
+            sources[c] = (c, None)
     if not pd.api.types.is_numeric_dtype(frame[y]):
         raise ValueError(f"sales column {y!r} must be numeric (dtype {data[y].dtype}).")
     frame[y] = frame[y].astype(float)
-    return frame, terms
+    return frame, terms, sources
 
 
 def _check_scale(scale: str) -> None:
@@ -56,17 +62,19 @@ def _check_scale(scale: str) -> None:
 
 
 def _fit_expectation(data, y, x, scale, ci, extra=()):
-    xs = _as_list(x, "x")
+    xs = as_list(x, "x")
     if not xs:
         raise ValueError("x must name at least one branch-factor column (e.g. foot traffic, staff count).")
-    frame, terms = _design(data, y, xs, extra)
+    frame, terms, sources = _design(data, y, xs, extra)
     work = frame.copy()
     if scale == "log":
         if (work[y] <= 0).any():
             raise ValueError(f"scale='log' needs positive {y!r}; found {int((work[y] <= 0).sum())} values <= 0.")
         work[y] = np.log(work[y])
     table, res = _fit(work, y, terms, None, ci, f"sales expectation ({scale} scale)")
-    return frame, terms, table, res
+    table["predictor"] = [sources.get(t, (t, None))[0] for t in table["term"]]
+    table["level"] = [sources.get(t, (t, None))[1] for t in table["term"]]
+    return frame, terms, rs.finish(table), res
 
 
 def sales_expectation(
@@ -95,14 +103,29 @@ def sales_expectation(
     Returns
     -------
     DataFrame
-        As :func:`analysis.models.regression.ols`.
+        As :func:`analysis.models.regression.ols`; for a dummy-coded category the term is
+        ``col[level]``, with ``predictor = col`` and ``level = level`` in the structured columns.
 
     References
     ----------
     Duan, N. (1983). Smearing estimate: A nonparametric retransformation method. *Journal of
     the American Statistical Association, 78*(383), 605-610. https://doi.org/10.2307/2288126
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(4)
+    >>> br = pd.DataFrame({"branch": [f"B{i}" for i in range(50)], "traffic": rng.uniform(100, 1000, 50),
+    ...                    "type": rng.choice(["a", "b"], 50)})
+    >>> br["sales"] = 20 + 0.1 * br["traffic"] + 10 * (br["type"] == "b") + rng.normal(0, 5, 50)
+    >>> br["target"] = br["sales"] * np.exp(rng.normal(0.05, 0.1, 50))
+    >>> t = sales_expectation(br, y="sales", x=["traffic", "type"])
+    >>> t[["term", "predictor", "level"]].values.tolist()
+    [['Intercept', 'Intercept', None], ['traffic', 'traffic', None], ['type[b]', 'type', 'b']]
+    >>> t["estimate"].round(2).tolist()
+    [20.83, 0.1, 9.2]
     """
-    ci = _check_ci(ci)
+    ci = check_ci(ci)
     _check_scale(scale)
     _, _, table, _ = _fit_expectation(data, y, x, scale, ci)
     return table
@@ -139,13 +162,30 @@ def target_gap(
     DataFrame
         One row per complete branch: ``[id], target, actual, expected, gap_ratio`` (target /
         expected), ``log_gap`` (log of the ratio; > 0 means a target above expectation),
-        ``gap_diff`` (target - expected), ``n``, ``method``.
+        ``gap_diff`` (target - expected), ``n``, ``method``, then the provenance columns of
+        :mod:`analysis.models._results` (``estimator`` ``"ols"`` or ``"ols_log_smearing"``; no SE,
+        interval or bootstrap: those columns are NA) with ``warnings`` per branch
+        (``nonpositive_expectation``).
 
     Notes
     -----
     The expectation is the fitted value of the regression of actual sales on the branch
     factors: what a branch with these characteristics sells on average.  A fair target tracks
     it; ``log_gap`` is symmetric for over- and under-assignment.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(4)
+    >>> br = pd.DataFrame({"branch": [f"B{i}" for i in range(50)], "traffic": rng.uniform(100, 1000, 50),
+    ...                    "type": rng.choice(["a", "b"], 50)})
+    >>> br["sales"] = 20 + 0.1 * br["traffic"] + 10 * (br["type"] == "b") + rng.normal(0, 5, 50)
+    >>> br["target"] = br["sales"] * np.exp(rng.normal(0.05, 0.1, 50))
+    >>> g = target_gap(br, target="target", y="sales", x=["traffic", "type"], id="branch")
+    >>> list(g.columns[:7])
+    ['branch', 'target', 'actual', 'expected', 'gap_ratio', 'log_gap', 'gap_diff']
+    >>> round(float(g["log_gap"].median()), 3), bool((g["warnings"] == "").all())
+    (0.059, True)
     """
     _check_scale(scale)
     extra = [target] + ([id] if id else [])
@@ -162,8 +202,9 @@ def target_gap(
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, tgt / expected, np.nan)
         log_gap = np.where((expected > 0) & (tgt > 0), np.log(tgt / expected), np.nan)
-    if np.any(expected <= 0):
-        method += f"; {int(np.sum(expected <= 0))} non-positive expectations give NaN ratios"
+    nonpositive = expected <= 0
+    if np.any(nonpositive):
+        method += f"; {int(np.sum(nonpositive))} non-positive expectations give NaN ratios"
     out = pd.DataFrame(
         {"target": tgt, "actual": frame[y].to_numpy(), "expected": expected, "gap_ratio": ratio,
          "log_gap": log_gap, "gap_diff": tgt - expected},
@@ -173,6 +214,9 @@ def target_gap(
         out.insert(0, id, frame[id].to_numpy())
     out["n"] = len(frame)
     out["method"] = method
+    meta = rs.provenance(estimator="ols_log_smearing" if scale == "log" else "ols", n=len(frame))
+    out = rs.stamp(out, meta)
+    out["warnings"] = np.where(nonpositive, rs.warning_codes(["nonpositive_expectation"]), "")
     return out
 
 
@@ -205,5 +249,18 @@ def gap_outcome(
     -------
     DataFrame
         As :func:`analysis.models.regression.ols` (model label ``"gap -> outcome"``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(4)
+    >>> br = pd.DataFrame({"branch": [f"B{i}" for i in range(50)], "traffic": rng.uniform(100, 1000, 50),
+    ...                    "type": rng.choice(["a", "b"], 50)})
+    >>> br["sales"] = 20 + 0.1 * br["traffic"] + 10 * (br["type"] == "b") + rng.normal(0, 5, 50)
+    >>> br["target"] = br["sales"] * np.exp(rng.normal(0.05, 0.1, 50))
+    >>> g = target_gap(br, target="target", y="sales", x=["traffic", "type"], id="branch")
+    >>> g["strain"] = 2 * g["log_gap"] + rng.normal(0, 0.1, 50)
+    >>> gap_outcome(g, y="strain")[["term", "estimate"]].round(2).values.tolist()
+    [['Intercept', 0.01], ['log_gap', 2.05]]
     """
     return ols(data, y=y, x=gap, covar=covar, group=group, ci=ci, model="gap -> outcome")
