@@ -9,32 +9,10 @@ import pandas as pd
 from scipy import stats
 
 from analysis.disclosure import shown_members
+from analysis.models.compare import holm, welch_t
 
 LEVELS = ("company", "district", "branch")
 DEFAULT_GROUP = {"district": "district", "branch": "branch_id"}
-
-
-def holm(p: Sequence[float]) -> np.ndarray:
-    """Holm's (1979) step-down adjusted p-values; missing p-values stay missing and are not counted.
-
-    ``p_(i)`` sorted ascending among the ``m`` present: ``p_adj(i) = max_{j <= i} min(1, (m - j + 1) p_(j))``.
-
-    References
-    ----------
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
-    Journal of Statistics, 6(2), 65-70. Checked against R ``p.adjust(p, "holm")``
-    (tests/test_waves.py).
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    present = np.flatnonzero(~np.isnan(p))
-    m = present.size
-    if m == 0:
-        return out
-    order = present[np.argsort(p[present], kind="mergesort")]
-    adjusted = np.minimum(1.0, (m - np.arange(m)) * p[order])
-    out[order] = np.maximum.accumulate(adjusted)
-    return out
 
 
 def _describe(values: pd.Series, ci: float) -> dict:
@@ -46,18 +24,11 @@ def _describe(values: pd.Series, ci: float) -> dict:
     return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half}
 
 
-def _welch(a: dict, b: dict, ci: float) -> dict:
-    """Welch's t for the difference b - a of two means (Welch 1947; Satterthwaite df)."""
-    va, vb = a["sd"] ** 2 / a["n"], b["sd"] ** 2 / b["n"]
-    se = float(np.sqrt(va + vb))
-    change = b["mean"] - a["mean"]
-    if not np.isfinite(se) or se == 0:
-        return {"change": change, "se": se, "ci_low": np.nan, "ci_high": np.nan, "t": np.nan, "df": np.nan, "p": np.nan}
-    df = (va + vb) ** 2 / (va**2 / (a["n"] - 1) + vb**2 / (b["n"] - 1))
-    t = change / se
-    half = stats.t.ppf(0.5 + ci / 2, df) * se
-    return {"change": change, "se": se, "ci_low": change - half, "ci_high": change + half, "t": t, "df": df,
-            "p": float(2 * stats.t.sf(abs(t), df))}
+def _welch(before: pd.Series, after: pd.Series, ci: float) -> dict:
+    """The change ``after - before`` with Welch's t (:func:`analysis.models.welch_t`)."""
+    test = welch_t(before, after, ci).iloc[0]
+    return {"change": test["estimate"], "se": test["se"], "ci_low": test["ci_low"], "ci_high": test["ci_high"],
+            "t": test["t"], "df": test["df"], "p": test["p"]}
 
 
 def _units(frame: pd.DataFrame, level: str, group: str | None, k: int, within: str | None,
@@ -188,7 +159,7 @@ def compare_waves(
                     "previous_ci_low": pa["ci_low"], "previous_ci_high": pa["ci_high"],
                 }
                 if ok:
-                    row.update(_welch(pa, ca, ci))
+                    row.update(_welch(b[scale], a[scale], ci))
                     row["reason"] = None if np.isfinite(row["p"]) else "no_variance"
                 else:
                     row.update(change=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, t=np.nan, df=np.nan, p=np.nan,
