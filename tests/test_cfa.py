@@ -25,7 +25,7 @@ def hs():
 
 @pytest.fixture(scope="module")
 def hs_fit(hs):
-    return cfa(hs, HS_MODEL)
+    return cfa(hs, HS_MODEL, missing="listwise")
 
 
 def test_hs_fit_indices_match_lavaan(hs_fit):
@@ -81,7 +81,7 @@ def test_chisq_agrees_with_semopy(hs):
     m = semopy.Model(desc)
     m.fit(hs[[f"x{i}" for i in range(1, 10)]])
     sem_chi = float(semopy.calc_stats(m)["chi2"].iloc[0])
-    ours = cfa(hs, HS_MODEL).fit["chisq"].iloc[0]
+    ours = cfa(hs, HS_MODEL, missing="listwise").fit["chisq"].iloc[0]
     assert ours <= sem_chi + 1e-6
     assert abs(sem_chi - ours) < 0.01
 
@@ -173,10 +173,10 @@ def test_fiml_hs_matches_published_lavaan(hs_fiml):
 def test_fiml_em_h1_moments_equal_sample_moments_without_missing(hs):
     """EM for the saturated model with nothing missing returns the sample means and the covariance
     matrix with divisor N (pandas, ddof=0) after one step."""
-    from analysis.psychometrics.cfa import _em_saturated, _missing_patterns
+    from analysis.psychometrics.cfa_fiml import em_saturated, pattern_data
 
     x = hs[HS_ITEMS].to_numpy(dtype=float)
-    mu, sigma, _ = _em_saturated(x, _missing_patterns(x))
+    mu, sigma, _ = em_saturated(pattern_data(x), x.mean(axis=0), np.diag(x.var(axis=0)))
     np.testing.assert_allclose(mu, hs[HS_ITEMS].mean().to_numpy(), rtol=0, atol=1e-10)
     np.testing.assert_allclose(sigma, hs[HS_ITEMS].cov(ddof=0).to_numpy(), rtol=0, atol=1e-10)
 
@@ -186,7 +186,7 @@ def test_fiml_loglik_is_the_casewise_normal_loglik(hs):
     their observed items (scipy), at the FIML and EM estimates; tolerance 1e-6 (rounding)."""
     from scipy import stats
 
-    from analysis.psychometrics.cfa import _matrices
+    from analysis.psychometrics.cfa_model import model_matrices
 
     d = _mcar(hs, seed=11)
     res = cfa(d, HS_MODEL, missing="fiml")
@@ -203,9 +203,9 @@ def test_fiml_loglik_is_the_casewise_normal_loglik(hs):
     from analysis.psychometrics.cfa import MeasurementModel, fit_fiml_model
 
     fit = fit_fiml_model(d.to_numpy(dtype=float), MeasurementModel.from_mapping(HS_MODEL))
-    *_, sigma, mu = _matrices(fit.x, fit.maps[0])
+    *_, sigma, mu = model_matrices(fit.x, fit.maps[0])
     assert abs(casewise(mu, sigma) - f["logl"]) < 1e-6
-    assert abs(casewise(fit.h1_mean, fit.h1_cov) - f["logl_h1"]) < 1e-6
+    assert abs(casewise(fit.h1_mean[0], fit.h1_cov[0]) - f["logl_h1"]) < 1e-6
     assert abs(f["chisq"] - 2 * (f["logl_h1"] - f["logl"])) < 1e-6
     assert f["converged"]
 
@@ -217,7 +217,7 @@ def test_fiml_beats_listwise_under_mcar(hs, hs_fit):
     err_lw, err_fi = [], []
     for seed in range(3):
         d = _mcar(hs, seed)
-        lw, fi = cfa(d, HS_MODEL), cfa(d, HS_MODEL, missing="fiml")
+        lw, fi = cfa(d, HS_MODEL, missing="listwise"), cfa(d, HS_MODEL)
         assert lw.fit["n"].iloc[0] < 150 and fi.fit["n"].iloc[0] == 301
         err_lw.append((lw.loadings.set_index("item")["estimate"] - full).abs().mean())
         err_fi.append((fi.loadings.set_index("item")["estimate"] - full).abs().mean())
@@ -250,8 +250,8 @@ def test_fiml_unbiased_listwise_biased_under_mar():
     for seed in range(reps):
         d, lam = _mar_sample(seed)
         model = {"f": list(d.columns)}
-        lw.append(cfa(d, model).loadings["estimate"].to_numpy())
-        fi.append(cfa(d, model, missing="fiml").loadings["estimate"].to_numpy())
+        lw.append(cfa(d, model, missing="listwise").loadings["estimate"].to_numpy())
+        fi.append(cfa(d, model).loadings["estimate"].to_numpy())
     lw, fi = np.array(lw), np.array(fi)
     mcse_fi = fi.std(axis=0, ddof=1) / np.sqrt(reps)
     mcse_lw = lw.std(axis=0, ddof=1) / np.sqrt(reps)
