@@ -26,6 +26,8 @@ from analysis.psychometrics.cfa_ml import (
     Fit,
     expected_information,
     fit_ml_model,
+    is_converged,
+    lower_bounds,
     minimize_polished,
     moment_jacobian,
     srmr_bentler,
@@ -313,7 +315,7 @@ def _fit_fiml(x, model, equal_loadings, equal_intercepts, orthogonal, informatio
     xh, res = minimize_polished(fun, x0, pars.kind, lambda v: expected_information(v, maps, wg, True),
                                 max_iter=max_iter, polish_steps=30)
     fmin, grad = fun(xh)
-    lo = np.array([0.0 if k in ("residual", "factor_var") else -np.inf for k in pars.kind])
+    lo = lower_bounds(pars.kind)
     info = _observed_information(xh, fun, lo) if information == "observed" else _expected_information_fiml(xh, maps, datas, N)
     try:
         vcov = np.linalg.inv(info) / N
@@ -327,7 +329,7 @@ def _fit_fiml(x, model, equal_loadings, equal_intercepts, orthogonal, informatio
     srmr = srmr_bentler(xh, maps, S1, M1, wg, True)
     const = np.log(2 * np.pi) * sum(dt.n_observed_values for dt in datas)
     return Fit(
-        x=xh, vcov=vcov, maps=maps, pars=pars, fmin=fmin, converged=bool(np.max(np.abs(grad)) < 1e-6) and fmin < 1e9,
+        x=xh, vcov=vcov, maps=maps, pars=pars, fmin=fmin, converged=is_converged(xh, grad, pars.kind, fmin),
         message=str(res.message), n_iter=int(res.nit), chisq=float(N * (fmin - f_h1)),
         df=int(G * (p * (p + 1) // 2 + p) - q), baseline_chisq=float(N * (f_base - f_h1)),
         baseline_df=int(G * (p * (p - 1) // 2)), srmr=srmr, n=N, n_groups=G,

@@ -36,7 +36,8 @@ from analysis.psychometrics.cfa_model import (
 from analysis.psychometrics.errors import CFAError
 
 __all__ = [
-    "Fit", "fit_ml_model", "fit_indices", "expected_information", "minimize_polished", "moment_jacobian", "srmr_bentler",
+    "Fit", "fit_ml_model", "fit_indices", "expected_information", "is_converged", "lower_bounds", "minimize_polished",
+    "moment_jacobian", "srmr_bentler",
 ]
 
 
@@ -133,6 +134,18 @@ class Fit:
     n_patterns: int = 1
 
 
+def lower_bounds(kinds) -> np.ndarray:
+    """0 for residual and factor variances, -inf for every other parameter."""
+    return np.array([0.0 if k in ("residual", "factor_var") else -np.inf for k in kinds])
+
+
+def is_converged(x, grad, kinds, fmin) -> bool:
+    """Projected gradient below 1e-6: a variance held at its bound of 0 may have a positive
+    gradient (the unbounded optimum is negative, a Heywood case reported separately)."""
+    g = np.where((x <= lower_bounds(kinds)) & (grad > 0), 0.0, grad)
+    return bool(np.max(np.abs(g)) < 1e-6) and fmin < 1e9
+
+
 def minimize_polished(fun, x0, kinds, information, *, max_iter: int, polish_steps: int):
     """Minimise ``fun`` (returns F, dF/dx) by L-BFGS-B, then polish by Fisher scoring.
 
@@ -142,8 +155,8 @@ def minimize_polished(fun, x0, kinds, information, *, max_iter: int, polish_step
     curvature of F = -2 logL / N + const; they take the gradient from ~1e-8 to rounding level,
     so estimates match lavaan to all printed digits. Returns (x, scipy result).
     """
-    bounds = [(0.0, None) if k in ("residual", "factor_var") else (None, None) for k in kinds]
-    lo = np.array([b[0] if b[0] is not None else -np.inf for b in bounds])
+    lo = lower_bounds(kinds)
+    bounds = [(0.0, None) if np.isfinite(b) else (None, None) for b in lo]
     res = optimize.minimize(
         fun, x0, jac=True, method="L-BFGS-B", bounds=bounds,
         options={"maxiter": max_iter, "maxfun": 4 * max_iter, "ftol": 1e-15, "gtol": 1e-10, "maxcor": 30},
@@ -234,7 +247,7 @@ def _fit_ml(S, M, n, N, model, maps, pars, logdetS, df, meanstructure, max_iter)
         vcov = np.linalg.inv(info) / N
     except np.linalg.LinAlgError:
         vcov = np.full((q, q), np.nan)
-    converged = bool(np.max(np.abs(grad)) < 1e-6) and fmin < 1e9
+    converged = is_converged(x, grad, pars.kind, fmin)
     # Baseline (independence) model: diagonal Sigma = diag(S), saturated means; closed form.
     base = sum(
         n_g * (np.log(np.diag(S_g)).sum() - ld) for n_g, S_g, ld in zip(n, S, logdetS)
