@@ -22,6 +22,7 @@ from typing import Sequence
 
 import numpy as np
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
 
 from analysis.psychometrics.cfa_model import (
     Maps,
@@ -226,7 +227,8 @@ def fit_ml_model(
     moments = G * (p * (p + 1) // 2 + (p if meanstructure else 0))
     df = moments - q
     try:
-        return _fit_ml(S, M, n, N, model, maps, pars, logdetS, df, meanstructure, max_iter)
+        with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only add contention
+            return _fit_ml(S, M, n, N, model, maps, pars, logdetS, df, meanstructure, max_iter)
     except np.linalg.LinAlgError as exc:  # numerically singular along the way
         raise CFAError(f"the model-implied or sample covariance matrix is not positive definite ({exc})") from None
 

@@ -157,6 +157,7 @@ def inverse_pd(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
     piv = np.diag(c)
     if piv.min() <= 1e-7 * np.sqrt(np.diag(sigma).max()):
         return None
+    # callers run under threadpool_limits(1): single-threaded, the triangular solve is the fastest
     c_inv = linalg.solve_triangular(c, np.eye(sigma.shape[0]), lower=True, check_finite=False)
     return c_inv.T @ c_inv, 2.0 * np.log(piv).sum()
 

@@ -46,7 +46,7 @@ def harman_single_factor(data: pd.DataFrame, items: Sequence[str] | None = None,
     share = np.linalg.eigvalsh(c.r)[-1] / len(c.items)
     return pd.DataFrame([{"test": "harman_single_factor", "estimate": share, "threshold": 0.5,
                           "flag": bool(share > 0.5), "k": len(c.items), "caveat": HARMAN_CAVEAT,
-                          "estimator": "pca", **c.columns()}])
+                          **c.columns(), "estimator": "pca"}])
 
 
 def common_method_cfa(

@@ -9,7 +9,7 @@ and report the same ``missing``, ``n`` and ``n_pair_min`` columns.
 respondents with at least one answered item, the n psych uses for raw data
 (``cortest.bartlett``: ``n <- dim(R)[1]``; ``fa``: ``n.obs``), and ``n_pair_min`` the smallest
 pairwise count. ``missing="listwise"`` uses the respondents who answered every item
-(``n = n_pair_min``).
+(``n = n_pair_min``). ``estimator`` is ``"pearson"`` (product-moment correlations).
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ class ItemCorrelations:
     n_pair_min: int  # smallest number of respondents behind one correlation
 
     def columns(self) -> dict:
-        """The structured method columns every table built from this matrix carries."""
-        return {"missing": self.missing, "n": self.n, "n_pair_min": self.n_pair_min}
+        """The structured method columns every table built from this matrix carries (a model
+        fitted to it replaces ``estimator``, e.g. by ``"minres"``)."""
+        return {"estimator": "pearson", "missing": self.missing, "n": self.n, "n_pair_min": self.n_pair_min}
 
 
 def item_correlations(

@@ -138,7 +138,7 @@ def htmt(
 
     Returns
     -------
-    DataFrame: factor, other, htmt, method, missing, n, n_pair_min.
+    DataFrame: factor, other, htmt, method, estimator (``"pearson"``), missing, n, n_pair_min.
 
     Notes
     -----
@@ -191,4 +191,4 @@ def htmt(
             rows.append({"factor": names[a], "other": names[b],
                          "htmt": hetero / np.sqrt(mono(idx[names[a]]) * mono(idx[names[b]])),
                          "method": method, **c.columns()})
-    return pd.DataFrame(rows, columns=["factor", "other", "htmt", "method", "missing", "n", "n_pair_min"])
+    return pd.DataFrame(rows, columns=["factor", "other", "htmt", "method", "estimator", "missing", "n", "n_pair_min"])

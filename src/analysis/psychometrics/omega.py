@@ -124,6 +124,6 @@ def omega_hierarchical(
         if r.shape[0] != r.shape[1] or not np.allclose(r, r.T) or not np.allclose(np.diag(r), 1):
             raise ValueError("omega_hierarchical: correlation=True needs a symmetric matrix with unit diagonal")
         meta = {"missing": "none", "n": np.nan, "n_pair_min": np.nan}
-        return pd.DataFrame([{**_omega_row(r, n_factors, method), **meta}])
+        return pd.DataFrame([{**meta, **_omega_row(r, n_factors, method)}])
     c = item_correlations(data, items, missing=missing, where="omega_hierarchical", min_items=3)
-    return pd.DataFrame([{**_omega_row(c, n_factors, method), **c.columns()}])
+    return pd.DataFrame([{**c.columns(), **_omega_row(c, n_factors, method)}])

@@ -33,7 +33,7 @@ def kmo(data: pd.DataFrame, items: Sequence[str] | None = None, *, missing: str 
 
     Returns
     -------
-    DataFrame: item (``"overall"`` first), kmo, missing, n, n_pair_min.
+    DataFrame: item (``"overall"`` first), kmo, estimator (``"pearson"``), missing, n, n_pair_min.
 
     Notes
     -----
@@ -70,7 +70,7 @@ def bartlett_sphericity(data: pd.DataFrame, items: Sequence[str] | None = None, 
 
     Returns
     -------
-    DataFrame with one row: chisq, df, p, k, missing, n, n_pair_min.
+    DataFrame with one row: chisq, df, p, k, estimator (``"pearson"``), missing, n, n_pair_min.
 
     Notes
     -----
@@ -122,8 +122,8 @@ def parallel_analysis(
     Returns
     -------
     DataFrame, one row per component: component (1-based), eigenvalue, random_mean,
-    random_quantile, retain, n_factors (same value in every row), n_iter, quantile, missing, n,
-    n_pair_min.
+    random_quantile, retain, n_factors (same value in every row), n_iter, quantile, estimator
+    (``"pearson"``), missing, n, n_pair_min.
 
     Notes
     -----
@@ -197,7 +197,7 @@ def efa(
     L, phi = orient(*rotate(extract(c.r, n_factors, method), rot))
     comm = np.diag(L @ (phi if phi is not None else np.eye(n_factors)) @ L.T)
     names = [f"F{j + 1}" for j in range(n_factors)]
-    meta = {"estimator": method, "rotation": rot or "none", **c.columns()}
+    meta = {**c.columns(), "estimator": method, "rotation": rot or "none"}
     prim = np.abs(L).argmax(axis=1)
     rows = [{"item": it, "factor": f, "loading": L[i, j], "communality": comm[i], "uniqueness": 1 - comm[i],
              "primary": bool(prim[i] == j), **meta}
