@@ -9,9 +9,10 @@ evaluation: with ``m`` the r missing items of a pattern and ``o`` the observed o
 so a pattern costs O(r p^2) (r x r inverses) instead of the O(p_o^3) of inverting Sigma_oo, and
 the data part ``sum_k w_k P C_k P`` is one product with the pooled pattern covariances. Survey
 data have many patterns with one or two skipped items: on the bundled 49-item staff model
-(365 respondents, 146 patterns) this makes an evaluation about 20 times cheaper. The EM
-algorithm for the saturated (H1) model uses the same identities (the regression of the missing
-on the observed items is ``-P_mm^-1 P_mo``, its residual covariance ``P_mm^-1``).
+(365 respondents, 146 patterns) one evaluation of F and its gradient went from 36 ms to 2.4 ms
+(single-threaded, 2-core machine). The EM algorithm for the saturated (H1) model uses the same
+identities (the regression of the missing on the observed items is ``-P_mm^-1 P_mo``, its
+residual covariance ``P_mm^-1``).
 """
 
 from __future__ import annotations
@@ -301,7 +302,10 @@ def _fit_fiml(x, model, equal_loadings, equal_intercepts, orthogonal, informatio
                             equal_intercepts=equal_intercepts, orthogonal=orthogonal)
     q = len(pars.kind)
     S1, M1 = [s for _, s in h1], [mu for mu, _ in h1]
-    fun = lambda v: _objective(v, maps, datas, wg)  # noqa: E731
+
+    def fun(v):
+        return _objective(v, maps, datas, wg)
+
     # Start from the ML solution for the EM moments (cheap: one p x p inverse per evaluation; it is
     # the FIML solution when nothing is missing and close to it otherwise).
     try:
