@@ -168,20 +168,19 @@ def psychometrics_suite(
             return None
 
     empty = pd.DataFrame()
-    cm_ = cor_missing
     if len(all_items) >= 3:
-        out["kmo"] = attempt(lambda: kmo(numeric, all_items, missing=cm_), "kmo_failed")
-        out["bartlett"] = attempt(lambda: bartlett_sphericity(numeric, all_items, missing=cm_), "bartlett_failed")
-        e = attempt(lambda: efa(numeric, all_items, seed=seed, missing=cm_), "efa_failed")
+        out["kmo"] = attempt(lambda: kmo(numeric, all_items, missing=cor_missing), "kmo_failed")
+        out["bartlett"] = attempt(lambda: bartlett_sphericity(numeric, all_items, missing=cor_missing), "bartlett_failed")
+        e = attempt(lambda: efa(numeric, all_items, seed=seed, missing=cor_missing), "efa_failed")
         if e is not None:
             out["parallel_analysis"] = e.get("parallel_analysis", empty)
             out["efa_loadings"] = e["loadings"]
             out["efa_variance"] = e["variance"]
         if len(model) >= 3:
             out["omega_hierarchical"] = attempt(
-                lambda: omega_hierarchical(numeric, all_items, n_factors=len(model), missing=cm_), "omega_h_failed")
+                lambda: omega_hierarchical(numeric, all_items, n_factors=len(model), missing=cor_missing), "omega_h_failed")
         out["common_method"] = empty
-        harman = attempt(lambda: harman_single_factor(numeric, all_items, missing=cm_), "harman_failed")
+        harman = attempt(lambda: harman_single_factor(numeric, all_items, missing=cor_missing), "harman_failed")
     else:
         _problem(problems, ALL, "too_few_items", f"{len(all_items)} usable items; KMO/EFA/CFA need at least 3")
         harman = None
@@ -198,7 +197,7 @@ def psychometrics_suite(
         out["cr_ave_observed"] = composite_reliability(res, method="observed")
         out["fornell_larcker"] = fornell_larcker(res) if len(model) > 1 else empty
         for key, method in (("htmt", "htmt"), ("htmt2", "htmt2")):
-            out[key] = attempt(lambda m=method: htmt(numeric, model, method=m, missing=cm_), f"{key}_failed") \
+            out[key] = attempt(lambda m=method: htmt(numeric, model, method=m, missing=cor_missing), f"{key}_failed") \
                 if len(model) > 1 else empty
         fits = [res.fit]
         cm = None
@@ -208,7 +207,6 @@ def psychometrics_suite(
                                          missing=cfa_missing).fit, "cfa_failed")
             if single is not None:
                 cm = common_method_comparison(res.fit, single)
-            if single is not None:
                 fits.append(single)
         out["cfa_fit"] = pd.concat(fits, ignore_index=True)
         cm_rows = []
