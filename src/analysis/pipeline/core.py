@@ -211,7 +211,7 @@ def _reason_counts(reasons: dict[str, int]) -> str:
 
 def run_analyze_instrument(
     instrument_path: Path, data_path: Path, *, out: Path, group: str | None = None, data_format: str | None = None,
-    min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None, cfa_missing: str = "listwise",
+    min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None, cfa_missing: str = "fiml",
 ) -> dict:
     """Psychometrics of any instrument on any data file that follows it.
 

@@ -1,15 +1,23 @@
 """Psychometric statistics: pure functions, DataFrame in -> tidy DataFrame out.
 
-Modules: :mod:`reliability` (alpha, omega, item statistics), :mod:`validity` (KMO, Bartlett,
-parallel analysis, EFA, CR/AVE, Fornell-Larcker, HTMT, common-method checks), :mod:`cfa`
-(ML confirmatory factor analysis with lavaan-equivalent fit indices), :mod:`aggregation`
-(ICC(1), ICC(2), rwg(j)), :mod:`invariance` (configural/metric/scalar), :mod:`reviewer`
-(statistic vs. threshold table) and :mod:`suite` (everything for one instrument).
+Modules: :mod:`reliability` (alpha, omega total, item statistics), :mod:`omega` (omega
+hierarchical), :mod:`validity` (KMO, Bartlett, parallel analysis, EFA), :mod:`discriminant`
+(CR/AVE, Fornell-Larcker, HTMT), :mod:`common_method` (Harman, single-factor CFA), :mod:`cfa`
+(ML and FIML confirmatory factor analysis with lavaan-equivalent fit indices; estimation in
+:mod:`cfa_model`, :mod:`cfa_ml`, :mod:`cfa_fiml`), :mod:`correlations` (pairwise/listwise item
+correlations), :mod:`factoring` (extraction and rotation), :mod:`aggregation` (ICC(1), ICC(2),
+rwg(j)), :mod:`invariance` (configural/metric/scalar), :mod:`reviewer` (statistic vs. threshold
+table), :mod:`errors` (the expected estimation failures) and :mod:`suite` (everything for one
+instrument).
 """
 
 from analysis.psychometrics.aggregation import aggregation_indices, icc, rwg_j, uniform_null_variance
 from analysis.psychometrics.cfa import CFAResult, cfa
+from analysis.psychometrics.common_method import common_method_cfa, common_method_comparison, harman_single_factor
+from analysis.psychometrics.discriminant import composite_reliability, fornell_larcker, htmt
+from analysis.psychometrics.errors import CFAError, EstimationError
 from analysis.psychometrics.invariance import measurement_invariance
+from analysis.psychometrics.omega import omega_hierarchical
 from analysis.psychometrics.reliability import (
     bootstrap_alpha,
     cronbach_alpha,
@@ -19,21 +27,12 @@ from analysis.psychometrics.reliability import (
 )
 from analysis.psychometrics.reviewer import THRESHOLDS, reviewer_table
 from analysis.psychometrics.suite import psychometrics_suite
-from analysis.psychometrics.validity import (
-    bartlett_sphericity,
-    common_method_cfa,
-    common_method_comparison,
-    composite_reliability,
-    efa,
-    fornell_larcker,
-    harman_single_factor,
-    htmt,
-    kmo,
-    parallel_analysis,
-)
+from analysis.psychometrics.validity import bartlett_sphericity, efa, kmo, parallel_analysis
 
 __all__ = [
+    "CFAError",
     "CFAResult",
+    "EstimationError",
     "THRESHOLDS",
     "aggregation_indices",
     "bartlett_sphericity",
@@ -51,6 +50,7 @@ __all__ = [
     "item_statistics",
     "kmo",
     "measurement_invariance",
+    "omega_hierarchical",
     "omega_total",
     "parallel_analysis",
     "psychometrics_suite",

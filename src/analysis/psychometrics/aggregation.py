@@ -32,24 +32,53 @@ def _codes(group) -> tuple[np.ndarray, pd.Index]:
     return codes, pd.Index(uniques)
 
 
-def icc(x, group) -> pd.DataFrame:
-    """ICC(1) and ICC(2) from a one-way random-effects ANOVA (Bliese 2000).
+ICC_METHODS = ("anova", "reml", "ml")
+
+
+def _variance_components_mixed(x: np.ndarray, codes: np.ndarray, reml: bool) -> tuple[float, float, bool]:
+    """(tau00, sigma2, converged) of the null model ``y ~ 1 + (1 | group)`` (statsmodels MixedLM)."""
+    import warnings
+
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = sm.MixedLM(x, np.ones((x.size, 1)), groups=codes).fit(reml=reml)
+    trouble = any("converge" in str(w.message).lower() for w in caught)
+    return float(np.asarray(res.cov_re)[0, 0]), float(res.scale), bool(res.converged and not trouble)
+
+
+def icc(data: pd.DataFrame, y: str, group: str, *, method: str = "anova") -> pd.DataFrame:
+    """ICC(1), ICC(2) and the variance components of ``y`` within and between ``group``.
+
+    The one ICC of the package: :func:`aggregation_indices` uses it for branch-level scales, and
+    ``analysis.models.multilevel`` should take its null-model variance decomposition from it
+    (``method="reml"``/``"ml"``).
 
     Parameters
     ----------
-    x : 1-D array-like of scores (NaN rows are dropped with their group labels).
-    group : group label per row.
+    data : one row per respondent; rows with a missing ``y`` or ``group`` are dropped.
+    y : the score column.
+    group : the cluster column.
+    method : ``"anova"`` (default; one-way random-effects ANOVA, Bliese 2000,
+        ``multilevel::ICC1``/``ICC2``), ``"reml"`` (``lme4::lmer(y ~ 1 + (1 | group))``) or
+        ``"ml"`` (the same with ``REML = FALSE``).
 
     Returns
     -------
-    DataFrame with one row: n, n_groups, mean_group_size, ms_between, ms_within, f, df1, df2,
-    p, icc1, icc2.
+    DataFrame with one row: n, n_groups, mean_group_size, icc1, icc2, tau00 (between-group
+    variance), sigma2 (within-group variance), design_effect, ms_between, ms_within, f, df1,
+    df2, p (the ANOVA table; NaN for reml/ml), method, estimator (``"ANOVA"``, ``"REML"``,
+    ``"ML"``), converged.
 
     Notes
     -----
-    ``ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW)`` with k the mean group size N/G, and
-    ``ICC(2) = (MSB - MSW) / MSB``, exactly ``multilevel::ICC1``/``ICC2`` on
-    ``aov(x ~ as.factor(group))``. Groups of size 1 contribute to MSB only (as in ``aov``).
+    ANOVA: ``ICC(1) = (MSB - MSW) / (MSB + (k - 1) MSW)`` with k the mean group size N/G,
+    ``ICC(2) = (MSB - MSW) / MSB``, ``tau00 = (MSB - MSW) / k``, ``sigma2 = MSW``; groups of
+    size 1 contribute to MSB only (as in ``aov``). REML/ML: ``ICC(1) = tau00 / (tau00 + sigma2)``
+    and ``ICC(2) = k ICC(1) / (1 + (k - 1) ICC(1))`` (Spearman-Brown at the mean group size);
+    in balanced data with a positive between variance REML equals ANOVA. Design effect
+    ``1 + (k - 1) ICC(1)`` (Snijders & Bosker 2012, sec. 3.3).
 
     References
     ----------
@@ -57,37 +86,43 @@ def icc(x, group) -> pd.DataFrame:
     Kozlowski (Eds.), Multilevel theory, research, and methods in organizations (pp. 349-381).
     Shrout, P. E., & Fleiss, J. L. (1979). Psychological Bulletin, 86, 420-428.
     doi:10.1037/0033-2909.86.2.420
-    Checked against Shrout & Fleiss's (1979) ICC(1,1)/ICC(1,k) example and a simulation.
+    Checked against Shrout & Fleiss's (1979) ICC(1,1)/ICC(1,k) example, lme4's Dyestuff
+    variance components and a simulation.
     """
-    x = np.asarray(x, dtype=float).copy()
-    codes, uniq = _codes(group)
-    if x.shape[0] != codes.shape[0]:
-        raise ValueError(f"icc: x has {x.shape[0]} rows but group has {codes.shape[0]}")
+    if method not in ICC_METHODS:
+        raise ValueError(f"icc: method={method!r}; use one of {ICC_METHODS}")
+    absent = [c for c in (y, group) if c not in data.columns]
+    if absent:
+        raise KeyError(f"icc: column(s) {absent} not in data")
+    x = pd.to_numeric(data[y], errors="coerce").to_numpy(dtype=float, copy=True)
+    codes, _uniq = _codes(data[group])
     ok = ~np.isnan(x) & (codes >= 0)
     x, codes = x[ok], codes[ok]
-    G = int(codes.max()) + 1 if codes.size else 0
-    n_g = np.bincount(codes, minlength=G)
+    n_g = np.bincount(codes, minlength=int(codes.max()) + 1 if codes.size else 0)
     keep = n_g > 0
-    N = x.size
-    G = int(keep.sum())
-    row = {"n": N, "n_groups": G, "mean_group_size": N / G if G else np.nan}
+    N, G = x.size, int(keep.sum())
+    k = N / G if G else np.nan
+    row = {"n": N, "n_groups": G, "mean_group_size": k, "icc1": np.nan, "icc2": np.nan, "tau00": np.nan,
+           "sigma2": np.nan, "design_effect": np.nan, "ms_between": np.nan, "ms_within": np.nan, "f": np.nan,
+           "df1": G - 1, "df2": N - G, "p": np.nan, "method": method, "estimator": method.upper(), "converged": False}
     if G < 2 or N - G < 1:
-        row.update(ms_between=np.nan, ms_within=np.nan, f=np.nan, df1=G - 1, df2=N - G, p=np.nan, icc1=np.nan, icc2=np.nan)
         return pd.DataFrame([row])
-    xc = x - x.mean()  # centring keeps the sums of squares accurate for non-integer scores
-    s = np.bincount(codes, weights=xc, minlength=n_g.size)[keep]
-    ss = np.bincount(codes, weights=xc**2, minlength=n_g.size)[keep]
-    n_k = n_g[keep]
-    ssb = (s**2 / n_k).sum()  # grand mean is 0 after centring
-    ssw = (ss - s**2 / n_k).sum()
-    df1, df2 = G - 1, N - G
-    msb, msw = ssb / df1, ssw / df2
-    k = N / G
-    f = msb / msw if msw > 0 else np.inf
-    row.update(
-        ms_between=msb, ms_within=msw, f=f, df1=df1, df2=df2, p=float(stats.f.sf(f, df1, df2)),
-        icc1=(msb - msw) / (msb + (k - 1) * msw), icc2=(msb - msw) / msb if msb > 0 else np.nan,
-    )
+    if method == "anova":
+        xc = x - x.mean()  # centring keeps the sums of squares accurate for non-integer scores
+        s = np.bincount(codes, weights=xc, minlength=n_g.size)[keep]
+        ss = np.bincount(codes, weights=xc**2, minlength=n_g.size)[keep]
+        n_k = n_g[keep]
+        msb = (s**2 / n_k).sum() / (G - 1)  # grand mean is 0 after centring
+        msw = (ss - s**2 / n_k).sum() / (N - G)
+        f = msb / msw if msw > 0 else np.inf
+        icc1 = (msb - msw) / (msb + (k - 1) * msw)
+        row.update(ms_between=msb, ms_within=msw, f=f, p=float(stats.f.sf(f, G - 1, N - G)), icc1=icc1,
+                   icc2=(msb - msw) / msb if msb > 0 else np.nan, tau00=(msb - msw) / k, sigma2=msw, converged=True)
+    else:
+        tau, sig, conv = _variance_components_mixed(x, codes, reml=method == "reml")
+        icc1 = tau / (tau + sig)
+        row.update(icc1=icc1, icc2=k * icc1 / (1 + (k - 1) * icc1), tau00=tau, sigma2=sig, converged=conv)
+    row["design_effect"] = 1 + (k - 1) * row["icc1"]
     return pd.DataFrame([row])
 
 
@@ -113,7 +148,8 @@ def rwg_j(
 
     Returns
     -------
-    DataFrame, one row per group: group, n, mean_item_variance, rwg_j, aggregation_ok.
+    DataFrame, one row per group: group, n, mean_item_variance, rwg_j, aggregation_ok,
+    null_variance, missing (``"listwise"``).
     ``rwg_j`` is NaN (and ``aggregation_ok`` False) for groups with fewer than 2 complete
     respondents.
 
@@ -161,7 +197,7 @@ def rwg_j(
     mvar[n_g < 2] = np.nan
     return pd.DataFrame({
         "group": uniq, "n": n_g.astype(int), "mean_item_variance": mvar, "rwg_j": rwg,
-        "aggregation_ok": np.nan_to_num(rwg, nan=-np.inf) >= cutoff,
+        "aggregation_ok": np.nan_to_num(rwg, nan=-np.inf) >= cutoff, "null_variance": ranvar, "missing": "listwise",
     })
 
 
@@ -180,10 +216,10 @@ def aggregation_indices(
 
     Returns
     -------
-    dict with ``icc`` (one row per scale: scale, the :func:`icc` columns, rwg_j_mean,
+    dict with ``icc`` (one row per scale: scale, the :func:`icc` columns (ANOVA), rwg_j_mean,
     rwg_j_median, share_rwg_ok = share of groups with rwg(j) >= cutoff among groups with an
-    rwg(j)) and ``rwg`` (one row per scale and group: scale, group, n, mean_item_variance,
-    rwg_j, aggregation_ok).
+    rwg(j), null_variance, missing) and ``rwg`` (one row per scale and group: the
+    :func:`rwg_j` columns).
     """
     if group not in data.columns:
         raise KeyError(f"aggregation_indices: group column '{group}' not in data")
@@ -192,20 +228,21 @@ def aggregation_indices(
         items = list(items)
         a = n_options[name] if isinstance(n_options, Mapping) else n_options
         score = data[items].to_numpy(dtype=float, copy=True).mean(axis=1)  # NaN if any item missing
-        row = icc(score, data[group]).iloc[0].to_dict()
+        row = icc(pd.DataFrame({"score": score, "group": data[group].to_numpy()}), "score", "group").iloc[0].to_dict()
         rw = rwg_j(data, items, group, n_options=a, cutoff=cutoff)
         valid = rw["rwg_j"].notna()
         row.update(
             rwg_j_mean=rw.loc[valid, "rwg_j"].mean(), rwg_j_median=rw.loc[valid, "rwg_j"].median(),
             share_rwg_ok=rw.loc[valid, "aggregation_ok"].mean() if valid.any() else np.nan,
-            null_variance=uniform_null_variance(a),
+            null_variance=uniform_null_variance(a), missing="listwise",
         )
         icc_rows.append({"scale": name, **row})
         rw.insert(0, "scale", name)
         rwg_tables.append(rw)
     icc_cols = ["scale", "n", "n_groups", "mean_group_size", "ms_between", "ms_within", "f", "df1", "df2", "p",
-                "icc1", "icc2", "rwg_j_mean", "rwg_j_median", "share_rwg_ok", "null_variance"]
-    rwg_cols = ["scale", "group", "n", "mean_item_variance", "rwg_j", "aggregation_ok"]
+                "icc1", "icc2", "tau00", "sigma2", "design_effect", "method", "estimator", "rwg_j_mean",
+                "rwg_j_median", "share_rwg_ok", "null_variance", "missing"]
+    rwg_cols = ["scale", "group", "n", "mean_item_variance", "rwg_j", "aggregation_ok", "null_variance", "missing"]
     return {
         "icc": pd.DataFrame(icc_rows, columns=icc_cols),
         "rwg": pd.concat(rwg_tables, ignore_index=True) if rwg_tables else pd.DataFrame(columns=rwg_cols),

@@ -29,7 +29,7 @@ __all__ = [
 MISSING = ("listwise", "pairwise")
 BOOT_CHUNK = 100  # resamples per matrix product; memory ~ BOOT_CHUNK * n * 8 bytes
 
-OMEGA_ESTIMATOR = "one-factor ML CFA on the item covariance matrix: (sum lambda)^2 / ((sum lambda)^2 + sum theta)"
+OMEGA_METHOD = "one_factor_cfa"  # (sum lambda)^2 / ((sum lambda)^2 + sum theta) of a one-factor ML CFA
 
 
 def _check_items(data: pd.DataFrame, items: Sequence[str] | None, where: str) -> list[str]:
@@ -176,8 +176,9 @@ def cronbach_alpha(
 
     Returns
     -------
-    DataFrame with one row: n, k, alpha, ci_low, ci_high, ci_method, boot_ci_low, boot_ci_high,
-    n_boot, alpha_std, average_r, missing.
+    DataFrame with one row: n, k, alpha, ci_low, ci_high, ci_method (``"feldt"``), boot_ci_low,
+    boot_ci_high, boot_ci_method (``"percentile"``; empty without bootstrap), n_boot, resample
+    (``"respondents"``), alpha_std, average_r, missing.
 
     Notes
     -----
@@ -208,8 +209,8 @@ def cronbach_alpha(
         r = c / np.outer(d, d)
     row = {
         "n": n, "k": k, "alpha": alpha, "ci_low": lo, "ci_high": hi, "ci_method": "feldt",
-        "boot_ci_low": np.nan, "boot_ci_high": np.nan, "n_boot": int(n_boot),
-        "alpha_std": _std_alpha(c), "average_r": r[~np.eye(k, dtype=bool)].mean(), "missing": missing,
+        "boot_ci_low": np.nan, "boot_ci_high": np.nan, "boot_ci_method": "percentile" if n_boot else "",
+        "n_boot": int(n_boot), "resample": "respondents" if n_boot else "", "alpha_std": _std_alpha(c), "average_r": r[~np.eye(k, dtype=bool)].mean(), "missing": missing,
     }
     if n_boot:
         if missing != "listwise":
@@ -225,7 +226,8 @@ def omega_total(data: pd.DataFrame, items: Sequence[str] | None = None) -> pd.Da
 
     Returns
     -------
-    DataFrame with one row: n, k, omega, estimator, converged, missing.
+    DataFrame with one row: n, k, omega, method (``"one_factor_cfa"``), estimator (``"ML"``),
+    converged, missing (``"listwise"``).
 
     Notes
     -----
@@ -235,18 +237,22 @@ def omega_total(data: pd.DataFrame, items: Sequence[str] | None = None) -> pd.Da
     what ``psych::omega(x, nfactors = 1)`` reports as omega total when items have equal
     variances (psych factors the correlation matrix with minres, so values differ slightly for
     items with unequal variances). Needs at least 3 items (2 items: the model is not
-    identified; NaN is returned).
+    identified; NaN is returned). It is ``semTools::compRelSEM(fit, obs.var = FALSE)`` of the
+    one-factor lavaan CFA; for multidimensional scales see
+    :func:`analysis.psychometrics.omega_hierarchical`.
 
     References
     ----------
     McDonald, R. P. (1999). Test theory: A unified treatment. Erlbaum.
-    Checked against a simulation with known loadings (tests/test_reliability.py).
+    Checked against semTools 0.5-6 on lavaan one-factor CFAs (tests/reference/psychometrics.R)
+    and a simulation with known loadings (tests/test_reliability.py).
     """
     items = _check_items(data, items, "omega_total")
     x = _matrix(data, items)
     x = x[~np.isnan(x).any(axis=1)]
     n, k = x.shape
-    row = {"n": n, "k": k, "omega": np.nan, "estimator": OMEGA_ESTIMATOR, "converged": False, "missing": "listwise"}
+    row = {"n": n, "k": k, "omega": np.nan, "method": OMEGA_METHOD, "estimator": "ML", "converged": False,
+           "missing": "listwise"}
     if k < 3 or n <= k:
         return pd.DataFrame([row])
     xc = x - x.mean(axis=0)
@@ -336,7 +342,9 @@ def scale_reliability(
     Returns
     -------
     DataFrame, one row per scale: scale, n, k, alpha, ci_low, ci_high, ci_method, boot_ci_low,
-    boot_ci_high, n_boot, alpha_std, average_r, omega, omega_estimator, missing.
+    boot_ci_high, boot_ci_method, n_boot, resample, alpha_std, average_r, missing (alpha's),
+    omega, omega_method (``"one_factor_cfa"``), omega_estimator (``"ML"``), omega_missing
+    (``"listwise"``), omega_n.
     """
     _check_missing(missing, "scale_reliability")
     rows = []
@@ -344,7 +352,8 @@ def scale_reliability(
         r = cronbach_alpha(data, items, ci=ci, missing=missing).iloc[0].to_dict()
         o = omega_total(data, items).iloc[0] if omega else None
         rows.append({"scale": name, **r, "omega": o["omega"] if o is not None else np.nan,
-                     "omega_estimator": OMEGA_ESTIMATOR if omega else ""})
+                     "omega_method": OMEGA_METHOD if omega else "", "omega_estimator": "ML" if omega else "",
+                     "omega_missing": "listwise" if omega else "", "omega_n": o["n"] if o is not None else np.nan})
     out = pd.DataFrame(rows)
     if n_boot and len(out):
         if missing != "listwise":
@@ -353,6 +362,8 @@ def scale_reliability(
         a = (1 - ci) / 2
         q = np.array([np.nanquantile(boots[s], [a, 1 - a]) for s in scales])
         out["boot_ci_low"], out["boot_ci_high"], out["n_boot"] = q[:, 0], q[:, 1], n_boot
+        out["boot_ci_method"], out["resample"] = "percentile", "respondents"
     cols = ["scale", "n", "k", "alpha", "ci_low", "ci_high", "ci_method", "boot_ci_low", "boot_ci_high",
-            "n_boot", "alpha_std", "average_r", "omega", "omega_estimator", "missing"]
+            "boot_ci_method", "n_boot", "resample", "alpha_std", "average_r", "missing", "omega", "omega_method",
+            "omega_estimator", "omega_missing", "omega_n"]
     return out.reindex(columns=cols)

@@ -3,6 +3,10 @@
 Data problems (single-item scale, constant item, too few respondents, non-positive-definite
 matrix, non-converged CFA, missing item columns) never raise out of the suite: they become rows
 of the ``problems`` table (scale, problem, message) and the remaining scales are still computed.
+Only the expected statistical failures are caught (:data:`analysis.psychometrics.errors.
+EXPECTED_FAILURES`: :class:`~analysis.psychometrics.errors.EstimationError`, including
+``CFAError``, and ``numpy.linalg.LinAlgError``); any other exception is a programming error and
+propagates.
 """
 
 from __future__ import annotations
@@ -13,19 +17,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.psychometrics.aggregation import aggregation_indices
-from analysis.psychometrics.cfa import cfa
+from analysis.psychometrics.cfa import CFA_MISSING, cfa
+from analysis.psychometrics.common_method import common_method_comparison, harman_single_factor
+from analysis.psychometrics.correlations import COR_MISSING
+from analysis.psychometrics.discriminant import composite_reliability, fornell_larcker, htmt
+from analysis.psychometrics.errors import EXPECTED_FAILURES
+from analysis.psychometrics.omega import omega_hierarchical
 from analysis.psychometrics.reliability import item_statistics, scale_reliability
 from analysis.psychometrics.reviewer import reviewer_table
-from analysis.psychometrics.validity import (
-    bartlett_sphericity,
-    common_method_comparison,
-    composite_reliability,
-    efa,
-    fornell_larcker,
-    harman_single_factor,
-    htmt,
-    kmo,
-)
+from analysis.psychometrics.validity import bartlett_sphericity, efa, kmo
 
 __all__ = ["psychometrics_suite", "MIN_RESPONDENTS"]
 
@@ -44,7 +44,8 @@ def psychometrics_suite(
     *,
     n_boot: int = 0,
     seed: int = 0,
-    cfa_missing: str = "listwise",
+    cfa_missing: str = "fiml",
+    cor_missing: str = "pairwise",
 ) -> dict[str, pd.DataFrame]:
     """Reliability, validity, CFA, common-method and aggregation statistics for one instrument.
 
@@ -57,25 +58,34 @@ def psychometrics_suite(
     group : column with the branch (group) label. When given, every scale gets ICC/rwg(j);
         otherwise only ``level == "branch"`` scales do, using the instrument's group column.
     n_boot, seed : bootstrap resamples for the alpha CI (0 = Feldt CI only) and their seed.
-    cfa_missing : ``"listwise"`` (complete cases, default) or ``"fiml"`` (full-information ML,
-        lavaan ``missing = "ml"``) for the measurement and single-factor CFAs and what is computed
-        from them (CR/AVE, Fornell-Larcker, the single-factor common-method comparison). Alpha,
-        item statistics, KMO, EFA, HTMT and Harman's test stay on complete cases.
+    cfa_missing : ``"fiml"`` (default; full-information ML, lavaan ``missing = "ml"``) or
+        ``"listwise"`` (complete cases) for the measurement and single-factor CFAs and what is
+        computed from them (CR/AVE, Fornell-Larcker, the single-factor common-method comparison).
+    cor_missing : ``"pairwise"`` (default; psych's ``use = "pairwise"``) or ``"listwise"``
+        correlations for KMO, Bartlett, parallel analysis, EFA, omega hierarchical, HTMT and
+        Harman's test. Alpha and item statistics stay on respondents complete for the scale.
 
     Returns
     -------
     dict of DataFrames: ``reliability``, ``item_stats``, ``kmo``, ``bartlett``,
-    ``parallel_analysis``, ``efa_loadings``, ``efa_variance``, ``cfa_fit``, ``cfa_loadings``,
-    ``factor_correlations``, ``cr_ave``, ``fornell_larcker``, ``htmt``, ``common_method``,
-    ``icc``, ``rwg``, ``reviewer``, ``problems``. Tables that could not be computed are empty
-    (with a row in ``problems`` saying why).
+    ``parallel_analysis``, ``efa_loadings``, ``efa_variance``, ``omega_hierarchical`` (all
+    usable items, one group factor per scale; needs 3 or more scales), ``cfa_fit``,
+    ``cfa_loadings``, ``factor_correlations``, ``cr_ave`` (Fornell-Larcker, standardised
+    loadings), ``cr_ave_observed`` (semTools ``compRelSEM``/``AVE``), ``fornell_larcker``,
+    ``htmt`` (Henseler et al. 2015), ``htmt2`` (Roemer et al. 2021, semTools' default),
+    ``common_method``, ``icc``, ``rwg``, ``reviewer``, ``problems``. Every statistical table
+    carries its method columns (``estimator``, ``missing``, ``n``; ``method`` where two
+    definitions exist; ``ci_method``, ``n_boot`` for intervals). Tables that could not be
+    computed are empty (with a row in ``problems`` saying why).
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"psychometrics_suite: data must be a pandas DataFrame, got {type(data).__name__}")
     if group is not None and group not in data.columns:
         raise KeyError(f"psychometrics_suite: group column '{group}' not in data; columns are {list(data.columns)[:20]}")
-    if cfa_missing not in ("listwise", "fiml"):
-        raise ValueError(f"psychometrics_suite: cfa_missing={cfa_missing!r} is not supported; use 'listwise' or 'fiml'")
+    if cfa_missing not in CFA_MISSING:
+        raise ValueError(f"psychometrics_suite: cfa_missing={cfa_missing!r} is not supported; use 'fiml' or 'listwise'")
+    if cor_missing not in COR_MISSING:
+        raise ValueError(f"psychometrics_suite: cor_missing={cor_missing!r} is not supported; use 'pairwise' or 'listwise'")
     problems: list[dict] = []
     out: dict[str, pd.DataFrame] = {}
 
@@ -130,14 +140,15 @@ def psychometrics_suite(
                     st.loc[i, "ceiling"] = float((v == r.max).mean())
             st.insert(0, "scale", code)
             item_tables.append(st)
-        except Exception as exc:  # a data problem in one scale must not stop the others
+        except EXPECTED_FAILURES as exc:  # a data problem in one scale must not stop the others
             _problem(problems, code, "reliability_failed", f"{type(exc).__name__}: {exc}")
     rel = pd.concat(rel_tables, ignore_index=True) if rel_tables else pd.DataFrame()
     if n_boot and len(rel):
         try:
             boot = scale_reliability(numeric, {c: usable[c] for c in rel["scale"]}, n_boot=n_boot, seed=seed, omega=False)
-            rel[["boot_ci_low", "boot_ci_high", "n_boot"]] = boot[["boot_ci_low", "boot_ci_high", "n_boot"]].to_numpy()
-        except Exception as exc:
+            cols = ["boot_ci_low", "boot_ci_high", "boot_ci_method", "n_boot", "resample"]
+            rel[cols] = boot[cols].to_numpy()
+        except EXPECTED_FAILURES as exc:
             _problem(problems, ALL, "bootstrap_failed", f"{type(exc).__name__}: {exc}")
     for r in rel.itertuples() if len(rel) else []:
         if np.isnan(r.omega) and r.k >= 3:
@@ -149,48 +160,53 @@ def psychometrics_suite(
     all_items = [it for items in matrix_items.values() for it in items]
     model = dict(matrix_items)
 
-    def attempt(key: str, fn, problem: str):
+    def attempt(fn, problem: str):
         try:
             return fn()
-        except Exception as exc:
+        except EXPECTED_FAILURES as exc:
             _problem(problems, ALL, problem, f"{type(exc).__name__}: {exc}")
             return None
 
     empty = pd.DataFrame()
     if len(all_items) >= 3:
-        out["kmo"] = attempt("kmo", lambda: kmo(numeric, all_items), "kmo_failed")
-        out["bartlett"] = attempt("bartlett", lambda: bartlett_sphericity(numeric, all_items), "bartlett_failed")
-        e = attempt("efa", lambda: efa(numeric, all_items, seed=seed), "efa_failed")
+        out["kmo"] = attempt(lambda: kmo(numeric, all_items, missing=cor_missing), "kmo_failed")
+        out["bartlett"] = attempt(lambda: bartlett_sphericity(numeric, all_items, missing=cor_missing), "bartlett_failed")
+        e = attempt(lambda: efa(numeric, all_items, seed=seed, missing=cor_missing), "efa_failed")
         if e is not None:
             out["parallel_analysis"] = e.get("parallel_analysis", empty)
             out["efa_loadings"] = e["loadings"]
             out["efa_variance"] = e["variance"]
+        if len(model) >= 3:
+            out["omega_hierarchical"] = attempt(
+                lambda: omega_hierarchical(numeric, all_items, n_factors=len(model), missing=cor_missing), "omega_h_failed")
         out["common_method"] = empty
-        harman = attempt("harman", lambda: harman_single_factor(numeric, all_items), "harman_failed")
+        harman = attempt(lambda: harman_single_factor(numeric, all_items, missing=cor_missing), "harman_failed")
     else:
         _problem(problems, ALL, "too_few_items", f"{len(all_items)} usable items; KMO/EFA/CFA need at least 3")
         harman = None
 
     res = None
     if model and len(all_items) >= 3:
-        res = attempt("cfa", lambda: cfa(numeric, model, name="measurement", missing=cfa_missing), "cfa_failed")
+        res = attempt(lambda: cfa(numeric, model, name="measurement", missing=cfa_missing), "cfa_failed")
     if res is not None:
         problems.extend(res.problems.to_dict("records"))
         loads = res.loadings.rename(columns={"factor": "scale"})
         out["cfa_loadings"] = loads
         out["factor_correlations"] = res.factor_correlations
         out["cr_ave"] = composite_reliability(res)
+        out["cr_ave_observed"] = composite_reliability(res, method="observed")
         out["fornell_larcker"] = fornell_larcker(res) if len(model) > 1 else empty
-        out["htmt"] = attempt("htmt", lambda: htmt(numeric, model), "htmt_failed") if len(model) > 1 else empty
+        for key, method in (("htmt", "htmt"), ("htmt2", "htmt2")):
+            out[key] = attempt(lambda m=method: htmt(numeric, model, method=m, missing=cor_missing), f"{key}_failed") \
+                if len(model) > 1 else empty
         fits = [res.fit]
         cm = None
         if len(model) > 1:
             # One single-factor fit serves both the fit table and the common-method comparison.
-            single = attempt("single", lambda: cfa(numeric, {"common": all_items}, name="single_factor",
-                                                   missing=cfa_missing).fit, "cfa_failed")
+            single = attempt(lambda: cfa(numeric, {"common": all_items}, name="single_factor",
+                                         missing=cfa_missing).fit, "cfa_failed")
             if single is not None:
-                cm = attempt("common_method", lambda: common_method_comparison(res.fit, single), "common_method_failed")
-            if single is not None:
+                cm = common_method_comparison(res.fit, single)
                 fits.append(single)
         out["cfa_fit"] = pd.concat(fits, ignore_index=True)
         cm_rows = []
@@ -218,15 +234,16 @@ def psychometrics_suite(
     if agg_scales and gcol is not None:
         opts = {c: max(instrument.items[it].response.max - instrument.items[it].response.min + 1 for it in its)
                 for c, its in agg_scales.items()}
-        agg = attempt("aggregation", lambda: aggregation_indices(numeric, agg_scales, gcol, n_options=opts), "aggregation_failed")
+        agg = attempt(lambda: aggregation_indices(numeric, agg_scales, gcol, n_options=opts), "aggregation_failed")
         if agg is not None:
             out.update(agg)
             for r in agg["icc"].itertuples():
                 if not np.isfinite(r.icc1):
                     _problem(problems, r.scale, "icc_not_estimated", "fewer than 2 groups or no within-group replication")
 
-    for key in ("kmo", "bartlett", "parallel_analysis", "efa_loadings", "efa_variance", "cfa_fit", "cfa_loadings",
-                "factor_correlations", "cr_ave", "fornell_larcker", "htmt", "common_method", "icc", "rwg"):
+    for key in ("kmo", "bartlett", "parallel_analysis", "efa_loadings", "efa_variance", "omega_hierarchical", "cfa_fit",
+                "cfa_loadings", "factor_correlations", "cr_ave", "cr_ave_observed", "fornell_larcker", "htmt", "htmt2",
+                "common_method", "icc", "rwg"):
         if out.get(key) is None:
             out[key] = pd.DataFrame()
     out["reviewer"] = reviewer_table(out)
