@@ -87,6 +87,7 @@ class Field:
     values: dict[str, Label] | None = None
     within_wave: bool = False
     aliases: tuple[str, ...] = ()
+    pseudonymise_as: str | None = None  # a second id column, pseudonymised in this id namespace
 
     def value_lookup(self) -> dict[str, str]:
         """Codes and their labels (any language) mapped to the code, for category fields."""
@@ -107,6 +108,7 @@ class KeyColumn:
     aliases: tuple[str, ...] = ()
     pseudonymise: bool = False
     references: str | None = None
+    pseudonymise_as: str | None = None  # HMAC namespace (default: the column name), e.g. staff_id
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,9 @@ class _Parser:
         for bound in ("min", "max"):
             if bound in spec and not isinstance(spec[bound], (int, float)):
                 self.fail(f"{where}.{bound}", "must be a number")
+        alias_of = spec.get("pseudonymise_as")
+        if alias_of is not None and (ftype != "string" or not isinstance(alias_of, str)):
+            self.fail(f"{where}.pseudonymise_as", "needs a string field and the id namespace to use (e.g. staff_id)")
         return Field(
             code=code,
             label=self.label(spec.get("label", code)),
@@ -392,6 +397,7 @@ class _Parser:
             values=values,
             within_wave=bool(spec.get("within_wave", False)),
             aliases=tuple(str(a) for a in spec.get("aliases", ())),
+            pseudonymise_as=str(alias_of) if isinstance(alias_of, str) else None,
         )
 
     def key_column(self, where: str, spec: Any) -> KeyColumn:
@@ -403,6 +409,7 @@ class _Parser:
         return KeyColumn(
             column=str(spec["column"]),
             aliases=tuple(str(a) for a in spec.get("aliases", ())),
-            pseudonymise=bool(spec.get("pseudonymise", False)),
+            pseudonymise=bool(spec.get("pseudonymise", False) or spec.get("pseudonymise_as")),
             references=spec.get("references"),
+            pseudonymise_as=str(spec["pseudonymise_as"]) if spec.get("pseudonymise_as") else None,
         )
