@@ -44,6 +44,7 @@ def simulate(
     customers: Optional[int] = typer.Option(None, help="About this many customer respondents [default: from the model]."),
     follow_up_of: Optional[Path] = typer.Option(None, help="Simulate the next wave of this simulated wave's folder: same branches and (mostly) staff, new answers."),
     turnover: Optional[float] = typer.Option(None, help="With --follow-up-of: share of staff replaced by new hires [default: from the model]."),
+    actions: bool = typer.Option(False, "--actions", help="With --follow-up-of: branches adopt the model's actions; writes an action register with known effects."),
     model: Path = typer.Option(Path("surveys/simulation.yml"), help="Generating model."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
@@ -51,6 +52,7 @@ def simulate(
 
     Example: hallperf simulate --wave big --branches 2000 --staff 20000 --customers 200000 --seed 7
     Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --shift TD=0.5
+    Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --actions
     """
     from analysis.pipeline import run_simulate
     from analysis.pipeline.waves import run_simulate_follow_up
@@ -65,7 +67,7 @@ def simulate(
     target = out or Path("data/raw") / wave
     if follow_up_of is not None:
         run_simulate_follow_up(wave, base_dir=follow_up_of, out=target, instruments_dir=instruments, model_path=model,
-                               shifts=shifts, turnover=turnover, excel_customers=excel)
+                               shifts=shifts, turnover=turnover, excel_customers=excel, actions=actions)
         _say(f"simulated wave '{wave}' as the follow-up of {follow_up_of} → {target}")
         return
     run_simulate(wave, branches=branches, seed=seed, out=target, instruments_dir=instruments, model_path=model,
@@ -289,7 +291,7 @@ def run(
     raw = Path("data/raw") / wave
     if not raw.exists():
         simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,
-                 follow_up_of=None, turnover=None, model=Path("surveys/simulation.yml"), instruments=instruments)
+                 follow_up_of=None, turnover=None, actions=False, model=Path("surveys/simulation.yml"), instruments=instruments)
     ingest(wave=raw, out=Path("data/processed"), secret=None, data_format=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
     analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
