@@ -15,3 +15,7 @@ class InputFileError(HallperfError, ValueError):
 
 class StudyError(HallperfError, ValueError):
     """A study configuration names something that does not exist."""
+
+
+class SchemeError(HallperfError, ValueError):
+    """An appraisal scheme file is invalid or names a column the data do not have."""
