@@ -182,3 +182,28 @@ def test_rater_bootstrap_is_exact_when_raters_agree(instruments):
 def test_bundled_scheme_coefficients_rise_with_grade():
     scheme = load_scheme(SURVEYS / "appraisal.yml")
     assert list(scheme.bonus.coefficients) == scheme.grades.order
+
+
+def test_complementary_suppression_leaves_no_small_remainder():
+    from analysis.appraisal.tables import complement_small_remainder
+
+    parts = pd.DataFrame({"unit": list("abcd"), "n": [12, 6, 5, 9]})
+    # total 35: the shown parts (all >= 5) leave 3 out -> the smallest shown part goes too (3 + 5 = 8 >= 5)
+    out = complement_small_remainder(parts, n="n", total=35, k=5)
+    assert out["unit"].tolist() == ["a", "b", "d"] and 35 - out["n"].sum() >= 5
+    assert complement_small_remainder(parts, n="n", total=32, k=5).equals(parts)  # nothing left out
+    assert complement_small_remainder(parts, n="n", total=40, k=5).equals(parts)  # 8 left out: a group of k or more
+
+
+def test_scorecard_without_ratings_uses_the_other_indicators():
+    from analysis.appraisal.scorecard import scorecard
+
+    raw = yaml.safe_load((SURVEYS / "appraisal.yml").read_text(encoding="utf-8"))
+    raw["indicators"] = {k: raw["indicators"][k] for k in ("target_completion", "competence")}
+    scheme = parse_scheme(raw)
+    staff = pd.DataFrame({"staff_id": ["a", "b"], "branch_id": ["B1", "B1"], "sales_revenue": [90.0, 120.0],
+                          "assigned_target": [100.0, 100.0]})
+    long, wide = scorecard(scheme, staff, pd.DataFrame({"branch_id": ["B1"]}), None, person="staff_id", group="branch_id")
+    np.testing.assert_allclose(wide["composite"], [75.0, 100.0])  # 100 * min(r, 1.2) / 1.2 of the completion only
+    np.testing.assert_allclose(wide["weight_covered"], 25 / 35)
+    assert long.loc[long["indicator"] == "competence", "points"].isna().all()

@@ -71,17 +71,19 @@ def indicator_values(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame
     """Per indicator, a frame of its unit (person, or branch for team indicators) with ``value``.
 
     ``ratee`` holds each person's combined 360° item scores (:func:`analysis.appraisal.ratings360.ratee_scores`,
-    indexed by person id). Raises :class:`SchemeError` naming the indicator and the missing column.
+    indexed by person id); without it (a wave without ratings) the ratings indicators are missing,
+    so composites use the other indicators. Raises :class:`SchemeError` naming the indicator and
+    the missing column.
     """
     out = {}
     for code, ind in scheme.indicators.items():
         if ind.ratings:
-            if ratee is None:
-                raise SchemeError(f"indicators.{code}: needs 360° ratings, and the wave has none")
-            value = ratee[list(ind.ratings)].mean(axis=1, skipna=False).rename("value")
-            frame = staff[[person, group, *([ind.normalise.within] if ind.normalise.within else [])]].merge(
-                value, left_on=person, right_index=True, how="left")
-            out[code] = frame
+            frame = staff[[person, group, *([ind.normalise.within] if ind.normalise.within else [])]]
+            if ratee is None:  # a wave without 360° ratings: the indicator is missing for everyone
+                out[code] = frame.assign(value=np.nan)
+            else:
+                value = ratee[list(ind.ratings)].mean(axis=1, skipna=False).rename("value")
+                out[code] = frame.merge(value, left_on=person, right_index=True, how="left")
             continue
         source, key = (branches, group) if ind.level == "team" else (staff, person)
         missing = [c for c in _needed(ind) if c not in source.columns]

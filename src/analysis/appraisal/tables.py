@@ -21,7 +21,7 @@ from analysis.appraisal.scheme import Scheme
 from analysis.appraisal.scorecard import branch_scorecard, scorecard
 from analysis.privacy import MIN_GROUP_SIZE_FLOOR
 
-__all__ = ["appraisal_tables", "scheme_table"]
+__all__ = ["appraisal_tables", "complement_small_remainder", "scheme_table"]
 
 
 def scheme_table(scheme: Scheme) -> pd.DataFrame:
@@ -38,6 +38,19 @@ def scheme_table(scheme: Scheme) -> pd.DataFrame:
     } for code, i in scheme.indicators.items()])
 
 
+def complement_small_remainder(table: pd.DataFrame, *, n: str, total: int, k: int) -> pd.DataFrame:
+    """Drop further rows until the rows left out (``total`` minus the shown ``n``) are 0 or at least ``k``.
+
+    A table that shows a total and its parts minus the small ones reveals the small ones pooled, by
+    difference; leaving out the next-smallest part too makes that pooled remainder a group of k or
+    more (complementary suppression).
+    """
+    out = table.sort_values(n, kind="stable")
+    while len(out) and 0 < total - out[n].sum() < k:
+        out = out.iloc[1:]
+    return table.loc[table.index.isin(out.index)]
+
+
 def _ratings_tables(scheme: Scheme, ratings: pd.DataFrame, staff: pd.DataFrame, *, person: str, group: str, k: int,
                     n_options: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     spec = scheme.ratings
@@ -51,11 +64,18 @@ def _ratings_tables(scheme: Scheme, ratings: pd.DataFrame, staff: pd.DataFrame, 
     group_of = staff.set_index(person)[group]
     out = {
         "appraisal_ratings_scores": scores,
-        "appraisal_ratings_reliability": ratings360.ratings_reliability(scored, spec, n_options=n_options),
+        "appraisal_ratings_icc": ratings360.ratings_reliability(scored, spec, n_options=n_options),
         "appraisal_leniency": ratings360.rater_leniency(scored, spec),
-        "appraisal_self_other": ratings360.self_other(roles, spec, group_of=group_of, k=k),
     }
-    out["appraisal_ratings_reliability"]["min_raters"] = min_raters
+    gaps = ratings360.self_other(roles, spec, group_of=group_of, k=k)
+    if len(gaps):
+        groups = complement_small_remainder(gaps[gaps["level"] == "group"], n="n", total=int(gaps["n"].iloc[0]), k=k)
+        gaps = pd.concat([gaps[(gaps["level"] != "group") & (gaps["n"] >= k)], groups])
+    out["appraisal_self_other"] = gaps.reset_index(drop=True)
+    reliability = out["appraisal_ratings_icc"]
+    few = (reliability["n_ratees"] < k) & (reliability["design"] != "one_rater_per_ratee")  # a few ratees' ratings
+    out["appraisal_ratings_icc"] = reliability[~few].reset_index(drop=True)
+    out["appraisal_ratings_icc"]["min_raters"] = min_raters
     return out, scored, roles, ratee.set_index(spec.ratee)
 
 
@@ -128,7 +148,8 @@ def appraisal_tables(
                                                              total=("bonus", "sum"), mean=("bonus", "mean"))
     summary = summary.reindex(scheme.grades.order).rename_axis("grade").reset_index()
     summary["share_of_pool"] = summary["total"] / bonus["pool"].iloc[0] if len(bonus) else np.nan
-    out["appraisal_bonus_summary"] = summary[summary["n"] >= k].reset_index(drop=True)
+    out["appraisal_bonus_summary"] = complement_small_remainder(summary[summary["n"] >= k], n="n",
+                                                                total=int(summary["n"].sum()), k=k).reset_index(drop=True)
     out["appraisal_bonus"] = bonus_table
 
     seed = ev.seed if ev.seed is not None else seed
@@ -137,8 +158,10 @@ def appraisal_tables(
                                                      n_boot=ev.n_boot, seed=seed)
         p_change, reliability = evaluation.grade_stability(people, reps, scheme.grades, tie=person)
         graded["p_grade_change"] = p_change.to_numpy()
-        reliability = reliability[(reliability["n"] >= k) | (reliability["grade"] == "all")]
-        out["appraisal_grade_reliability"] = reliability.assign(method="raters resampled within ratee and role",
+        grades_part = complement_small_remainder(reliability[(reliability["grade"] != "all") & (reliability["n"] >= k)],
+                                                 n="n", total=int(reliability["n"].iloc[0]), k=k)
+        reliability = pd.concat([reliability[reliability["grade"] == "all"], grades_part])
+        out["appraisal_grade_stability"] = reliability.assign(method="raters resampled within ratee and role",
                                                                 seed=seed).reset_index(drop=True)
     out["appraisal_grades"] = graded
 
