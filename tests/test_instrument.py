@@ -33,7 +33,7 @@ def write(tmp_path, text):
 
 
 def test_bundled_instruments_load(instruments):
-    assert set(instruments) == {"staff", "customer", "branches", "kpi"}
+    assert set(instruments) == {"staff", "customer", "branches", "kpi", "ratings360", "actions_register"}
     staff = instruments["staff"]
     assert staff.respondent.pseudonymise and staff.group.references == "branches"
     # Every scale has 3–6 items and every item belongs to exactly one scale.

@@ -428,4 +428,4 @@ def test_list_waves(three_waves):
     assert list(staff["instrument_version"]) == ["2026.1", "2026.1", "2026.2"]
     manifest = json.loads((three_waves["processed"] / "w2" / "manifest.json").read_text(encoding="utf-8"))
     assert staff.loc["w2", "rows_accepted"] == manifest["datasets"]["staff"]["rows"]
-    assert set(listing["instrument"]) == {"branches", "staff", "customer", "kpi"}
+    assert set(listing["instrument"]) == {"branches", "staff", "customer", "kpi", "ratings360"}

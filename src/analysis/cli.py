@@ -52,6 +52,7 @@ def simulate(
     customers: Optional[int] = typer.Option(None, help="About this many customer respondents [default: from the model]."),
     follow_up_of: Optional[Path] = typer.Option(None, help="Simulate the next wave of this simulated wave's folder: same branches and (mostly) staff, new answers."),
     turnover: Optional[float] = typer.Option(None, help="With --follow-up-of: share of staff replaced by new hires [default: from the model]."),
+    actions: bool = typer.Option(False, "--actions", help="With --follow-up-of: branches adopt the model's actions; writes an action register with known effects."),
     model: Path = typer.Option(Path("surveys/simulation.yml"), help="Generating model."),
     overwrite: bool = typer.Option(False, help="Write into a folder that holds other files (real exports): "
                                    "simulate's files replace those of the same name, all others are kept."),
@@ -64,6 +65,7 @@ def simulate(
 
     Example: hallperf simulate --wave big --branches 2000 --staff 20000 --customers 200000 --seed 7
     Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --shift TD=0.5
+    Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --actions
     """
     from analysis.pipeline import run_simulate
     from analysis.pipeline.simulated import install_simulated_wave
@@ -81,7 +83,7 @@ def simulate(
     if follow_up_of is not None:
         install_simulated_wave(target, lambda tmp: run_simulate_follow_up(
             wave, base_dir=follow_up_of, out=tmp, instruments_dir=instruments, model_path=model, shifts=shifts,
-            turnover=turnover, excel_customers=excel), overwrite=overwrite)
+            turnover=turnover, excel_customers=excel, actions=actions), overwrite=overwrite)
         _say(f"simulated wave '{wave}' as the follow-up of {follow_up_of} → {target}")
         return
     run_simulate(wave, branches=branches, seed=seed, out=target, instruments_dir=instruments, model_path=model,
@@ -343,7 +345,7 @@ def run(
     raw = Path("data/raw") / wave
     if not raw.exists():
         simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,
-                 follow_up_of=None, turnover=None, model=Path("surveys/simulation.yml"), overwrite=False,
+                 follow_up_of=None, turnover=None, actions=False, model=Path("surveys/simulation.yml"), overwrite=False,
                  instruments=instruments)
     ingest(wave=wave, out=Path("data/processed"), raw=Path("data/raw"), secret=None, data_format=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)

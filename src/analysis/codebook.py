@@ -102,6 +102,15 @@ class FieldSpec(Strict):
     values: dict[Text, LabelSpec] | None = Constraint(None, validate_default=True)
     within_wave: bool = False
     aliases: TextList = []
+    # a second id column (e.g. the ratee of a 360° rating) pseudonymised in another id's namespace
+    pseudonymise_as: SafeName | None = None
+
+    @field_validator("pseudonymise_as")
+    @classmethod
+    def _linked_id(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("type", "string") != "string":
+            raise ValueError("only string fields can be pseudonymised as another id")
+        return value
 
     @field_validator("min", "max", "positive")
     @classmethod
@@ -136,6 +145,7 @@ class KeyColumnSpec(Strict):
     aliases: TextList = []
     pseudonymise: bool = False
     references: Text | None = None
+    pseudonymise_as: SafeName | None = None  # HMAC namespace (default: the column), e.g. staff_id
 
     @model_validator(mode="before")
     @classmethod

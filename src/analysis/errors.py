@@ -19,3 +19,7 @@ class StudyError(HallperfError, ValueError):
 
 class OutputWriteError(HallperfError):
     """An output could not be written (disk full, no permission); names the path and the OS error."""
+
+
+class SchemeError(HallperfError, ValueError):
+    """An appraisal scheme file is invalid or names a column the data do not have."""

@@ -270,7 +270,8 @@ def ingest_table(
     bad |= duplicate
 
     listed = problems.frame()
-    hidden = {rid.column, *(c.column for c in instrument.private)}
+    linked = {code: f.pseudonymise_as for code, f in instrument.fields.items() if f.pseudonymise_as and code in out}
+    hidden = {rid.column, *(c.column for c in instrument.private), *linked}
     listed.loc[listed["column"].isin(hidden), "value"] = _HIDDEN_VALUE
     listed["row"] = raw.source_rows[listed["pos"].to_numpy(dtype=int)]
     listed["message"] = [
@@ -289,7 +290,9 @@ def ingest_table(
         reasons[damage.reason] = reasons.get(damage.reason, 0) + 1
 
     accepted = pd.DataFrame(out)
-    respondent = pseudonymise(ids, secret, rid.column) if rid.pseudonymise else ids
+    for code, namespace in linked.items():  # e.g. the ratee of a 360° rating: linked to staff ids
+        accepted[code] = pseudonymise(accepted[code], secret, namespace)
+    respondent = pseudonymise(ids, secret, rid.pseudonymise_as or rid.column) if rid.pseudonymise else ids
     accepted.insert(0, rid.column, respondent)
     shared_ip_rows = notes.pop("duplicate_ip_rows", None)
     if shared_ip_rows is not None:

@@ -110,6 +110,7 @@ class Field:
     values: dict[str, Label] | None = None
     within_wave: bool = False
     aliases: tuple[str, ...] = ()
+    pseudonymise_as: str | None = None  # a second id column, pseudonymised in this id namespace
 
     def value_lookup(self) -> dict[str, str]:
         """Codes and their labels (any language) mapped to the code, for category fields."""
@@ -130,6 +131,7 @@ class KeyColumn:
     aliases: tuple[str, ...] = ()
     pseudonymise: bool = False
     references: str | None = None
+    pseudonymise_as: str | None = None  # HMAC namespace (default: the column name), e.g. staff_id
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,8 @@ def _instrument(raw: Any, path: Path) -> Instrument:
     fields = {
         code: Field(code=code, label=to_label(f.label) if f.label else Label(code, code), type=f.type, required=f.required,
                     min=f.min, max=f.max, positive=f.positive, within_wave=f.within_wave, aliases=tuple(f.aliases),
-                    values={k: to_label(v) for k, v in f.values.items()} if f.values else None)
+                    values={k: to_label(v) for k, v in f.values.items()} if f.values else None,
+                    pseudonymise_as=f.pseudonymise_as)
         for code, f in spec.fields.items()
     }
     return Instrument(
@@ -270,4 +273,5 @@ def _response_scale(code: str, spec: ResponseScaleSpec) -> ResponseScale:
 
 
 def _key_column(spec: KeyColumnSpec) -> KeyColumn:
-    return KeyColumn(spec.column, tuple(spec.aliases), spec.pseudonymise, spec.references)
+    return KeyColumn(spec.column, tuple(spec.aliases), spec.pseudonymise or spec.pseudonymise_as is not None,
+                     spec.references, spec.pseudonymise_as)

@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from analysis.instrument import Instrument
+from analysis.simulate_appraisal import BranchEffects, add_appraisal, simulate_actions
 from analysis.wave import months_between
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程")
@@ -43,6 +44,8 @@ class SimulatedWave:
     tables: dict[str, pd.DataFrame]
     truth: dict
     malformed: list[dict] = field(default_factory=list)
+    people: pd.DataFrame | None = None  # every employed person with their latent scores (simulate_appraisal)
+    appraisal: dict = field(default_factory=dict)  # truth of the appraisal files -> truth_appraisal.json
 
 
 def _header(instrument: Instrument, column: str, chinese: bool) -> str:
@@ -131,6 +134,7 @@ def simulate_wave(
     follow_up: int = 0,
     base_wave: str | None = None,
     turnover: float | None = None,
+    actions: bool = False,
 ) -> SimulatedWave:
     """Simulate one wave (see the module docstring for the model), or a follow-up of one.
 
@@ -159,6 +163,11 @@ def simulate_wave(
         from ``default_rng([seed, follow_up])``.
     base_wave : name of the base wave, recorded in ``truth.json`` of a follow-up.
     turnover : share of staff replaced per follow-up step (default ``model['follow_up']['turnover']``).
+    actions : follow-ups only: branches adopt the model's ``appraisal.actions`` (an action register
+        with known effects, :mod:`analysis.simulate_appraisal`). 360° ratings are added to every
+        wave whose model has ``appraisal.ratings``, from their own random stream
+        (``default_rng([seed, 360])``, follow-ups ``[seed, follow_up, 360]``), so the other files
+        are the same as without them.
     """
     if not isinstance(follow_up, (int, np.integer)) or follow_up < 0:
         raise ValueError(f"simulate_wave: follow_up={follow_up!r}; use 0 for a base wave or 1, 2, ... for a follow-up")
@@ -173,6 +182,7 @@ def simulate_wave(
     if follow_up == 0:
         sim, _ = _simulate(np.random.default_rng(seed), instruments, model, start_month=start_month,
                            shifts=shifts, malformed=malformed, structure=None, **common)
+        add_appraisal(sim, model, instruments, np.random.default_rng([seed, 360]))
         sim.truth["arguments"] = arguments
         sim.truth["mean_shifts"] = implied_mean_shifts(model, shifts)
         return sim
@@ -186,9 +196,15 @@ def simulate_wave(
                             turnover=turnover, stability=fu_cfg["staff_stability"], months=months)
         staff_per_step.append(int(structure.stayed.sum()))
     start = str(pd.Period(start_month, "M") + months * follow_up)
+    effects = None
+    if actions:
+        effects = simulate_actions(np.random.default_rng([seed, follow_up, 2]), structure.climate, model["practices"],
+                                   np.array([f"B{j + 1:04d}" for j in range(branches)]), start,
+                                   (model.get("appraisal") or {}).get("actions") or [], model["completion"]["effects"])
     sim, structure = _simulate(np.random.default_rng([seed, follow_up]), instruments, model, start_month=start,
                                shifts=shifts, malformed=malformed, structure=structure,
-                               customer_prefix=f"C{follow_up:02d}", **common)
+                               customer_prefix=f"C{follow_up:02d}", branch_effects=effects, **common)
+    add_appraisal(sim, model, instruments, np.random.default_rng([seed, follow_up, 360]), effects)
     respondents = set(sim.tables["staff"]["staff_id"])
     sim.truth.update({
         "arguments": arguments,
@@ -292,6 +308,7 @@ def _simulate(
     customers: int | None,
     structure: WaveStructure | None,
     customer_prefix: str = "C",
+    branch_effects: BranchEffects | None = None,
 ) -> tuple[SimulatedWave, WaveStructure]:
     """One wave from ``rng``; the structure is drawn (base wave) or taken from ``structure``.
 
@@ -338,6 +355,8 @@ def _simulate(
     P = np.sqrt(icc) * climate[branch_of] + np.sqrt(1 - icc) * deviations
     for j, code in enumerate(practices):
         P[:, j] += shifts.get(code, 0.0)
+    moved = np.zeros_like(P) if branch_effects is None else branch_effects.latent[branch_of]  # adopted actions
+    P += moved
     latent = {code: P[:, j] for j, code in enumerate(practices)}
 
     gap_cfg = model["target_gap"]
@@ -352,7 +371,7 @@ def _simulate(
     if explained >= 1:
         raise ValueError(f"simulation model: engagement effects explain {explained:.2f} >= 1 of its variance; lower them")
     e_sd = np.sqrt(1 - explained)
-    en = (P - np.array([shifts.get(c, 0.0) for c in practices])) @ a
+    en = (P - np.array([shifts.get(c, 0.0) for c in practices]) - moved) @ a
     e_resid = rng.standard_normal(n_staff) if s is None else s.engagement_residual
     en += eng["target_gap"] * (gap - gap_cfg["branch_mean"]) + e_sd * e_resid
     en += shifts.get(eng["scale"], 0.0)
@@ -387,6 +406,7 @@ def _simulate(
         + c["customer_satisfaction"] * cs_branch[branch_of]
         + branch_u[branch_of]
         + rng.normal(0, c["staff_sd"], n_staff)
+        + (0.0 if branch_effects is None else branch_effects.completion[branch_of])
     )
     if s is None:
         staff_ids = np.array([f"S{100000 + i}" for i in range(n_staff)])
@@ -529,7 +549,9 @@ def _simulate(
         "malformed": bad,
         "model": model,
     }
-    sim = SimulatedWave(tables=tables, truth=truth, malformed=bad)
+    people = pd.DataFrame({"staff_id": staff_ids, "branch": branch_of, "position": demographics["position"].to_numpy(),
+                           "completion": completion, "responded": resp_mask, **{p: latent[p] for p in practices}})
+    sim = SimulatedWave(tables=tables, truth=truth, malformed=bad, people=people)
     structure = WaveStructure(
         btype=btype, staff_count=staff_count, traffic=traffic, district=district, expectation=expectation,
         past_sales=past_sales, climate=climate, branch_gap=branch_gap, cs_branch=cs_branch, branch_u=branch_u,
@@ -597,6 +619,8 @@ def write_wave(sim: SimulatedWave, instruments: dict[str, Instrument], names: di
         ("staff", "staff_survey.csv", "utf-8-sig"),
         ("customer", "customer_survey.xlsx" if excel_customers else "customer_survey.csv", "utf-8"),
         ("kpi", "kpi.csv", "gb18030"),
+        *((d, f"{d}.csv", "utf-8-sig") for d in ("ratings360", "actions_register")
+          if d in sim.tables and names.get(d) in instruments),
     ]
     written = []
     files = []
@@ -619,6 +643,9 @@ def write_wave(sim: SimulatedWave, instruments: dict[str, Instrument], names: di
     spec = {"wave": sim.truth["wave"], "period": {"start": sim.truth["months"][0], "end": sim.truth["months"][-1]}, "files": files}
     (out / "wave.yml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(sim.truth, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+    if sim.appraisal:
+        (out / "truth_appraisal.json").write_text(json.dumps(sim.appraisal, ensure_ascii=False, indent=1, default=_json_default),
+                                                  encoding="utf-8")
     return written
 
 

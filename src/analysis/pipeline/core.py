@@ -313,6 +313,10 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
         study, instruments, tables, scores,
         diagnose=lambda s, d, r: diagnose_branches(s, d, r, resp, library, instruments.get(study.datasets.groups or "")),
     )
+    from analysis.pipeline.appraisal import appraisal_results  # the study's appraisal scheme, if it names one
+
+    results.update(appraisal_results(study, instruments, tables, scores, data, manifest, processed_root=processed_root,
+                                     out_root=out_root))
     results["quarantine_summary"] = pd.DataFrame([
         {"file": e["file"], "instrument": e["instrument"], "reason": reason, "rows": count}
         for e in manifest["inputs"] for reason, count in e["quarantined_by_reason"].items()

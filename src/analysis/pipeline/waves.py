@@ -120,11 +120,13 @@ def _wave_rows(name, raw_dir, start, end, files, processed, problem) -> list[dic
 def run_simulate_follow_up(
     wave: str, *, base_dir: Path, out: Path, instruments_dir: Path, model_path: Path,
     shifts: dict[str, float] | None = None, turnover: float | None = None, excel_customers: bool = False,
+    actions: bool = False,
 ) -> Path:
     """Simulate the wave after the one in ``base_dir`` (its ``truth.json`` gives seed and sizes) → ``out``.
 
     ``base_dir`` may itself be a follow-up; the new wave is the next step of the same base.
-    ``shifts`` are latent mean changes relative to the base wave (SD units).
+    ``shifts`` are latent mean changes relative to the base wave (SD units). ``actions``: branches
+    adopt the model's actions (an action register with known effects in ``out``).
     """
     truth = _read_json(Path(base_dir) / "truth.json")
     if not truth or "arguments" not in truth:
@@ -137,7 +139,8 @@ def run_simulate_follow_up(
     model = load_model(model_path)
     sim = simulate_wave(instruments, model, wave=wave, branches=args["branches"], seed=args["seed"],
                         start_month=args["start_month"], months=args["months"], staff=args["staff"],
-                        customers=args["customers"], shifts=shifts, follow_up=step, base_wave=base_wave, turnover=turnover)
+                        customers=args["customers"], shifts=shifts, follow_up=step, base_wave=base_wave, turnover=turnover,
+                        actions=actions)
     sim.truth["follow_up"]["previous_wave"] = truth["wave"]
     with atomic_dir(Path(out)) as tmp:
         write_wave(sim, instruments, model["instruments"], tmp, excel_customers=excel_customers)
