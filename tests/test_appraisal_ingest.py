@@ -52,5 +52,5 @@ def test_pseudonymise_as_needs_a_string_field(tmp_path):
     path = tmp_path / "bad.yml"
     path.write_text("id: x\nversion: '1'\nkind: records\nrespondent: {column: rid}\n"
                     "fields:\n  other: {type: integer, pseudonymise_as: staff_id}\n", encoding="utf-8")
-    with pytest.raises(InstrumentError, match=r"fields\.other\.pseudonymise_as: needs a string field"):
+    with pytest.raises(InstrumentError, match=r"fields\.other\.pseudonymise_as: only string fields can be pseudonymised"):
         load_instrument(path)

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from analysis.appraisal.scheme import load_scheme, parse_scheme, scheme_path
+from analysis.appraisal.scheme import load_scheme, parse_scheme
 from analysis.errors import SchemeError
 from analysis.study import load_study
 from conftest import SURVEYS
@@ -30,7 +30,7 @@ def test_bundled_scheme_follows_the_seed():
     coefficients = list(scheme.bonus.coefficients.values())
     assert coefficients == sorted(coefficients, reverse=True)  # 等级越高奖金比例越高
     assert {i.level for i in scheme.indicators.values()} == {"individual", "team"}
-    assert scheme_path(load_study(SURVEYS / "study.yml")) == SURVEYS / "appraisal.yml"
+    assert load_study(SURVEYS / "study.yml").appraisal == SURVEYS / "appraisal.yml"
 
 
 @pytest.mark.parametrize("change, message", [

@@ -23,7 +23,7 @@ from analysis.wave import load_wave
 from conftest import ROOT, SURVEYS
 
 BAD = Path(__file__).parent / "fixtures" / "bad_configs"
-INSTRUMENT_IDS = ["staff", "kpi", "customer", "branches"]
+INSTRUMENT_IDS = ["staff", "kpi", "customer", "branches", "ratings360", "actions_register"]
 
 
 def expected(path: Path) -> str:
@@ -134,7 +134,7 @@ def test_a_misspelt_kind_is_not_skipped_silently(tmp_path):
 
 def test_other_yaml_files_in_the_folder_are_not_codebooks():
     # The study file, the action library and the simulation model sit beside the codebooks.
-    assert {p.stem for p in SURVEYS.glob("*.yml")} - set(load_instruments(SURVEYS)) == {"study", "actions", "simulation"}
+    assert {p.stem for p in SURVEYS.glob("*.yml")} - set(load_instruments(SURVEYS)) == {"study", "actions", "simulation", "appraisal"}
 
 
 # --- wave.yml -------------------------------------------------------------------------------

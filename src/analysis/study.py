@@ -101,6 +101,7 @@ class Study:
     n_boot: int = 5000
     actions: Path | None = None
     cfa_missing: str = "fiml"
+    appraisal: Path | None = None
     raw: dict = field(default_factory=dict, repr=False)
 
 
@@ -163,6 +164,7 @@ class StudyModel(Strict):
     n_boot: Annotated[int, Constraint(ge=0)] = 5000
     actions: Text | None = None
     cfa_missing: Literal["fiml", "listwise"] = "fiml"
+    appraisal: Text | None = None  # the appraisal scheme file (docs/appraisal.md), relative to the study file
 
     @field_validator("min_group_size")
     @classmethod
@@ -283,7 +285,7 @@ def load_study(path: str | Path) -> Study:
         targets=TargetsSpec(assigned=tg.assigned, actual=tg.actual, predictors=tuple(tg.predictors), log=tuple(tg.log)) if tg else None,
         hypotheses=tuple(h for h in hypotheses if h), kpis=kpis, min_group_size=spec.min_group_size, seed=spec.seed,
         n_boot=spec.n_boot, actions=(path.parent / spec.actions) if spec.actions else None, cfa_missing=spec.cfa_missing,
-        raw=raw,
+        appraisal=(path.parent / spec.appraisal) if spec.appraisal else None, raw=raw,
     )
 
 

@@ -210,7 +210,8 @@ def branch_action_changes(register: pd.DataFrame, previous: pd.DataFrame, curren
         pre = previous.loc[previous[group] == branch]
         post = current.loc[current[group] == branch]
         values = [frame[dim].iloc[0] if dim in frame and len(frame) else np.nan for frame in (pre, post)]
-        sizes = [frame[respondents].iloc[0] if respondents in frame and len(frame) else 0 for frame in (pre, post)]
+        # a blank count is a branch whose results were not shown in that wave
+        sizes = [frame[respondents].fillna(0).iloc[0] if respondents in frame and len(frame) else 0 for frame in (pre, post)]
         shown = all(s >= k for s in sizes) and not any(pd.isna(v) for v in values)
         values = values if shown else [np.nan, np.nan]
         rows.append({group: branch, "action_id": entry["action_id"], "dimension": dim, "start_month": entry["start_month"],

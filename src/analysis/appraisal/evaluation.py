@@ -266,7 +266,7 @@ def team_weighting(points: pd.DataFrame, scheme: Scheme, data: pd.DataFrame, *, 
         frame = data.assign(_score=comp.to_numpy())
         grade = assign_grades(frame, scheme.grades, score="_score", tie=tie)
         bonus = split_bonus(frame.assign(grade=grade), scheme.bonus, tie=tie)["bonus"]
-        between = icc(comp.to_numpy(), data[group].to_numpy()).iloc[0]["icc1"]
+        between = icc(pd.DataFrame({"score": comp.to_numpy(), "group": data[group].to_numpy()}), "score", "group").iloc[0]["icc1"]
         rows.append({"team_share": share, "is_scheme": bool(np.isclose(share, own)),
                      "rho_composite": stats.spearmanr(comp, data["composite"], nan_policy="omit")[0],
                      "share_grade_changed": float((grade != data["grade"]).where(data["grade"].notna()).mean()),

@@ -104,7 +104,7 @@ def ratings_reliability(scored: pd.DataFrame, spec: Ratings, *, n_options: int, 
         if multi[spec.ratee].nunique() < 2:
             rows.append({**row, "design": "one_rater_per_ratee"})
             continue
-        one = icc(multi["score"].to_numpy(), multi[spec.ratee].to_numpy()).iloc[0]
+        one = icc(multi, "score", spec.ratee).iloc[0]
         k = one["mean_group_size"]
         fl = one["f"] / stats.f.ppf(q, one["df1"], one["df2"])
         fu = one["f"] * stats.f.ppf(q, one["df2"], one["df1"])

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from analysis.errors import SchemeError
 from analysis.privacy import MIN_GROUP_SIZE_FLOOR
 
-__all__ = ["Scheme", "load_scheme", "parse_scheme", "scheme_path"]
+__all__ = ["Scheme", "load_scheme", "parse_scheme"]
 
 
 class _Strict(BaseModel):
@@ -244,15 +244,6 @@ class Scheme(_Strict):
 
 
 # --------------------------------------------------------------------------- loading
-def scheme_path(study) -> Path | None:
-    """The scheme file a study names with ``appraisal: FILE`` (relative to the study file), or None."""
-    raw = getattr(study, "raw", None) or {}
-    name = raw.get("appraisal")
-    if not name:
-        return None
-    return Path(study.path).parent / str(name)
-
-
 def load_scheme(path: str | Path) -> Scheme:
     """Read and validate a scheme file; raise :class:`SchemeError` listing every problem."""
     path = Path(path)

@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from analysis.appraisal.action_effects import adoption, library_dimensions
-from analysis.appraisal.scheme import load_scheme, scheme_path
+from analysis.appraisal.scheme import load_scheme
 from analysis.appraisal.scorecard import staff_frame
 from analysis.appraisal.tables import appraisal_tables
 from analysis.errors import SchemeError
@@ -62,7 +62,7 @@ def appraisal_results(study, instruments: dict[str, Instrument], tables: dict[st
                       scores: dict[str, pd.DataFrame], data, manifest: dict, *, processed_root: Path,
                       out_root: Path) -> dict[str, pd.DataFrame]:
     """The appraisal tables of a wave, or ``{}`` when the study names no scheme."""
-    path = scheme_path(study)
+    path = study.appraisal
     if path is None:
         return {}
     scheme = load_scheme(path)
