@@ -134,7 +134,7 @@ def test_a_misspelt_kind_is_not_skipped_silently(tmp_path):
 
 def test_other_yaml_files_in_the_folder_are_not_codebooks():
     # The study file, the action library and the simulation model sit beside the codebooks.
-    assert {p.stem for p in SURVEYS.glob("*.yml")} - set(load_instruments(SURVEYS)) == {"study", "actions", "simulation", "appraisal"}
+    assert {p.stem for p in SURVEYS.glob("*.yml")} - set(load_instruments(SURVEYS)) == {"study", "actions", "simulation", "appraisal", "comment_themes"}
 
 
 # --- wave.yml -------------------------------------------------------------------------------
