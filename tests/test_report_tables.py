@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
+import shutil
+import subprocess
 
 import docx
 import pandas as pd
@@ -10,8 +13,9 @@ import pytest
 from docx.oxml.ns import qn
 
 from analysis.report.html import write_index
-from analysis.report.tables import (THICK_RULE, THIN_RULE, export_table, format_number, format_p,
-                                    format_table, stars)
+from analysis.report.tables import (THICK_RULE, THIN_RULE, DocxBuilder, RenderedTable, export_table, format_number,
+                                    format_p, format_table, latex_document, latex_table, plan_table, stars, tex_text)
+from analysis.report.tables_cells import cell_kind, column_kinds, header_lines, split_number, text_units
 
 RESULT = pd.DataFrame({
     "term": ["服务氛围", "主管支持", "x_1 & y"],
@@ -81,8 +85,9 @@ def test_docx_has_three_rules_and_no_vertical_lines(tmp_path, layout):
     document = docx.Document(str(paths["docx"]))
     (table,) = document.tables
     tbl = _borders(table._tbl.tblPr, "w:tblBorders")
-    assert tbl["top"] == ("single", str(THICK_RULE))
-    assert tbl["bottom"] == ("single", str(THICK_RULE))
+    outer = THICK_RULE if layout == "three_line" else THIN_RULE  # 三线表: 1.5 pt; APA: three 0.75 pt rules
+    assert tbl["top"] == ("single", str(outer))
+    assert tbl["bottom"] == ("single", str(outer))
     for side in ("left", "right", "insideH", "insideV"):
         assert tbl[side][0] == "nil", side
     for cell in table.rows[0].cells:
@@ -97,7 +102,7 @@ def test_docx_has_three_rules_and_no_vertical_lines(tmp_path, layout):
     if layout == "apa":
         number, title = document.paragraphs[0].runs[0], document.paragraphs[1].runs[0]
         assert number.text == "表 1" and number.bold
-        assert title.text == "回归结果" and title.italic
+        assert title.text == "回归结果" and not title.italic  # no italic Chinese
     else:
         assert texts[0] == "表1 回归结果" and document.paragraphs[0].runs[0].bold
     assert texts[-1].startswith("注：样本：营业厅员工。") and "*** p < .001" in texts[-1]
@@ -120,12 +125,100 @@ def test_latex_has_exactly_three_rules(tmp_path, layout):
     assert tex.count("\\toprule") == 1 and tex.count("\\midrule") == 1
     assert tex.count("\\bottomrule") == 1
     assert "\\hline" not in tex and "\\cline" not in tex
-    spec = tex.split("\\begin{tabular}{")[1].split("}")[0]
-    assert "|" not in spec and len(spec) == RESULT.shape[1]
+    begin = next(line for line in tex.splitlines() if line.startswith("\\begin{tabular"))
+    assert "|" not in begin and begin.count("S[") == 5  # estimate, se, r, p, n: numbers in siunitx columns
     order = [tex.index(k) for k in ("\\toprule", "\\midrule", "\\bottomrule")]
     assert order == sorted(order)
-    assert "x\\_1 \\& y" in tex and "结果\\_1 \\& 2" in tex and "50\\%" in tex
-    assert "$-$0.081" in tex
+    assert "x\\_1 \\& y" in tex and "\\caption{结果\\_1 \\& 2}\\label{tab:t}" in tex and "50\\%" in tex
+    assert "& -0.081 &" in tex  # the number as it is, parsed and aligned by siunitx
+    assert "\\begin{threeparttable}" in tex and "\\begin{tablenotes}" in tex
+
+
+def test_latex_number_columns_keep_the_rendered_leading_zeros():
+    t = RenderedTable("x", "t", pd.DataFrame({"r": ["(.74)", ".25***", "-.08*", ""], "p": ["< .001", ".023", "> .999", "—"],
+                                              "m": ["0.98", "12.50", "3.47", "1.00"]}), ["r", "p", "M"], [True] * 3)
+    tex, orientation = latex_table(t)
+    assert orientation == "portrait"
+    assert "S[table-format=-0.2{***},print-zero-integer=false]" in tex  # .25 stays .25
+    assert "S[table-format={$<$ }0.3,print-zero-integer=false]" in tex and "{$<$ }.001" in tex
+    assert "S[table-format=2.2]" in tex  # 0.98 keeps its zero
+    assert "{(.74)}" in tex and "{—}" in tex  # a diagonal value and a dash are text in the column
+    assert "{$p$}" in tex and "{$M$}" in tex  # statistics' symbols in italics
+
+
+@pytest.mark.parametrize(("text", "tex"), [
+    ("α 系数", "$\\alpha$ 系数"), ("ω", "$\\omega$"), ("χ²/df", "$\\chi ^{2}$/df"), ("ΔCFI", "$\\Delta$CFI"),
+    ("≥ .70", "$\\geq$ .70"), ("≤ .08", "$\\leq$ .08"), ("c′", "c$'$"), ("a−b", "a$-$b"), ("a×b", "a$\\times$b"),
+    ("β τ σ η ρ", "$\\beta$ $\\tau$ $\\sigma$ $\\eta$ $\\rho$"), ("-0.5", "$-$0.5"), ("p < .05", "p $<$ .05"),
+    ("R² 50% #1 a_b {x} ~", "R$^{2}$ 50\\% \\#1 a\\_b \\{x\\} \\textasciitilde{}"),
+])
+def test_tex_text_sets_symbols_in_math_mode(text, tex):
+    assert tex_text(text) == tex
+
+
+def test_cells_kinds_widths_and_header_lines():
+    assert [cell_kind(x) for x in ("", "—", ".25***", "(.74)", "< .001", "[0.01, 0.20]", "通过")] == \
+        ["empty", "dash", "number", "number", "number", "interval", "text"]
+    assert split_number("-0.081*") == ("", "", "-0.081", "*")
+    cells = pd.DataFrame({"a": ["x", "y"], "b": [".25***", ""], "c": ["[.1, .2]", "—"], "d": ["1", "[.1, .2]"]})
+    assert column_kinds(cells) == ["text", "number", "interval", "mixed"]
+    assert text_units("营业厅 A1") == 9
+    assert header_lines("RMSEA 90% CI") == ["RMSEA", "90% CI"] and header_lines("SRMR") == ["SRMR"]
+
+
+def _wide(columns: int) -> RenderedTable:
+    frame = pd.DataFrame({"variable": ["1. 绩效反馈与结果运用", "2. 目标设定"],
+                          **{str(j): [".25***", "-.08*"] for j in range(1, columns + 1)}})
+    return RenderedTable("wide", "宽表", frame, ["变量", *map(str, range(1, columns + 1))], [False] + [True] * columns)
+
+
+def test_wide_tables_go_landscape_narrow_ones_stay_portrait():
+    narrow, wide = _wide(3), _wide(18)
+    assert plan_table(narrow).orientation == "portrait" and plan_table(wide).orientation == "landscape"
+    for t in (narrow, wide):
+        plan = plan_table(t)
+        limit = {"portrait": 453.5, "landscape": 700.2}[plan.orientation]
+        assert sum(plan.widths) == pytest.approx(limit, abs=0.5)  # spans the text width ...
+        assert plan.widths[0] > plan.widths[1]  # ... in proportion to the content
+    tex, orientation = latex_table(wide)
+    assert orientation == "landscape" and tex.startswith("\\begin{landscape}")
+    assert "\\begin{adjustbox}{max width=\\linewidth}" in tex
+    tex, orientation = latex_table(narrow)
+    assert orientation == "portrait" and "\\begin{tabular*}{\\linewidth}" in tex
+
+
+def test_docx_document_is_a4_with_a_landscape_section_fonts_and_decimal_tabs():
+    from docx.enum.text import WD_TAB_ALIGNMENT
+
+    builder = DocxBuilder(lang="zh", layout="three_line", title="表格")
+    builder.add_table(_wide(3))
+    builder.add_table(_wide(18))
+    import io
+
+    document = docx.Document(io.BytesIO(builder.to_bytes()))
+    sizes = [(round(s.page_width.cm, 1), round(s.page_height.cm, 1)) for s in document.sections]
+    assert sizes == [(21.0, 29.7), (29.7, 21.0)]
+    for table in document.tables:
+        first, number = table.rows[1].cells[0], table.rows[1].cells[1]
+        assert not first.paragraphs[0].paragraph_format.tab_stops
+        (tab,) = number.paragraphs[0].paragraph_format.tab_stops
+        assert tab.alignment == WD_TAB_ALIGNMENT.DECIMAL
+        fonts = number.paragraphs[0].runs[0]._element.rPr.rFonts
+        assert fonts.get(qn("w:eastAsia")) == "宋体" and fonts.get(qn("w:ascii")) == "Times New Roman"
+    normal = document.styles["Normal"].element.rPr.rFonts
+    assert normal.get(qn("w:eastAsia")) == "宋体"
+
+
+@pytest.mark.skipif(shutil.which("xelatex") is None, reason="xelatex (texlive-xetex, texlive-lang-chinese) is not installed")
+def test_a_table_fragment_compiles_inside_the_preamble(tmp_path):
+    tex = export_table(RESULT, tmp_path / "t", title="回归结果 α ≥ .70", number=1, note="χ² 与 ΔCFI，c′。",
+                       formats=("tex",), star_columns={"estimate": "p"})["tex"].read_text("utf-8")
+    (tmp_path / "doc.tex").write_text(latex_document([tex]), encoding="utf-8")
+    run = subprocess.run(["xelatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stdout[-2000:]
+    log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
+    assert all(float(x) <= 1.0 for x in re.findall(r"Overfull \\hbox \(([\d.]+)pt", log))
 
 
 def test_csv_and_markdown_content(tmp_path):

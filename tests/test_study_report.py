@@ -32,10 +32,10 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 
 # What a manuscript needs (the brief), by file stem: per instrument, the study-wide tables and
 # one or more tables per hypothesis of surveys/study.yml.
-PER_INSTRUMENT = ("reliability", "item_stats", "kmo_bartlett", "efa_loadings", "cfa_fit", "cfa_loadings",
+PER_INSTRUMENT = ("reliability_validity", "item_stats", "kmo_bartlett", "efa_loadings", "cfa_fit", "cfa_loadings",
                   "fornell_larcker", "htmt", "reviewer", "common_method", "aggregation")
 EXPECTED_TABLES = (
-    ["sample", "screening_quarantine", "screening_careless", "table1", "target_expectation", "target_gaps"]
+    ["sample", "screening_quarantine", "screening_careless", "correlations", "target_expectation", "target_gaps"]
     + [f"{inst}_{name}" for inst in ("staff", "customer") for name in PER_INSTRUMENT]
     + ["H1_steps", "H1_coefficients", "H2_effects", "H3_coefficients", "H4_slopes", "H4_johnson_neyman",
        "H5_effects", "H6_null", "H6_coefficients", "H7_weights", "H8_coefficients", "H9_weights"]
@@ -130,7 +130,7 @@ def test_manifest_lists_tables_in_order_and_what_results_lack(exported):
     numbers = [t["number"] for t in manifest["tables"]]
     assert numbers == list(range(1, len(numbers) + 1))
     names = [t["name"] for t in manifest["tables"]]
-    assert names[0] == "sample" and names.index("table1") < names.index("H1_steps")
+    assert names[0] == "sample" and names.index("correlations") < names.index("H1_steps")
     assert set(EXPECTED_TABLES) <= set(names)
     # χ²/df, pseudo-R² and response rates are now in the results, and so are the standardised
     # indirect effects (completely standardised ab) and the multilevel model's standardised
@@ -159,8 +159,10 @@ def test_three_line_docx_borders_and_cfi_cell(exported, results_dir):
     for row in table.rows[1:]:
         assert all(cell._tc.tcPr is None or cell._tc.tcPr.find(qn("w:tcBorders")) is None for cell in row.cells)
     assert document.paragraphs[0].text.startswith("表")  # caption above: 表N 标题
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)  # A4 portrait
 
-    header = [c.text for c in table.rows[0].cells]
+    header = [c.text.replace("\n", " ") for c in table.rows[0].cells]  # a long header takes two lines
     fit = _result(results_dir, "staff_cfa_fit").set_index("model")
     row = [c.text for c in table.rows[1].cells]
     assert row[0] == "测量模型"
@@ -191,7 +193,7 @@ def test_word_files_are_byte_reproducible(exported):
     import zipfile
 
     out, _, _ = exported
-    for path in (out / "tables.docx", out / "tables" / "H1_steps_apa.docx", out / "tables" / "table1_three_line.docx"):
+    for path in (out / "tables.docx", out / "tables" / "H1_steps_apa.docx", out / "tables" / "correlations_three_line.docx"):
         with zipfile.ZipFile(path) as archive:
             assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}, path.name
 
@@ -200,10 +202,10 @@ def test_word_files_are_byte_reproducible(exported):
 def test_latex_uses_booktabs_rules(exported):
     out, _, _ = exported
     for layout in LAYOUTS:
-        tex = (out / "tables" / f"table1_{layout}.tex").read_text(encoding="utf-8")
+        tex = (out / "tables" / f"correlations_{layout}.tex").read_text(encoding="utf-8")
         assert tex.count("\\toprule") == 1 and tex.count("\\midrule") == 1 and tex.count("\\bottomrule") == 1
         assert "|" not in tex.split("\\begin{tabular}{")[1].split("}")[0]  # no vertical lines
-    assert "\\centering" in (out / "tables" / "table1_three_line.tex").read_text(encoding="utf-8")
+    assert "\\centering" in (out / "tables" / "correlations_three_line.tex").read_text(encoding="utf-8")
 
 
 def _csv(out: Path, name: str, layout: str = "apa") -> pd.DataFrame:
@@ -228,7 +230,7 @@ def test_apa_p_values(exported, results_dir):
 
 def test_table1_stars_and_reliability_diagonal(exported, results_dir):
     out, _, _ = exported
-    t1 = _csv(out, "table1")
+    t1 = _csv(out, "correlations")
     raw = _result(results_dir, "table1")
     alpha_ts = raw.loc[raw["variable"] == "TS", "TS"].iloc[0]
     assert t1.loc[0, "1"] == f"({alpha_ts:.2f})".replace("(0.", "(.")
@@ -237,12 +239,12 @@ def test_table1_stars_and_reliability_diagonal(exported, results_dir):
     assert pair["p"] < 0.001
     assert t1.loc[1, "1"] == f"{pair['r']:.2f}"[1:] + "***"
     assert t1.loc[0, "2"] == ""  # upper triangle blank
-    assert "* p < .05" in (out / "tables" / "table1_apa.md").read_text(encoding="utf-8")
+    assert "* p < .05" in (out / "tables" / "correlations_apa.md").read_text(encoding="utf-8")
 
 
 def test_column_labels_in_both_languages(exported, exported_en):
-    zh = _csv(exported[0], "staff_reliability")
-    en = _csv(exported_en[0], "staff_reliability")
+    zh = _csv(exported[0], "staff_reliability_validity")
+    en = _csv(exported_en[0], "staff_reliability_validity")
     assert {"维度", "α 系数", "ω 系数", "组合信度 CR", "平均方差抽取量 AVE"} <= set(zh.columns)
     assert {"Scale", "α", "ω", "CR", "AVE"} <= set(en.columns)
     assert zh.loc[0, "维度"] == "目标设定" and en.loc[0, "Scale"] == "Target setting"
@@ -288,10 +290,10 @@ def test_styled_html_is_deterministic(results_dir):
     from analysis.report.study import StudyReport
 
     report = StudyReport(results_dir, study_path=STUDY)
-    table = next(t for t in report.tables() if t.name == "table1")
+    table = next(t for t in report.tables() if t.name == "correlations")
     first, second = report.styled(table).to_html(), StudyReport(results_dir, study_path=STUDY).styled(table).to_html()
     assert first == second
-    assert 'id="T_hallperf_table1"' in first and "目标设定" in first
+    assert 'id="T_hallperf_correlations"' in first and "目标设定" in first
 
 
 # --------------------------------------------------------------------------- notebook
@@ -331,7 +333,7 @@ def test_notebook_runs_with_papermill(results_dir, tmp_path):
         assert f"## {i} {zh}" in markdown
     assert "本期结果只含一期调查" in markdown  # no waves_* / trend_* tables in these results
     html = "".join(o.data["text/html"] for o in outputs if "text/html" in o.get("data", {}))
-    assert 'id="T_hallperf_table1"' in html
+    assert 'id="T_hallperf_correlations"' in html
     assert sum("image/png" in o.get("data", {}) for o in outputs) == len(EXPECTED_FIGURES)
     streams = "".join(o.text for o in outputs if o.output_type == "stream")
     assert not _glyph_messages([streams]), streams
@@ -362,3 +364,112 @@ def test_standardised_effects_in_mediation_and_multilevel_tables(exported, expor
     assert ml.loc[fixed, "标准化效应"] == f"{raw_ml.loc[fixed, 'beta']:.3f}"
     assert "Standardised effect" in set(_csv(exported_en[0], "H2_effects").columns)
     assert "Standardised effect" in set(_csv(exported_en[0], "H6_coefficients").columns)
+
+
+# --------------------------------------------------------------------------- stable names, HTML, notes, waves
+def test_tables_have_stable_names_and_files_are_named_by_them(exported, results_dir):
+    out, _, _ = exported
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    names = [t["name"] for t in manifest["tables"]]
+    assert not any(re.fullmatch(r"table\d+", n) for n in names)  # never numbered by position
+    number = {t["name"]: t["number"] for t in manifest["tables"]}
+    assert number["correlations"] > 1  # the long report numbers Table 1 where its section puts it ...
+    tex = (out / "tables" / "correlations_apa.tex").read_text(encoding="utf-8")
+    assert "\\caption{" in tex and "\\label{tab:correlations}" in tex  # ... the file is named by the table
+    assert "$\\alpha$" in tex and "S[table-format=" in tex
+
+
+def test_html_correlation_table_never_wraps_names_and_scrolls_inside_its_box(results_dir):
+    from analysis.report.study import StudyReport
+
+    report = StudyReport(results_dir, study_path=STUDY)
+    table = next(t for t in report.tables() if t.name == "correlations")
+    html = report.styled(table).to_html()
+    head = html.split("</style>")[0]
+    block = re.search(r"#T_hallperf_correlations\s*\{([^}]*)\}", head).group(1)
+    assert "display: block" in block and "overflow-x: auto" in block and "max-width: 100%" in block
+    assert re.search(r"#T_hallperf_correlations td\.col0\s*\{\s*white-space: nowrap", head)
+    assert re.search(r"#T_hallperf_correlations th\.col0\s*\{\s*white-space: nowrap", head)
+    headers = re.findall(r'<th id="T_hallperf_correlations_level0_col\d+" class="col_heading[^"]*" >([^<]*)</th>', html)
+    k = len(table.frame)
+    assert headers[-k:] == [str(i) for i in range(1, k + 1)]  # numbered columns 1..k
+    assert '.25<span class="hp-post" style="width: 1.5em">***</span>' in html  # stars in a fixed box
+
+
+def test_notes_state_estimator_missing_data_and_n(exported, results_dir):
+    from analysis.report.study import StudyReport
+    from analysis.report.study.tables_psychometrics import sample_note
+
+    out, _, _ = exported
+    fit = _result(results_dir, "staff_cfa_fit")
+    md = (out / "tables" / "staff_cfa_fit_three_line.md").read_text(encoding="utf-8")
+    assert f"估计：ML（列表删除，仅完整作答者），N = {int(fit['n'].iloc[0])}。" in md
+    corr = _result(results_dir, "correlations")
+    md = (out / "tables" / "correlations_three_line.md").read_text(encoding="utf-8")
+    assert f"n = {int(corr['n'].min())}–{int(corr['n'].max())}。" in md
+    rel = _result(results_dir, "staff_reliability")
+    md = (out / "tables" / "staff_reliability_validity_apa.md").read_text(encoding="utf-8")
+    assert f"列表删除，仅完整作答者，n = {int(rel['n'].min())}–{int(rel['n'].max())}。" in md
+    # structured columns, read as they are (never parsed from method text)
+    report = StudyReport(results_dir, study_path=STUDY, lang="en")
+    frame = pd.DataFrame({"estimator": ["FIML"], "missing": ["fiml"], "n": [365]})
+    assert sample_note(report, frame) == "Estimator: FIML (full-information maximum likelihood, all respondents), N = 365."
+    assert sample_note(report, pd.DataFrame({"missing": ["pairwise"] * 2, "n": [350, 365]}), estimator=False) == \
+        "Pairwise deletion, n = 350–365."
+
+
+def _fake_wave_results(results_dir: Path, tmp_path: Path) -> Path:
+    """The sample results plus waves_invariance and waves_company frames with the columns compare writes."""
+    out = tmp_path / "results"
+    shutil.copytree(results_dir, out)
+    inv = pd.DataFrame({
+        "scale": ["TS", "TS", "TS", "PK"], "n_items": [4, 4, 4, 2], "items": ["TS1;TS2;TS3;TS4"] * 3 + ["PK1;PK2"],
+        "step": ["configural", "metric", "scalar", None], "n": [678, 678, 678, 600], "n_groups": [2, 2, 2, 2],
+        "chisq": [4.98, 9.77, 12.52, None], "df": [4, 7, 10, 0], "p": [0.29, 0.20, 0.25, None],
+        "cfi": [0.998, 0.995, 0.996, None], "tli": [0.99, 0.99, 0.99, None], "rmsea": [0.027, 0.034, 0.027, None],
+        "srmr": [0.013, 0.030, 0.033, None], "delta_chisq": [None, 4.79, 2.75, None], "delta_df": [None, 3.0, 3.0, None],
+        "delta_p": [None, 0.188, 0.0004, None], "delta_cfi": [None, 0.003, -0.0004, None],
+        "delta_rmsea": [None, 0.007, -0.007, None], "delta_srmr": [None, 0.017, 0.003, None],
+        "invariant": [True, True, True, False], "invariant_strict": [True] * 4, "converged": [True] * 4,
+        "comparable": [True, True, True, False], "reason": [None, None, None, "fewer_than_3_items"]})
+    company = pd.DataFrame({
+        "level": ["company"] * 2, "unit": ["all"] * 2, "scale": ["TS", "PK"], "wave": ["w2"] * 2,
+        "previous_wave": ["w1"] * 2, "n": [297, 296], "previous_n": [294, 293], "mean": [3.49, 3.55],
+        "previous_mean": [3.48, 3.46], "sd": [0.73, 0.79], "previous_sd": [0.75, 0.81], "mean_ci_low": [3.4, 3.4],
+        "mean_ci_high": [3.6, 3.6], "previous_ci_low": [3.4, 3.4], "previous_ci_high": [3.6, 3.6],
+        "change": [0.0137, None], "se": [0.06, None], "ci_low": [-0.106, None], "ci_high": [0.133, None],
+        "t": [0.23, None], "df": [588.27, None], "p": [0.0004, None], "p_holm": [0.0008, None],
+        "significant": [True, False], "comparable": [True, False], "reason": [None, "fewer_than_3_items"],
+        "n_both": [219, 219]})
+    info = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    for name, frame in (("waves_invariance", inv), ("waves_company", company)):
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+        info["tables"][name] = {"rows": len(frame)}
+    (out / "results.json").write_text(json.dumps(info), encoding="utf-8")
+    return out
+
+
+def test_wave_tables_have_bilingual_labels_formats_and_no_internal_columns(results_dir, tmp_path):
+    from analysis.report.study import StudyReport
+
+    results = _fake_wave_results(results_dir, tmp_path)
+    zh = {t.name: t for t in StudyReport(results, study_path=STUDY).section_tables("waves")}
+    cells, header, _, note = zh["waves_invariance"].render("zh")
+    assert header == ["维度", "题项数", "等值模型", "样本量", "χ²", "df", "CFI", "RMSEA", "SRMR", "Δχ²", "Δdf",
+                      "Δχ² 的 p", "ΔCFI", "ΔRMSEA", "等值成立", "说明"]
+    assert list(cells.iloc[:, 0]) == ["目标设定", "", "", "产品知识"]  # a scale's name once per group
+    assert list(cells["step"]) == ["形态等值", "度量等值", "标量等值", ""]
+    assert list(cells["delta_p"]) == ["", ".188", "< .001", ""] and list(cells["delta_cfi"])[1:3] == [".003", ".000"]
+    assert cells["reason"].iloc[3] == "题项少于 3 个，无法检验" and "Chen（2007）" in note
+    cells, header, _, note = zh["waves_company"].render("zh")
+    assert header == ["维度", "上期 n", "上期均值", "上期标准差", "本期 n", "本期均值", "本期标准差", "变化",
+                      "变化的 95% CI", "t", "df", "p", "Holm 校正 p", "两期均作答人数", "说明"]
+    assert cells.iloc[0].tolist()[7:13] == ["0.01", "[-0.11, 0.13]", "0.23", "588.3", "< .001", "< .001"]
+    assert zh["waves_company"].title.endswith("（w1 → w2）") and "Holm" in note
+    for t in zh.values():  # no English column name in the Chinese report
+        _, header, _, _ = t.render("zh")
+        assert not [h for h in header if "_" in h or re.fullmatch(r"[a-z]{3,}", h)], header
+        assert not {"items", "invariant_strict", "converged", "n_groups", "level", "wave", "se"} & set(t.frame.columns)
+    en = {t.name: t for t in StudyReport(results, study_path=STUDY, lang="en").section_tables("waves")}
+    _, header, _, _ = en["waves_company"].render("en")
+    assert header[:3] == ["Scale", "Previous n", "Previous M"] and "Holm-adjusted p" in header

@@ -257,6 +257,28 @@ def report(
 
 
 @app.command()
+def paper(
+    wave: str = typer.Option(..., help="Wave whose results go into the paper (run 'analyze' first)."),
+    lang: str = typer.Option("zh", help="Language of titles, labels and notes: zh or en."),
+    layout: Optional[str] = typer.Option(None, help="three_line or apa [default: the study file's paper.layout, else three_line for zh, apa for en]."),
+    study: Optional[Path] = typer.Option(None, help="Study file whose 'paper:' key chooses the tables and figures [default: the one the results were analysed with]."),
+    out: Path = typer.Option(Path("output"), help="Output root; reads OUT/WAVE/results/, writes OUT/WAVE/paper/."),
+) -> None:
+    """The tables and figures chosen for a paper, numbered in the paper's order.
+
+    Writes paper.docx (A4), paper.tex (XeLaTeX), paper.md, tables/NAME.csv and figures/NAME.png
+    (300 dpi) + .pdf (vector). The study file's 'paper: {tables: [...], figures: [...]}' chooses them.
+
+    Example: hallperf paper --wave sample
+    Example: hallperf paper --wave sample --lang en --layout apa
+    """
+    from analysis.pipeline.paper import run_paper
+
+    result = run_paper(wave, output_root=out, lang=lang, layout=layout, study_path=study)
+    _say(result.line())
+
+
+@app.command()
 def export(
     wave: str = typer.Option(..., help="Wave whose analysis-ready data to export."),
     to: str = typer.Option("sav,dta", help="Comma-separated formats: sav (SPSS), dta (Stata 14+)."),

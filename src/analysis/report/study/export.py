@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import atomic_write
-from ..tables import add_docx_table, export_table
+from ..tables import DocxBuilder, RenderedTable, export_table
 from .vocabulary import LAYOUTS
 
 if TYPE_CHECKING:
@@ -39,9 +39,8 @@ def export_report(r: StudyReport, out_dir: str | os.PathLike[str], *, layouts: S
                                  number=table.number, note=table.note, layout=layout, formats=formats,
                                  decimals={k: v for k, v in table.formats.items() if k in table.frame.columns},
                                  labels={k: v for k, v in table.labels.items() if k in table.frame.columns},
-                                 star_columns=table.star_columns or None, drop=table.drop, lang=r.lang)
-            if "docx" in files:  # python-docx stamps zip members with the time of writing
-                atomic_write(files["docx"], stable_zip(files["docx"].read_bytes()))
+                                 star_columns=table.star_columns or None, drop=table.drop, lang=r.lang,
+                                 label=table.name)
             written.extend(files.values())
             entry["files"] += [str(p.relative_to(out)) for p in files.values()]
         manifest["tables"].append(entry)
@@ -63,48 +62,12 @@ def export_report(r: StudyReport, out_dir: str | os.PathLike[str], *, layouts: S
     return written
 
 def write_combined_docx(r: StudyReport, path: str | os.PathLike[str], *, layout: str = "apa") -> Path:
-    """Every table in order in one Word document (for a manuscript's table section)."""
-    import io
-
-    import docx
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm
-
-    document = docx.Document()
-    core = document.core_properties
-    core.author = "hallperf"
-    core.title = r.study.title.get(r.lang)
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE  # Table 1 and the matrices are wide
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    for margin in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, margin, Cm(2.0))
-    document.add_heading(r.study.title.get(r.lang), level=1)
-    for i, table in enumerate(r.tables()):
+    """Every table in report order in one A4 Word document; a wide table gets a landscape section."""
+    builder = DocxBuilder(lang=r.lang, layout=layout, title=r.study.title.get(r.lang))
+    for table in r.tables():
         cells, header, numeric, note = table.render(r.lang)
-        add_docx_table(document, cells, header, numeric, layout=layout, lang=r.lang, title=table.title,
-                       number=table.number, note=note, font_size=9 if len(header) > 10 else 10.5)
-        if i < len(r.tables()) - 1:
-            document.add_paragraph()
-    buf = io.BytesIO()
-    document.save(buf)
-    return atomic_write(path, stable_zip(buf.getvalue()))
-
-
-def stable_zip(payload: bytes) -> bytes:
-    """The same zip (e.g. a .docx) with every member dated 1980-01-01, so equal content gives equal bytes."""
-    import io
-    import zipfile
-
-    src = zipfile.ZipFile(io.BytesIO(payload))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.external_attr = 0o644 << 16
-            dst.writestr(member, src.read(info.filename))
-    return buf.getvalue()
+        builder.add_table(RenderedTable(table.name, table.title, cells, header, numeric, note, table.number))
+    return atomic_write(path, builder.to_bytes())
 
 
 def dedupe(names: Sequence[str]) -> list[str]:
@@ -140,7 +103,7 @@ def export_study(results_dir: str | os.PathLike[str], out_dir: str | os.PathLike
     Returns
     -------
     list of Path
-        Files written: ``tables/<name>_<layout>.<ext>`` for every table and layout,
+        Files written: ``tables/<name>_<layout>.<ext>`` for every table (by its stable name) and layout,
         ``tables.docx`` (every table in APA layout, in order), ``figures/<name>.<ext>`` and
         ``manifest.json`` (tables, figures, their sources and the numbers the results lack).
     """

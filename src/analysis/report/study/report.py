@@ -145,23 +145,52 @@ class StudyReport(Labels):
         return f"{keys.index(section) + 1} {self.t(SECTIONS[section])}"
 
     def styled(self, table: StudyTable) -> Any:
-        """A pandas Styler of the rendered table (fixed uuid, so the HTML is deterministic)."""
+        """A pandas Styler of the rendered table (fixed uuid, so the HTML is deterministic).
+
+        The table scrolls sideways inside its own box when it is wider than the page (a phone),
+        never the page; the first column and the numeric columns never wrap (no variable name
+        one character per line); numbers are right-aligned with their stars in a fixed-width box,
+        so the decimal points line up.
+        """
+        from ..tables_cells import column_kinds, split_number
+
         cells, header, numeric, _ = table.render(self.lang)
         shown = cells.copy()
         shown.columns = pd.Index(_export.dedupe(header))
         caption = (f"{self.w['table']}{table.number} {table.title}" if self.lang == "zh"
                    else f"{self.w['table']} {table.number}. {table.title}")
+        kinds = column_kinds(cells, numeric)
         styles = [
-            {"selector": "", "props": "border-collapse: collapse; border-top: 2px solid #000; "
-                                      "border-bottom: 2px solid #000; font-variant-numeric: tabular-nums; margin-bottom: .3em;"},
+            {"selector": "", "props": "display: block; width: max-content; max-width: 100%; overflow-x: auto; "
+                                      "border-collapse: collapse; border-spacing: 0; border-top: 2px solid #000; "
+                                      "border-bottom: 2px solid #000; font-variant-numeric: tabular-nums; "
+                                      "margin-bottom: .3em;"},
             {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: 600; padding: .3em 0;"},
             {"selector": "thead th", "props": "border-bottom: 1px solid #000; padding: .25em .6em; text-align: center;"},
             {"selector": "td", "props": "padding: .2em .6em;"},
+            {"selector": "span.hp-post", "props": "display: inline-block; text-align: left;"},
         ]
+        for j, kind in enumerate(kinds):
+            if j == 0 or kind != "text":
+                styles.append({"selector": f"th.col{j}", "props": "white-space: nowrap;"})
+                styles.append({"selector": f"td.col{j}", "props": "white-space: nowrap;"})
+            else:
+                styles.append({"selector": f"td.col{j}", "props": "min-width: 7em;"})
         styler = (shown.style.set_uuid(f"hallperf_{table.name}").hide(axis="index").format(escape="html")
                   .set_caption(_html.escape(caption)).set_table_styles(styles))
-        for col, is_num in zip(shown.columns, numeric):
-            styler = styler.set_properties(subset=[col], **{"text-align": "right" if is_num else "left"})
+        for j, (col, kind) in enumerate(zip(shown.columns, kinds)):
+            styler = styler.set_properties(subset=[col], **{"text-align": "left" if kind == "text" else "right"})
+            parts = [split_number(str(v)) for v in cells.iloc[:, j]] if kind == "number" else []
+            width = max((len(x[3]) for x in parts if x), default=0)
+            if width:  # stars (and a diagonal's ")") in a box of the same width in every row
+                def post(v: str, w: float = 0.5 * width) -> str:
+                    x = split_number(v)
+                    if x is None:
+                        return _html.escape(v)
+                    body = v[: len(v) - len(x[3])]
+                    return f'{_html.escape(body)}<span class="hp-post" style="width: {w}em">{_html.escape(x[3])}</span>'
+
+                styler = styler.format(post, subset=[col])  # escapes the cell text itself
         return styler
 
     def narrative(self, section: str) -> str:

@@ -8,9 +8,20 @@ import numpy as np
 import pandas as pd
 
 from ..tables import stars
-from .base import B2, B3, N0, N2, N3, StudyTable, is_missing, p3
+from .base import B2, B3, N0, N2, N3, StudyTable, ci_text, is_missing, num, p3
 from .tables_hypotheses import COEF_FMT, coef_frame
-from .vocabulary import COLS, REASONS, W, WAVE_TITLES
+from .tables_psychometrics import sample_note
+from .vocabulary import (
+    COLS,
+    INVARIANCE_STEPS,
+    ITEM_CHANGES,
+    REASONS,
+    WAVE_COLS,
+    WAVE_REASONS,
+    WAVE_TITLES,
+    YES_NO,
+    W,
+)
 
 if TYPE_CHECKING:
     from .report import StudyReport
@@ -108,11 +119,14 @@ def table1(r: StudyReport) -> list[StudyTable]:
         frame[str(j + 1)] = cells
     labels = {**r.col("variable", "n", "mean", "sd"), **{str(j + 1): str(j + 1) for j in range(len(names))}}
     zh = r.lang == "zh"
-    note = ("对角线括号内为 Cronbach's α；相关为 Pearson 相关（成对删除）。已剔除粗心作答者。" if zh else
-            "Cronbach's α on the diagonal in parentheses; Pearson correlations with pairwise deletion. "
-            "Careless responders excluded.") + " " + W[r.lang]["sig"]
+    missing = corr is not None and "missing" in corr and corr["missing"].notna().any()
+    note = ("对角线括号内为 Cronbach's α；相关为 Pearson 相关" + ("" if missing else "（成对删除）") + "。"
+            if zh else "Cronbach's α on the diagonal in parentheses; Pearson correlations"
+            + ("" if missing else " with pairwise deletion") + ". ")
+    note += sample_note(r, corr, estimator=False) + ("已剔除粗心作答者。" if zh else " Careless responders excluded.")
+    note += " " + W[r.lang]["sig"]
     title = "变量的均值、标准差与相关系数" if zh else "Means, standard deviations and correlations"
-    return [StudyTable("table1", "table1", title, frame, {"mean": N2, "sd": N2, "n": "int"}, labels, note,
+    return [StudyTable("correlations", "table1", title, frame, {"mean": N2, "sd": N2, "n": "int"}, labels, note,
                        source="table1,correlations")]
 
 def aggregation_tables(r: StudyReport) -> list[StudyTable]:
@@ -171,14 +185,109 @@ def wave_table_names(r) -> list[str]:
     """Result tables comparing waves (``waves_*`` / ``trend_*``), if the results hold any."""
     return [n for n in r.table_names if n.startswith(("waves_", "trend_"))]
 
+def _blank_repeats(values: list[str]) -> list[str]:
+    """A grouping column shows its value on the first row of each run only."""
+    return [v if i == 0 or v != values[i - 1] else "" for i, v in enumerate(values)]
+
+
+def _wave_reason(r: StudyReport, code: object) -> str:
+    if is_missing(code) or not str(code):
+        return ""
+    key, _, detail = str(code).partition(": ")
+    text = r.t(WAVE_REASONS[key]) if key in WAVE_REASONS else key
+    return f"{text}（{detail}）" if detail and r.lang == "zh" else f"{text} ({detail})" if detail else text
+
+
+def _invariance_frame(r: StudyReport, df: pd.DataFrame) -> tuple[pd.DataFrame, dict, str]:
+    from analysis.psychometrics.invariance import DELTA_CFI, DELTA_RMSEA
+
+    zh = r.lang == "zh"
+    scale = _blank_repeats([r.scale_label(s) for s in df["scale"]])
+    frame = pd.DataFrame({"scale": scale,
+                          "n_items": [pd.NA if not s else n for s, n in zip(scale, df["n_items"])],
+                          "step": [r.t(INVARIANCE_STEPS.get(str(s), (str(s), str(s)))) if not is_missing(s) else ""
+                                   for s in df["step"]]})
+    for c in ("n", "chisq", "df", "cfi", "rmsea", "srmr", "delta_chisq", "delta_df", "delta_p", "delta_cfi",
+              "delta_rmsea"):
+        if c in df:
+            frame[c] = df[c].to_numpy()
+    frame["invariant"] = ["" if is_missing(s) else r.t(YES_NO[bool(v)]) for s, v in zip(df["step"], df["invariant"])]
+    if "reason" in df and df["reason"].notna().any():
+        frame["reason"] = [_wave_reason(r, c) for c in df["reason"]]
+    formats = {"n_items": N0, "n": "int", "chisq": N2, "df": "int", "cfi": B3, "rmsea": B3, "srmr": B3,
+               "delta_chisq": N2, "delta_df": N0, "delta_p": p3, "delta_cfi": B3, "delta_rmsea": B3}
+    note = (f"每个维度分别做两期多组验证性因子分析：形态等值（结构相同）、度量等值（因子载荷相等）、标量等值（截距亦相等）。"
+            f"按 Chen（2007）：ΔCFI 下降超过 {B3(DELTA_CFI)} 且 ΔRMSEA 上升超过 {B3(DELTA_RMSEA)}（或 ΔSRMR 上升超过 .030/.010）"
+            "视为不等值；只有标量等值成立的维度才比较两期均值。" if zh else
+            "Multi-group CFA of each scale across the two waves: configural (same structure), metric (equal loadings), "
+            f"scalar (equal intercepts too). By Chen (2007), a drop of CFI beyond {B3(DELTA_CFI)} together with a rise of "
+            f"RMSEA beyond {B3(DELTA_RMSEA)} (or of SRMR beyond .030/.010) marks non-invariance; only scales whose scalar "
+            "invariance holds have their means compared.")
+    return frame, formats, note
+
+
+def _change_frame(r: StudyReport, df: pd.DataFrame, level: str) -> tuple[pd.DataFrame, dict, str]:
+    zh = r.lang == "zh"
+    frame = pd.DataFrame()
+    if level != "company":
+        frame["unit"] = _blank_repeats([str(u) for u in df["unit"]])
+    frame["scale"] = [r.scale_label(s) for s in df["scale"]]
+    for src, dst in (("previous_n", "previous_n"), ("previous_mean", "previous_mean"), ("previous_sd", "previous_sd"),
+                     ("n", "current_n"), ("mean", "mean"), ("sd", "sd"), ("change", "change")):
+        frame[dst] = df[src].to_numpy()
+    frame["ci"] = [ci_text(a, b, N2) for a, b in zip(df["ci_low"], df["ci_high"])]
+    frame["t"], frame["welch_df"], frame["p"], frame["p_holm"] = (df[c].to_numpy() for c in ("t", "df", "p", "p_holm"))
+    if "n_both" in df and (df["n_both"] > 0).any():  # customers are not followed across waves
+        frame["n_both"] = df["n_both"].to_numpy()
+    if "comparable" in df and not df["comparable"].astype(bool).all():
+        frame["reason"] = [_wave_reason(r, c) for c in df["reason"]]
+    formats = {"previous_n": "int", "current_n": "int", "previous_mean": N2, "previous_sd": N2, "mean": N2, "sd": N2,
+               "change": N2, "t": N2, "welch_df": num(1), "p": p3, "p_holm": p3, "n_both": "int"}
+    note = ("变化 = 本期均值 − 上期均值；Welch t 检验，95% CI 基于 t 分布；同一单位内各维度的 p 值经 Holm 法校正。"
+            "两期样本部分重叠，Welch 检验未计入两期得分的正相关，结论偏保守。" if zh else
+            "Change = current mean − previous mean; Welch's t test with t-based 95% CIs; p values Holm-adjusted over "
+            "the scales of a unit. The two samples overlap; Welch's test ignores the positive correlation of the "
+            "two waves' scores, so it is conservative.")
+    k = r.study.min_group_size
+    if level != "company":
+        note += (f"答卷少于 {k} 份的单位不显示。" if zh else f" Units with fewer than {k} respondents are not shown.")
+    return frame, formats, note
+
+
+def _changes_frame(r: StudyReport, df: pd.DataFrame) -> tuple[pd.DataFrame, dict, str]:
+    frame = pd.DataFrame({
+        "instrument": [r.instrument_name(i) for i in df["instrument"]], "old_version": df["old_version"],
+        "new_version": df["new_version"], "item": df["item"], "scale": [r.scale_label(s) for s in df["scale"]],
+        "kind": [r.t(ITEM_CHANGES.get(str(c), (str(c), str(c)))) for c in df["change"]],
+        "old_value": ["" if is_missing(v) else str(v) for v in df["old_value"]],
+        "new_value": ["" if is_missing(v) else str(v) for v in df["new_value"]]})
+    note = ("有任何变动的题目不纳入跨期趋势与测量不变性检验。" if r.lang == "zh" else
+            "Items with any change are left out of the trends and the invariance tests.")
+    return frame, {}, note
+
+
 def wave_tables(r: StudyReport) -> list[StudyTable]:
+    """The comparison of waves: invariance, instrument changes and changes of means, with bilingual
+    labels and only the columns a reader needs (internal flags and the full item lists dropped)."""
     out = []
     for name in r.wave_table_names():
         df = r.result(name)
         if df is None:
             continue
-        zh_en = WAVE_TITLES.get(name, (f"多期比较：{name}", f"Waves: {name}"))
-        title = r.t(zh_en)
-        labels = {c: r.t(COLS[c]) if c in COLS else c for c in df.columns}
-        out.append(StudyTable(name, "waves", title, df, {}, labels, None, source=name))
+        if name.endswith("invariance"):
+            frame, formats, note = _invariance_frame(r, df)
+        elif name == "waves_changes":
+            frame, formats, note = _changes_frame(r, df)
+        elif name.rsplit("_", 1)[-1] in ("company", "district", "branch") and {"change", "p_holm"} <= set(df.columns):
+            frame, formats, note = _change_frame(r, df, name.rsplit("_", 1)[-1])
+        else:  # a comparison table this report does not know: shown as it is, labelled where possible
+            frame, formats, note = df, {}, None
+        title = r.t(WAVE_TITLES.get(name, (f"多期比较：{name}", f"Waves: {name}")))
+        if "wave" in df and "previous_wave" in df and df["wave"].notna().any():
+            title += f"（{df['previous_wave'].iloc[0]} → {df['wave'].iloc[0]}）" if r.lang == "zh" else \
+                f" ({df['previous_wave'].iloc[0]} → {df['wave'].iloc[0]})"
+        labels = {c: r.t(WAVE_COLS[c]) if c in WAVE_COLS else r.t(COLS[c]) if c in COLS else c for c in frame.columns}
+        if "unit" in frame:
+            labels["unit"] = r.t(WAVE_COLS["unit_district" if name.endswith("district") else "unit_branch"])
+        out.append(StudyTable(name, "waves", title, frame, formats, labels, note, source=name))
     return out

@@ -9,10 +9,40 @@ import pandas as pd
 
 from ..tables import format_number
 from .base import B2, B3, N2, N3, StudyTable, ci_text, is_missing, p3
-from .vocabulary import COLS, RULES, SOURCES, STATS
+from .vocabulary import COLS, ESTIMATOR_OF_MISSING, MISSING, RULES, SOURCES, STATS
 
 if TYPE_CHECKING:
     from .report import StudyReport
+
+
+def _first(df: pd.DataFrame | None, col: str) -> str | None:
+    if df is None or col not in df or not df[col].notna().any():
+        return None
+    return str(df[col].dropna().iloc[0])
+
+
+def n_text(df: pd.DataFrame | None) -> str:
+    """``N = 365`` when every row has the same n, ``n = 350–365`` otherwise; empty without an n column."""
+    if df is None or "n" not in df or not df["n"].notna().any():
+        return ""
+    lo, hi = int(df["n"].min()), int(df["n"].max())
+    return f"N = {lo}" if lo == hi else f"n = {lo}–{hi}"
+
+
+def sample_note(r: StudyReport, df: pd.DataFrame | None, *, estimator: bool = True) -> str:
+    """The estimator, the handling of missing answers and n of a result, from its structured columns
+    ``estimator``, ``missing`` and ``n`` (when present), e.g. ``估计：FIML（全信息最大似然，纳入所有作答者），N = 365。``"""
+    zh = r.lang == "zh"
+    missing = _first(df, "missing")
+    est = (_first(df, "estimator") or ESTIMATOR_OF_MISSING.get(missing or "")) if estimator else None
+    how = r.t(MISSING[missing]) if missing in MISSING else missing
+    n = n_text(df)
+    if est:
+        text = (f"估计：{est}" if zh else f"Estimator: {est}") + (f"（{how}）" if zh and how else f" ({how})" if how else "")
+    else:
+        text = (how[0].upper() + how[1:] if how and not zh else how) or ""
+    text = ("，" if zh else ", ").join(x for x in (text, n) if x)
+    return text + ("。" if zh else ".") if text else ""
 
 
 def psychometric_tables(r: StudyReport) -> list[StudyTable]:
@@ -42,7 +72,8 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
                     f"95% CI of α by the {method.capitalize()} method; ω is McDonald's omega from a one-factor model; "
                     "CR and AVE from the standardised CFA loadings (Fornell & Larcker, 1981). "
                     "Thresholds: α, ω, CR ≥ .70; AVE ≥ .50.")
-            out.append(StudyTable(f"{inst}_reliability", "psychometrics", title("信度与聚合效度", "Reliability and convergent validity"),
+            note = (sample_note(r, rel, estimator=False) + ("" if zh else " ") + note).strip()
+            out.append(StudyTable(f"{inst}_reliability_validity", "psychometrics", title("信度与聚合效度", "Reliability and convergent validity"),
                                   frame, {"alpha": B3, "omega": B3, "cr": B3, "ave": B3, "k": "int", "n": "int"},
                                   r.col(*frame.columns), note, source=f"{inst}_reliability"))
         items = r.result(f"{inst}_item_stats")
@@ -50,8 +81,9 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             cols = [c for c in ("scale", "item", "n", "mean", "sd", "skew", "r_drop", "alpha_if_deleted") if c in items]
             frame = items[cols].copy()
             frame["scale"] = frame["scale"].map(r.scale_label)
-            note = "校正项总相关为题项与同维度其余题项之和的相关。" if zh else \
-                "Corrected item–total r correlates each item with the sum of the other items of its scale."
+            note = ("校正项总相关为题项与同维度其余题项之和的相关。" if zh else
+                    "Corrected item–total r correlates each item with the sum of the other items of its scale. ") + \
+                sample_note(r, items, estimator=False)
             out.append(StudyTable(f"{inst}_item_stats", "psychometrics", title("题项描述统计", "Item statistics"),
                                   frame, {"n": "int", "mean": N2, "sd": N2, "skew": N2, "r_drop": B2,
                                           "alpha_if_deleted": B3},
@@ -105,11 +137,7 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
                 "tli": fit["tli"], "rmsea": fit["rmsea"],
                 "rmsea_ci": [ci_text(a, b, B3) for a, b in zip(fit["rmsea_ci_low"], fit["rmsea_ci_high"])],
                 "srmr": fit["srmr"]})
-            fiml = "missing" in fit and (fit["missing"] == "fiml").any()
-            estimator = (("全信息最大似然估计（FIML），纳入所有作答者。" if fiml else "最大似然估计（仅完整作答者）。") if zh else
-                         ("Full-information maximum likelihood (FIML), all respondents. " if fiml else
-                          "Maximum likelihood, complete cases. "))
-            note = estimator + ("拟合标准：CFI、TLI ≥ .90，RMSEA、SRMR ≤ .08（Hu & Bentler, 1999）；RMSEA 的置信区间为 90%。"
+            note = sample_note(r, fit) + ("" if zh else " ") + ("拟合标准：CFI、TLI ≥ .90，RMSEA、SRMR ≤ .08（Hu & Bentler, 1999）；RMSEA 的置信区间为 90%。"
                                 if zh else "Criteria: CFI, TLI ≥ .90; RMSEA, SRMR ≤ .08 (Hu & Bentler, 1999); "
                                 "the RMSEA interval is 90%.")
             out.append(StudyTable(f"{inst}_cfa_fit", "psychometrics", title("验证性因子分析拟合指标", "Confirmatory factor analysis fit"),
@@ -121,8 +149,8 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             frame = pd.DataFrame({"scale": load["scale"].map(r.scale_label), "item": load["item"],
                                   "std_all": load["std_all"], "std_all_se": load["std_all_se"],
                                   "z": load["z"], "p": load["p"]})
-            note = "标准化载荷（潜变量方差固定为 1）；z 与 p 来自未标准化估计。" if zh else \
-                "Standardised loadings; z and p refer to the unstandardised estimates."
+            note = ("标准化载荷（潜变量方差固定为 1）；z 与 p 来自未标准化估计。" if zh else
+                    "Standardised loadings; z and p refer to the unstandardised estimates. ") + sample_note(r, fit)
             out.append(StudyTable(f"{inst}_cfa_loadings", "psychometrics", title("验证性因子分析标准化载荷", "Standardised CFA loadings"),
                                   frame, {"std_all": B3, "std_all_se": N3, "z": N2, "p": p3},
                                   r.col(*frame.columns), note, source=f"{inst}_cfa_loadings"))
@@ -134,7 +162,8 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             frame = r.lower_matrix(factors, corr, lambda a: B2(diag.get(a, np.nan)))
             note = ("对角线为 AVE 的平方根，其下为潜变量间相关；对角线值大于同行同列的相关即具有区分效度（Fornell & Larcker, 1981）。"
                     if zh else "Diagonal: square root of AVE; below it, latent correlations. Discriminant validity holds "
-                    "where the diagonal exceeds the correlations in its row and column (Fornell & Larcker, 1981).")
+                    "where the diagonal exceeds the correlations in its row and column (Fornell & Larcker, 1981). ") + \
+                sample_note(r, fit)
             out.append(StudyTable(f"{inst}_fornell_larcker", "psychometrics", title("区分效度：Fornell–Larcker 准则", "Discriminant validity: Fornell–Larcker criterion"),
                                   frame, {}, {"variable": r.t(COLS["variable"])}, note,
                                   source=f"{inst}_fornell_larcker"))
@@ -143,8 +172,8 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             factors = list(dict.fromkeys(list(ht["factor"]) + list(ht["other"])))
             vals = {frozenset((a, b)): v for a, b, v in zip(ht["factor"], ht["other"], ht["htmt"])}
             frame = r.lower_matrix(factors, vals, lambda a: "—")
-            note = "HTMT < .85 支持区分效度（Henseler et al., 2015）。" if zh else \
-                "HTMT < .85 supports discriminant validity (Henseler et al., 2015)."
+            note = ("HTMT < .85 支持区分效度（Henseler et al., 2015）。" if zh else
+                    "HTMT < .85 supports discriminant validity (Henseler et al., 2015). ") + sample_note(r, ht)
             out.append(StudyTable(f"{inst}_htmt", "psychometrics", title("区分效度：HTMT 比率", "Discriminant validity: HTMT ratios"),
                                   frame, {}, {"variable": r.t(COLS["variable"])}, note, source=f"{inst}_htmt"))
         rev = r.result(f"{inst}_reviewer")
@@ -214,6 +243,7 @@ def common_method_tables(r: StudyReport) -> list[StudyTable]:
         note = ("Harman 单因子检验很弱：只能发现强到使单一因子占主导的方法变异，且不能控制它；单因子模型拟合更差也不能排除共同方法变异"
                 "（Podsakoff et al., 2003, doi:10.1037/0021-9010.88.5.879）。结论应结合程序控制（匿名作答、题项顺序）一并报告。"
                 if zh else " ".join(c[0].upper() + c[1:] + ("" if c.endswith(".") else ".") for c in caveats))
+        note = note + ("" if zh else " ") + sample_note(r, cm)
         sep = "：" if zh else ": "
         out.append(StudyTable(f"{inst}_common_method", "common_method",
                               f"{r.instrument_name(inst)}{sep}" + ("共同方法偏差检验" if zh else "Common-method checks"),

@@ -151,3 +151,49 @@ WAVE_TITLES = {
     "waves_customer_district": ("各区局客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: districts"),
     "waves_customer_branch": ("各营业厅客户评价各量表的跨期变化", "Customer survey: change of each scale across waves: branches"),
 }
+
+#: How missing answers were handled (results' ``missing`` column) → (zh, en) text of a table note.
+MISSING: dict[str, tuple[str, str]] = {
+    "fiml": ("全信息最大似然，纳入所有作答者", "full-information maximum likelihood, all respondents"),
+    "listwise": ("列表删除，仅完整作答者", "listwise deletion, complete cases"),
+    "pairwise": ("成对删除", "pairwise deletion"),
+}
+#: Estimator implied by the ``missing`` column when a result has no ``estimator`` column.
+ESTIMATOR_OF_MISSING = {"fiml": "FIML", "listwise": "ML"}
+
+# Wave comparison tables (``waves_*``): column labels, invariance steps, change kinds, reasons.
+WAVE_COLS: dict[str, tuple[str, str]] = {
+    "scale": ("维度", "Scale"), "n_items": ("题项数", "Items"), "step": ("等值模型", "Model"), "n": ("样本量", "n"),
+    "chisq": ("χ²", "χ²"), "df": ("df", "df"), "cfi": ("CFI", "CFI"), "rmsea": ("RMSEA", "RMSEA"),
+    "srmr": ("SRMR", "SRMR"), "delta_chisq": ("Δχ²", "Δχ²"), "delta_df": ("Δdf", "Δdf"),
+    "delta_p": ("Δχ² 的 p", "p of Δχ²"), "delta_cfi": ("ΔCFI", "ΔCFI"), "delta_rmsea": ("ΔRMSEA", "ΔRMSEA"),
+    "delta_srmr": ("ΔSRMR", "ΔSRMR"), "invariant": ("等值成立", "Invariant"), "reason": ("说明", "Note"),
+    "unit_district": ("区局", "District"), "unit_branch": ("营业厅", "Branch"),
+    "previous_n": ("上期 n", "Previous n"), "previous_mean": ("上期均值", "Previous M"),
+    "previous_sd": ("上期标准差", "Previous SD"), "current_n": ("本期 n", "Current n"),
+    "mean": ("本期均值", "Current M"), "sd": ("本期标准差", "Current SD"), "change": ("变化", "Change"),
+    "ci": ("变化的 95% CI", "95% CI of change"), "t": ("t", "t"), "welch_df": ("df", "df"), "p": ("p", "p"),
+    "p_holm": ("Holm 校正 p", "Holm-adjusted p"), "n_both": ("两期均作答人数", "In both waves"),
+    "instrument": ("问卷", "Instrument"), "old_version": ("原版本", "Old version"),
+    "new_version": ("新版本", "New version"), "item": ("题项", "Item"), "kind": ("变动", "Change"),
+    "old_value": ("原内容", "Before"), "new_value": ("新内容", "After"),
+}
+INVARIANCE_STEPS: dict[str, tuple[str, str]] = {
+    "configural": ("形态等值", "Configural"), "metric": ("度量等值", "Metric"), "scalar": ("标量等值", "Scalar"),
+}
+ITEM_CHANGES: dict[str, tuple[str, str]] = {
+    "added": ("新增", "Added"), "removed": ("删除", "Removed"), "reworded_zh": ("中文表述修改", "Chinese wording"),
+    "reworded_en": ("英文表述修改", "English wording"), "response_scale": ("选项量表变更", "Response scale"),
+    "reverse": ("反向计分变更", "Reverse keying"), "moved": ("所属维度变更", "Moved to another scale"),
+}
+WAVE_REASONS: dict[str, tuple[str, str]] = {
+    "fewer_than_3_items": ("题项少于 3 个，无法检验", "fewer than 3 items, not tested"),
+    "not_converged": ("模型未收敛", "model did not converge"),
+    "configural_invariance_fails": ("形态等值不成立", "configural invariance fails"),
+    "metric_invariance_fails": ("度量等值不成立", "metric invariance fails"),
+    "scalar_invariance_fails": ("标量等值不成立", "scalar invariance fails"),
+    "not_invariant": ("测量不等值", "not invariant"), "invariance_not_tested": ("未检验测量不变性", "invariance not tested"),
+    "not_comparable": ("两期不可比", "not comparable"), "no_variance": ("无变异，无法检验", "no variance, not tested"),
+    "model_failed": ("模型无法估计", "model failed"),
+}
+YES_NO = {True: ("是", "Yes"), False: ("否", "No")}
