@@ -165,6 +165,8 @@ class StudyModel(Strict):
     actions: Text | None = None
     cfa_missing: Literal["fiml", "listwise"] = "fiml"
     appraisal: Text | None = None  # the appraisal scheme file (docs/appraisal.md), relative to the study file
+    # the tables and figures of `hallperf paper`; checked against the result tables by analysis.report.paper
+    paper: Any = None
 
     @field_validator("min_group_size")
     @classmethod
