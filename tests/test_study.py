@@ -68,6 +68,7 @@ def test_misspelt_variable_names_file_model_and_variable(study_run, tmp_path):
     bad = tmp_path / "study.yml"
     bad.write_text(text, encoding="utf-8")
     (tmp_path / "actions.yml").write_text("dimensions: {}\n", encoding="utf-8")
+    shutil.copy(surveys / "comment_themes.yml", tmp_path / "comment_themes.yml")
     with pytest.raises(StudyError, match=re.escape(f"{bad}: hypotheses[H2] (mediation): unknown variable 'ENN' in m")):
         run_analyze_study(bad, "w1", processed_root=processed.parent, out_root=tmp_path / "out", instruments_dir=surveys)
     assert not (tmp_path / "out" / "w1" / "results").exists()
@@ -161,7 +162,7 @@ def test_two_wave_study_reports_the_known_change(study_run, small_wave, tmp_path
     assert kpi.to_numpy() == pytest.approx((after - before).reindex(kpi.index).to_numpy(), nan_ok=True)
     shown = trends.loc[(trends["dimension"] == "TD") & (trends["source"] == "staff"), "branch_id"].iloc[0]
     assert {"customer", "kpi"} <= set(trends.loc[trends["branch_id"] == shown, "source"])
-    html = page(load_branch(results, shown, wave="w2", lang="en"), figures=False)
+    html = page(load_branch(results, shown, wave="w2", lang="en"))
     assert "no previous wave" not in html.lower()
     assert "w1" in html
     for key in ("trend_staff", "trend_customer", "trend_kpi"):

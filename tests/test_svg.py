@@ -490,7 +490,7 @@ def _meets(a, b) -> bool:
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (run 'make browser' as root)")
 def test_charts_in_chromium_at_phone_and_desktop_width(tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    from analysis.pipeline.report import CHROMIUM_ARGS
+    from analysis.pipeline.pdf import CHROMIUM_ARGS
 
     charts = all_charts("zh", evil=EVIL)
     charts.update({f"{k}_en": v for k, v in all_charts("en").items() if k in ("priority", "kpi", "favourable")})

@@ -193,36 +193,3 @@ def analyze_study(
     if diagnose is not None:
         out.update(diagnose(study, data, out))
     return out, data
-
-
-def diagnose_branches(
-    study: Study, data: AnalysisData, results: dict[str, pd.DataFrame], instrument: Instrument, library: dict,
-    groups_instrument: Instrument | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Branch profiles, priorities, actions and KPI snapshots (see :mod:`analysis.improvement`)."""
-    from analysis import improvement
-
-    k = study.min_group_size
-    gid = instrument.group.column
-    dims = list(study.dimensions)
-    weights = models.relative_weights(data.staff, y=study.performance, x=dims, n_boot=0, seed=study.seed)
-    importance = weights.set_index("term")["rescaled"]
-    district = data.branches.set_index(gid)["district"] if "district" in data.branches else pd.Series(dtype=str)
-    profiles = improvement.dimension_profiles(data.staff, dims, group=gid, district=district, k=k)
-    prioritised = improvement.priorities(profiles, importance, results.get(f"{instrument.id}_rwg"))
-    ratings = study.datasets.ratings
-    rating_n = f"{ratings.instrument}_n" if ratings else None
-    withheld = {}
-    if rating_n and rating_n in data.branches:
-        few = ~shown_groups(data.branches.set_index(gid)[rating_n], k)
-        withheld = {kpi.column: few for kpi in study.kpis if kpi.column.startswith(f"{ratings.instrument}_")}
-    names = [c for c in ("branch_name", "district", "branch_type") if c in data.branches]
-    return {
-        "dimension_importance": weights,
-        "dimension_labels": improvement.dimension_labels(instrument, dims),
-        "branch_profiles": prioritised,
-        "branch_actions": improvement.actions_for(prioritised, library),
-        "branch_kpis": improvement.kpi_snapshot(data.branches, list(study.kpis), group=gid, district="district", withheld=withheld),
-        "branch_summary": improvement.branch_summary(data.branches, group=gid, k=k, rating_n=rating_n, name_columns=names,
-                                                     groups_instrument=groups_instrument),
-    }

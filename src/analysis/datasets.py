@@ -33,6 +33,7 @@ import pandas as pd
 
 from analysis.disclosure import shown_groups
 from analysis.instrument import Instrument
+from analysis.scoring import reverse_key
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,18 @@ class DatasetSpec:
 
 @dataclass
 class AnalysisData:
-    """The frames a study runs on, plus what was left out and why."""
+    """The frames a study runs on, plus what was left out and why.
+
+    ``items`` holds the analysed respondents' reverse-keyed item answers (respondent, group and
+    item columns), ``texts`` the free-text answers per survey (instrument id → respondent-level
+    frame with the group column and the free-text columns), both for the report tables.
+    """
 
     staff: pd.DataFrame
     branches: pd.DataFrame
     excluded: dict[str, int]
+    items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    texts: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def aggregate_records(records: pd.DataFrame, by: str, spec: RecordsSpec) -> pd.DataFrame:
@@ -116,6 +124,7 @@ def build_analysis_data(
     resp = instruments[spec.respondents]
     rid, gid = resp.respondent.column, resp.group.column if resp.group else None
     staff = scores[spec.respondents].copy()
+    texts: dict[str, pd.DataFrame] = {}
     excluded = {"careless": 0}
     if spec.exclude_careless and "careless" in staff:
         excluded["careless"] = int(staff["careless"].sum())
@@ -153,7 +162,23 @@ def build_analysis_data(
         per_group = aggregate_ratings(ratings, rating_inst.group.column, spec.ratings)
         per_group.columns = [f"{spec.ratings.instrument}_{c}" for c in per_group.columns]
         branches = branches.join(per_group, how="left")
-    return AnalysisData(staff=staff.reset_index(drop=True), branches=branches.reset_index(), excluded=excluded)
+        texts[rating_inst.id] = _free_text(tables[rating_inst.id], rating_inst, ratings)
+    answers = tables[spec.respondents]
+    keyed = reverse_key(answers[answers[rid].isin(staff[rid])], resp)
+    items = keyed[[c for c in (rid, gid, *resp.items) if c and c in keyed]].reset_index(drop=True)
+    texts[resp.id] = _free_text(answers, resp, staff)
+    return AnalysisData(staff=staff.reset_index(drop=True), branches=branches.reset_index(), excluded=excluded,
+                        items=items, texts={k: v for k, v in texts.items() if not v.empty})
+
+
+def _free_text(answers: pd.DataFrame, instrument: Instrument, analysed: pd.DataFrame) -> pd.DataFrame:
+    """The free-text answers of the analysed respondents: respondent, group and free-text columns."""
+    rid = instrument.respondent.column
+    columns = [c for c in instrument.free_text if c in answers]
+    if not columns:
+        return pd.DataFrame()
+    keep = [rid, *([instrument.group.column] if instrument.group else []), *columns]
+    return answers.loc[answers[rid].isin(analysed[rid]), keep].reset_index(drop=True)
 
 
 def shareable_branches(branches: pd.DataFrame, spec: DatasetSpec, instruments: dict[str, Instrument], k: int) -> pd.DataFrame:

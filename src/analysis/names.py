@@ -73,3 +73,23 @@ def safe_name(value: object, what: str, error: type[HallperfError] = HallperfErr
     if problem:
         raise error(f"{what} {value!r}: not a valid name ({problem})")
     return value  # type: ignore[return-value]  # a str: name_problem checked it
+
+
+def file_name(value: object, *, prefix: str = "x", taken: tuple[str, ...] = ("index", "study")) -> str:
+    """The file name of a thing named by data (a branch id, a district): the value when it is a safe
+    name (:func:`name_problem`) and not one of ``taken``, else ``<prefix>_`` + 12 hex digits of its
+    SHA-256, so a hostile or odd id (``../x``, ``厅/1``, ``CON``) still gets a stable, harmless name.
+
+    Examples
+    --------
+    >>> file_name("B0001")
+    'B0001'
+    >>> file_name("../evil", prefix="branch")
+    'branch_2d6afc710923'
+    """
+    import hashlib
+
+    text = str(value)
+    if name_problem(text) is None and text not in taken and not text.startswith("_"):
+        return text
+    return f"{prefix}_" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]

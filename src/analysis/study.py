@@ -81,6 +81,7 @@ class KpiSpec:
     format: str = "number"
     benchmark: float | None = None
     lower_is_better: bool = False
+    actions: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class Study:
     actions: Path | None = None
     cfa_missing: str = "fiml"
     appraisal: Path | None = None
+    comments_lexicon: Path | None = None
+    comment_threshold: int = 10
     raw: dict = field(default_factory=dict, repr=False)
 
 
@@ -145,10 +148,16 @@ class KpiModel(Strict):
     format: Literal["number", "percent", "score"] = "number"
     benchmark: Number | None = None
     lower_is_better: bool = False
+    actions: Text | None = None  # the action library's dimension for a branch that falls behind on it
 
 
 class ReportModel(Strict):
     kpis: list[KpiModel] = []
+
+
+class CommentsModel(Strict):
+    lexicon: Text  # the theme lexicon (docs/comments.md), relative to the study file
+    threshold: Annotated[int, Constraint(ge=3)] = 10  # respondents a group needs for its comments to be shown
 
 
 class StudyModel(Strict):
@@ -167,6 +176,7 @@ class StudyModel(Strict):
     appraisal: Text | None = None  # the appraisal scheme file (docs/appraisal.md), relative to the study file
     # the tables and figures of `hallperf paper`; checked against the result tables by analysis.report.paper
     paper: Any = None
+    comments: CommentsModel | None = None
 
     @field_validator("min_group_size")
     @classmethod
@@ -280,14 +290,17 @@ def load_study(path: str | Path) -> Study:
                             nps=dict(ds.ratings.nps)) if ds.ratings else None,
     )
     kpis = tuple(KpiSpec(column=k.column, label=to_label(k.label) if k.label else Label(k.column, k.column), format=k.format,
-                         benchmark=k.benchmark, lower_is_better=k.lower_is_better) for k in spec.report.kpis)
+                         benchmark=k.benchmark, lower_is_better=k.lower_is_better, actions=k.actions)
+                 for k in spec.report.kpis)
     return Study(
         path=path, title=to_label(spec.title), datasets=datasets, dimensions=tuple(spec.dimensions),
         performance=spec.performance,
         targets=TargetsSpec(assigned=tg.assigned, actual=tg.actual, predictors=tuple(tg.predictors), log=tuple(tg.log)) if tg else None,
         hypotheses=tuple(h for h in hypotheses if h), kpis=kpis, min_group_size=spec.min_group_size, seed=spec.seed,
         n_boot=spec.n_boot, actions=(path.parent / spec.actions) if spec.actions else None, cfa_missing=spec.cfa_missing,
-        appraisal=(path.parent / spec.appraisal) if spec.appraisal else None, raw=raw,
+        appraisal=(path.parent / spec.appraisal) if spec.appraisal else None,
+        comments_lexicon=(path.parent / spec.comments.lexicon) if spec.comments else None,
+        comment_threshold=max(spec.comments.threshold, spec.min_group_size) if spec.comments else 10, raw=raw,
     )
 
 

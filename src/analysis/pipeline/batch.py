@@ -120,6 +120,7 @@ class _Config:
     html: bool
     style_lang: str | None
     cwd: str
+    page_lang: str = "zh"
 
 
 def _renumber(nb: Any) -> None:
@@ -181,7 +182,7 @@ def _run_one(cfg: _Config, name: str, parameters: Mapping[str, Any], digest: str
                                          "parameters": dict(parameters)}
         atomic_write(nb_path, nbformat.writes(executed))
         if cfg.html:
-            atomic_write(html_path, notebook_html(executed, title=title or name, lang=cfg.style_lang or "zh"))
+            atomic_write(html_path, notebook_html(executed, title=title or name, lang=cfg.page_lang))
         seconds = round(time.perf_counter() - start, 3)
         atomic_write(record, json.dumps({
             "name": name, "input_hash": digest, "status": "ok", "seconds": seconds,
@@ -319,7 +320,7 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
                   output_dir: str | os.PathLike[str], *, workers: int | None = None, scheduler: Any = None,
                   chunk_size: int = 25, timeout: float | None = 600, html: bool = True, force: bool = False,
                   style_lang: str | None = "zh", cwd: str | os.PathLike[str] | None = None, progress: bool = True,
-                  notebook_dir: str | os.PathLike[str] | None = None) -> list[JobResult]:
+                  notebook_dir: str | os.PathLike[str] | None = None, page_lang: str | None = None) -> list[JobResult]:
     """Execute ``template`` once per job with papermill and export each result to HTML.
 
     Parameters
@@ -341,6 +342,7 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
     cwd : working directory of the notebooks (default ``output_dir``).
     progress : show a progress bar (rich) on stderr.
     notebook_dir : folder for the executed notebooks and run records (default ``output_dir``).
+    page_lang : language of the HTML pages (default ``style_lang``, else "zh").
 
     Returns
     -------
@@ -372,7 +374,8 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
                          "rename the job or use another output_dir")
     cfg = _Config(template_text=template_bytes.decode("utf-8"), template_name=template_path.name,
                   output_dir=str(out.resolve()), notebook_dir=str(nbs.resolve()), timeout=timeout, html=html,
-                  style_lang=style_lang, cwd=str(Path(cwd).resolve() if cwd else out.resolve()))
+                  style_lang=style_lang, cwd=str(Path(cwd).resolve() if cwd else out.resolve()),
+                  page_lang=page_lang or style_lang or "zh")
 
     results: list[JobResult | None] = [None] * len(job_list)
     pending: list[tuple[int, str, dict, str, str]] = []

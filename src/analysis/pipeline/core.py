@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis import __version__
 from analysis.datasets import DatasetSpec
-from analysis.errors import InputFileError
+from analysis.errors import InputFileError, StudyError
 from analysis.ingest import ingest_table
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
@@ -298,8 +298,9 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     """Every table of a study on a processed wave → ``out_root/<wave>/results/``."""
     import yaml
 
-    from analysis.analyze import analyze_study, diagnose_branches
+    from analysis.analyze import analyze_study
     from analysis.datasets import shareable_branches
+    from analysis.improvement.diagnose import diagnose_branches
     from analysis.study import load_study
 
     study = load_study(study_path)
@@ -308,10 +309,17 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     manifest, tables, scores = load_processed(processed)
     check_analysable(study.datasets, instruments, manifest, tables, processed)
     library = yaml.safe_load(study.actions.read_text(encoding="utf-8")) if study.actions else {"dimensions": {}}
+    lexicon = None
+    if study.comments_lexicon:
+        if not study.comments_lexicon.is_file():
+            raise StudyError(f"{study_path}: comments.lexicon: {study.comments_lexicon} not found")
+        lexicon = yaml.safe_load(study.comments_lexicon.read_text(encoding="utf-8"))
     resp = instruments[study.datasets.respondents]
     results, data = analyze_study(
         study, instruments, tables, scores,
-        diagnose=lambda s, d, r: diagnose_branches(s, d, r, resp, library, instruments.get(study.datasets.groups or "")),
+        diagnose=lambda s, d, r: diagnose_branches(s, d, r, resp, library, instruments.get(study.datasets.groups or ""),
+                                                   instruments=instruments, lexicon=lexicon,
+                                                   comment_threshold=study.comment_threshold),
     )
     from analysis.pipeline.appraisal import appraisal_results  # the study's appraisal scheme, if it names one
 
@@ -332,7 +340,7 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
         "inputs": [{"file": e["file"], "sha256": e["sha256"]} for e in manifest["inputs"]],
         "instruments": instrument_provenance(instruments),
         "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot,
-                       "cfa_missing": study.cfa_missing},
+                       "cfa_missing": study.cfa_missing, "comment_threshold": study.comment_threshold},
         "excluded": data.excluded,
     }
     info = write_results(out_root / wave / "results", results, provenance)

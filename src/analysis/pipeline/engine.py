@@ -134,6 +134,8 @@ def _shell() -> Any:
     inline = "module://matplotlib_inline.backend_inline"
     if "matplotlib.pyplot" in sys.modules:
         _SHELL.enable_matplotlib("inline")
+    elif "matplotlib" in sys.modules:  # imported, backend not chosen yet: it is chosen at pyplot's import
+        sys.modules["matplotlib"].rcParams["backend"] = inline
     else:
         os.environ["MPLBACKEND"] = inline
     return _SHELL

@@ -25,40 +25,75 @@ __all__ = ["CJK_FONT_STACK", "REPORT_CSS", "notebook_html", "render_index", "wri
 
 CJK_FONT_STACK = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", sans-serif'
 
-#: Styles of the report pages (the classes written by :mod:`analysis.report.branch`).
+#: Styles of the report pages: manager reports (branch, district, overview) and the research report.
+#: Phones: tables scroll inside their own box (``.hp-scroll``), never the page; charts shrink to the
+#: width. Print (A4): smaller type, no page break inside a figure, a table row or a heading's section.
 REPORT_CSS = """
-body, .jp-RenderedHTMLCommon, .hp-report, .hp-section { font-family: %(font)s; }
-body { color: #1a1a1a; line-height: 1.6; }
-main, body > section { max-width: 60rem; margin: 0 auto; }
-.hp-header h1 { font-size: 1.6rem; font-weight: 600; margin: 1rem 0 .5rem; }
-.hp-facts { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: 0 0 1rem; }
-.hp-facts dt, .hp-provenance dt, .hp-meta dt { color: #555; }
-.hp-facts dd, .hp-provenance dd, .hp-meta dd { margin: 0; }
-.hp-provenance, .hp-meta { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; }
-.hp-provenance dd { word-break: break-all; font-size: .85rem; }
-.hp-section { margin: 1.6rem 0; page-break-inside: auto; }
-.hp-section h2 { font-size: 1.25rem; font-weight: 600; border-bottom: 1px solid #ccc; padding-bottom: .2rem; }
-.hp-section h3 { font-size: 1.05rem; font-weight: 600; margin: 1rem 0 .3rem; }
-.hp-notice { border-left: 4px solid #D55E00; background: #fdf1e8; padding: .6rem .9rem; margin: .8rem 0; }
-.hp-note { color: #555; font-size: .9rem; }
+body, .hp-report { font-family: %(font)s; }
+body { color: #1a1a1a; line-height: 1.55; margin: 0; padding: 0 .8rem; overflow-wrap: anywhere; }
+main { max-width: 60rem; margin: 0 auto; }
+h1 { font-size: 1.5rem; font-weight: 600; margin: 1rem 0 .4rem; line-height: 1.3; }
+.hp-subtitle { display: block; font-size: .95rem; font-weight: 400; color: #555; }
+.hp-facts, .hp-glance, .hp-provenance, .hp-meta { display: grid; grid-template-columns: max-content minmax(0, 1fr);
+                                                   gap: .1rem .9rem; margin: 0 0 .6rem; }
+.hp-facts dt, .hp-glance dt, .hp-provenance dt, .hp-meta dt { color: #555; white-space: nowrap; }
+.hp-facts dd, .hp-glance dd, .hp-provenance dd, .hp-meta dd { margin: 0; min-width: 0; }
+.hp-provenance dd { word-break: break-all; }
+.hp-section { margin: 1.3rem 0; }
+.hp-section h2 { font-size: 1.2rem; font-weight: 600; border-bottom: 1px solid #ccc; padding-bottom: .15rem;
+                 margin: 0 0 .5rem; }
+.hp-section h3 { font-size: 1rem; font-weight: 600; margin: .9rem 0 .3rem; }
+.hp-notice { border-left: 4px solid #D55E00; background: #fdf1e8; padding: .5rem .8rem; margin: .6rem 0; }
+.hp-note { color: #555; font-size: .88rem; }
 .hp-callout { font-weight: 600; }
-.hp-flag { color: #D55E00; }
-.hp-section table.hp-table { border-collapse: collapse; margin: .6rem 0; font-variant-numeric: tabular-nums;
-                             width: 100%%; table-layout: auto; font-size: .95rem; }
-.hp-section table.hp-table caption { text-align: left; font-weight: 600; }
-.hp-section table.hp-table thead th { border: none; border-top: 2px solid #000; border-bottom: 1px solid #000;
-                                      text-align: left; padding: .3rem .5rem; vertical-align: bottom; }
-.hp-section table.hp-table td { padding: .25rem .5rem; vertical-align: top; text-align: left; border: none; }
-.hp-section table.hp-table tbody tr:last-child td { border-bottom: 2px solid #000; }
-.hp-section table.hp-table tbody tr:nth-child(odd) { background: transparent; }
-.hp-section table.hp-table td.num { text-align: right; white-space: nowrap; }
-.hp-provenance-table td:first-child { white-space: nowrap; color: #555; }
-.hp-provenance-table td { word-break: break-all; font-size: .85rem; }
-.hp-figure { margin: .8rem 0; page-break-inside: avoid; }
-.hp-figure img { max-width: 100%%; height: auto; display: block; }
-.hp-figure figcaption { color: #555; font-size: .9rem; }
-.hp-action ol { padding-left: 1.4rem; }
-@media print { .hp-section h2 { page-break-after: avoid; } }
+.hp-basis { color: #333; margin: .2rem 0; }
+.hp-scroll { overflow-x: auto; max-width: 100%%; -webkit-overflow-scrolling: touch; }
+table.hp-table { border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums; width: 100%%;
+                 font-size: .92rem; }
+table.hp-table thead th { border-top: 2px solid #000; border-bottom: 1px solid #000; text-align: left;
+                          padding: .25rem .45rem; vertical-align: bottom; word-break: keep-all; }
+table.hp-table td { padding: .22rem .45rem; vertical-align: top; text-align: left; }
+/* Chinese breaks only at punctuation and spaces inside a table, so a narrow screen scrolls the
+   table (in its .hp-scroll box) instead of stacking one character per line */
+table.hp-table th, table.hp-table td { word-break: keep-all; overflow-wrap: break-word; max-width: 24em; }
+table.hp-table td:first-child { min-width: 6.5em; }
+table.hp-table tbody tr:last-child td { border-bottom: 2px solid #000; }
+table.hp-table .num, table.hp-table td.num { text-align: right; white-space: nowrap; }
+table.hp-table small { color: #666; }
+table.hp-items td:first-child { min-width: 12em; }
+.hp-figure { margin: .6rem 0; break-inside: avoid; }
+.hp-figure svg { display: block; height: auto; }
+.hp-figure img, .hp-output-image { max-width: 100%%; height: auto; display: block; }
+.hp-figure figcaption { color: #555; font-size: .85rem; }
+.hp-action h4 { font-size: .95rem; margin: .6rem 0 .1rem; }
+.hp-action ol { padding-left: 1.3rem; margin: .2rem 0 .6rem; }
+.hp-action li p { margin: .1rem 0; }
+.hp-pairs { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr) 3.5rem); gap: .1rem .6rem; }
+.hp-pairs dt { color: #555; }
+.hp-pairs dd { margin: 0 .8rem 0 0; text-align: right; font-variant-numeric: tabular-nums; }
+.hp-quotes { color: #333; padding-left: 1.2rem; }
+.hp-quotes li { margin: .15rem 0; }
+.hp-appendix { font-size: .82rem; color: #444; }
+.hp-appendix h2 { font-size: 1rem; }
+.hp-error, .hp-stream, .hp-plain { white-space: pre-wrap; font-size: .85rem; }
+@page { size: A4; margin: 12mm 11mm 14mm 11mm; }
+@media print {
+  body { font-size: 9pt; line-height: 1.35; padding: 0; }
+  main { max-width: none; }
+  h1 { font-size: 15pt; margin-top: 0; }
+  .hp-section { margin: .55rem 0; }
+  p { margin: .25rem 0; }
+  .hp-section h2 { font-size: 11pt; break-after: avoid; margin-bottom: .3rem; }
+  .hp-section h3 { break-after: avoid; }
+  table.hp-table { font-size: 8pt; margin: .3rem 0; }
+  table.hp-table td, table.hp-table th { padding: .12rem .35rem; }
+  table.hp-table tr { break-inside: avoid; }
+  .hp-scroll { overflow: visible; }
+  .hp-figure svg { max-height: 5.5cm; width: auto; max-width: 100%%; margin: 0 auto; }
+  .hp-action li p { margin: 0; }
+  .hp-appendix { font-size: 7pt; line-height: 1.25; }
+  .hp-screen-only, table.hp-table small { display: none; }
+}
 """.strip() % {"font": CJK_FONT_STACK}
 
 _LANG_CODES = {"zh": "zh-CN", "en": "en"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .fragments import format_kpi
 from .svg_base import (
     GREY,
     GRID,
@@ -195,9 +196,7 @@ def profile_bars(rows: Any, *, lo: float, hi: float, lang: str = "zh", title: st
 
 
 def _format_kpi(x: float | None, style: str) -> str:
-    # The reports' one KPI format (the table beside the chart prints the same text).
-    from .branch import format_kpi
-
+    """The reports' one KPI format (the table beside the chart prints the same text)."""
     text = format_kpi(x, style)
     return "—" if text is None else text
 

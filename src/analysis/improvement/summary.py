@@ -1,0 +1,78 @@
+"""Each branch's KPI snapshot and summary row, and the labels of the study's dimensions."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis.disclosure import shown_groups
+from analysis.instrument import Instrument
+
+
+def kpi_snapshot(branches: pd.DataFrame, kpis: list, *, group: str, district: str, withheld: dict[str, pd.Series]) -> pd.DataFrame:
+    """Per branch and KPI: value, district and company means, the KPI's benchmark and percentile.
+
+    ``withheld`` maps a KPI column → boolean Series (by branch id) of branches whose value must not
+    be shown (e.g. fewer than k customer respondents); they are left out of the means as well.
+    """
+    rows = []
+    frame = branches.set_index(group)
+    for kpi in kpis:
+        values = frame[kpi.column].astype(float)
+        hide = withheld.get(kpi.column)
+        if hide is not None:
+            values = values.where(~hide.reindex(values.index, fill_value=True))
+        company = values.mean()
+        district_mean = values.groupby(frame[district]).transform("mean")
+        pct = values.rank(pct=True)
+        for branch, value in values.items():
+            rows.append({
+                "branch_id": branch, "kpi": kpi.column, "value": value, "district_mean": district_mean[branch],
+                "company_mean": company, "benchmark": kpi.benchmark,
+                "percentile": (1 - pct[branch]) if kpi.lower_is_better else pct[branch],
+                "lower_is_better": kpi.lower_is_better, "format": kpi.format,
+                "label_zh": kpi.label.zh, "label_en": kpi.label.en,
+            })
+    return pd.DataFrame(rows)
+
+
+def branch_summary(
+    branches: pd.DataFrame, *, group: str, k: int, rating_n: str | None, name_columns: list[str],
+    groups_instrument: Instrument | None = None, employed: str = "staff_count",
+) -> pd.DataFrame:
+    """One row per branch: ids, names, respondent counts, response rate and what may be shown.
+
+    Category columns of the group instrument (e.g. branch type) also get their labels,
+    ``<column>_zh`` and ``<column>_en``, so reports need not know the codebook. ``staff_on_record``
+    (the register's ``employed`` column) is shown for every branch; ``response_rate`` (respondents
+    / staff on record) only where the staff results are shown.
+    """
+    out = branches[[group, *name_columns]].copy().rename(columns={group: "branch_id"})
+    fields = groups_instrument.fields if groups_instrument else {}
+    for column in name_columns:
+        spec = fields.get(column)
+        if spec is not None and spec.type == "category":
+            labels = spec.values or {}
+            out[f"{column}_zh"] = out[column].map(lambda v: labels[v].zh if v in labels else v)
+            out[f"{column}_en"] = out[column].map(lambda v: labels[v].en if v in labels else v)
+    n = branches["n_respondents"] if "n_respondents" in branches else pd.Series(0, index=branches.index)
+    shown = shown_groups(n, k)
+    out["staff_results_shown"] = shown
+    out["n_respondents"] = n.where(shown).astype("Int64")  # hidden counts are not shown either
+    if employed in branches:  # answered / staff on record; a hidden branch's rate would give its count
+        on_record = pd.to_numeric(branches[employed], errors="coerce")
+        out["staff_on_record"] = on_record.astype("Int64")
+        out["response_rate"] = (n / on_record.where(on_record > 0)).where(shown)
+    if rating_n and rating_n in branches:
+        rn = branches[rating_n].fillna(0)
+        shown = shown_groups(rn, k)
+        out["customer_results_shown"] = shown
+        out["n_customers"] = rn.where(shown).astype("Int64")
+    return out
+
+
+def dimension_labels(instrument: Instrument, dimensions: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"dimension": d, "label_zh": instrument.scales[d].label.zh, "label_en": instrument.scales[d].label.en,
+         "stage": instrument.scales[d].stage or "", "level": instrument.scales[d].level}
+        for d in dimensions
+    ])
