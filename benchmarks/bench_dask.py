@@ -16,7 +16,7 @@ costs. Prints the machine and its load average before and after.
 
 Usage::
 
-    python benchmarks/bench_dask.py [--n 100] [--workers 2] [--repeat 3]
+    python benchmarks/bench_dask.py [--n 300] [--workers 2] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def timed(label: str, template: Path, n: int, out: Path, repeat: int, **how) -> 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100, help="notebooks in the large batch (default 100)")
+    parser.add_argument("--n", type=int, default=300, help="notebooks in the large batch (default 300)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="local worker processes = dask worker processes (default: all cores)")
     parser.add_argument("--repeat", type=int, default=3, help="batches per measurement; the fastest counts")
