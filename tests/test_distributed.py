@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -188,6 +189,45 @@ def test_a_killed_worker_fails_only_the_job_it_was_running(client, template, tmp
     assert [_runs(out, j) for j in jobs] == [1, 1, 2, 1, 1, 1]
 
 
+
+
+def test_ctrl_c_cancels_waiting_tasks_and_running_ones_stop_after_their_job(client, template, tmp_path):
+    out = tmp_path / "out"
+    hold = tmp_path / "hold"
+    hold.write_text("hold")
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(f"""\
+        import sys
+        from analysis.pipeline.batch import Job, run_notebooks
+        jobs = [Job(f"j{{i}}", {{"mode": "hold", "tag": f"j{{i}}", "hold": {str(hold)!r}}}) for i in range(4)]
+        try:  # two tasks of two jobs: [j0, j2] and [j1, j3]
+            run_notebooks({str(template)!r}, jobs, {str(out)!r}, scheduler={client.scheduler.address!r},
+                          chunk_size=2, progress=False)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    child = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + BATCH_TIMEOUT
+        while not ((out / "pid-j0.txt").is_file() and (out / "pid-j1.txt").is_file()):
+            assert child.poll() is None, child.stderr.read().decode()
+            assert time.monotonic() < deadline, "the first jobs did not start"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=30) == 130
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    hold.unlink()  # the running jobs finish now; the next ones must not start
+    deadline = time.monotonic() + 60
+    while not ((out / "j0.run.json").is_file() and (out / "j1.run.json").is_file()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(2)
+    assert (out / "j0.run.json").is_file() and (out / "j1.run.json").is_file()
+    assert not (out / "pid-j2.txt").exists() and not (out / "pid-j3.txt").exists()
+    assert not list(out.glob(".dask-run-*"))
 
 STEPS = ['mine = tag', 'import time\ntime.sleep(0.3)', 'assert mine == tag, f"{tag} sees {mine}"']
 
