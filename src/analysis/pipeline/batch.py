@@ -53,7 +53,7 @@ _RECORD_SUFFIX = ".run.json"
 _FAILED_SUFFIX = ".failed.ipynb"
 # One notebook at a time per process: the engine has one shell, and a dask worker with several
 # threads would otherwise interleave the cells (and the resets) of two notebooks in it.
-_ONE_AT_A_TIME = threading.Lock()
+_ONE_AT_A_TIME = threading.RLock()  # re-entrant: a nested in-process batch must not hang
 
 
 @dataclass(frozen=True)
