@@ -32,7 +32,6 @@ import platform
 import resource
 import time
 import tracemalloc
-
 from pathlib import Path
 
 import numpy as np
