@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 WAVE   ?= sample
 
 .PHONY: run test test-fast lab bench browser clean
@@ -26,7 +27,11 @@ test-fast: $(STAMP)  ## skip the slow (bootstrap, coverage) tests
 lab: $(STAMP)  ## open JupyterLab on notebooks/
 	$(BIN)/jupyter lab notebooks/
 
-bench: $(STAMP)  ## run every benchmark (ratios against a baseline in the same run)
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)  ## install the bench extra and run every benchmark (ratios against a baseline in the same run)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 browser:  ## install headless Chromium and CJK fonts for the browser tests (Debian, root)

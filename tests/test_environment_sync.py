@@ -15,9 +15,14 @@ def name(spec: str) -> str:
     return base.lower().replace("_", "-")
 
 
+def requirements(project: dict) -> list[str]:
+    """The dependencies and every optional extra (test, bench): environment.yml lists them all."""
+    return project["dependencies"] + [d for group in project["optional-dependencies"].values() for d in group]
+
+
 def test_environment_names_the_same_packages():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    wanted = {name(d) for d in project["dependencies"]} | {name(d) for d in project["optional-dependencies"]["test"]}
+    wanted = {name(d) for d in requirements(project)}
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     assert env["channels"] == ["conda-forge"]
     conda, pip = set(), set()
@@ -34,7 +39,7 @@ def test_environment_names_the_same_packages():
 
 def test_versions_agree():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    specs = {name(d): re.sub(r"^[A-Za-z0-9_.\-]+(\[[^\]]*\])?", "", d) for d in project["dependencies"]}
+    specs = {name(d): re.sub(r"^[A-Za-z0-9_.\-]+(\[[^\]]*\])?", "", d) for d in requirements(project)}
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     for dep in env["dependencies"]:
         for spec in dep["pip"] if isinstance(dep, dict) else [dep]:

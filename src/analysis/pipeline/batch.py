@@ -11,7 +11,8 @@
   fails its job and is replaced. ``workers=1`` runs in this process.
 * Optional dask.distributed (``scheduler=``: an address or a ``distributed.Client``): chunks of
   jobs go to the workers as tasks; each chunk runs in the worker process's shell. Workers must
-  see the same file system and have this package installed (docs/distributed.md).
+  see the same file system and have this package installed (docs/distributed.md). A worker that
+  dies fails the job it was running, as in the local pool (:mod:`analysis.pipeline.batch_dask`).
 * One failing notebook does not stop the others; each job reports ``ok``/``failed``/``skipped``.
 * Reruns skip a job whose record ``<name>.run.json`` holds the same input hash (parameters +
   caller fingerprint + template bytes) and whose outputs exist.
@@ -35,6 +36,7 @@ import queue
 import re
 import signal
 import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +51,9 @@ STATUSES = ("ok", "failed", "skipped")
 _NAME_OK = re.compile(r"^[^\W][\w.\-]*$")
 _RECORD_SUFFIX = ".run.json"
 _FAILED_SUFFIX = ".failed.ipynb"
+# One notebook at a time per process: the engine has one shell, and a dask worker with several
+# threads would otherwise interleave the cells (and the resets) of two notebooks in it.
+_ONE_AT_A_TIME = threading.RLock()  # re-entrant: a nested in-process batch must not hang
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ def _run_one(cfg: _Config, name: str, parameters: Mapping[str, Any], digest: str
 
     nbs, out = Path(cfg.notebook_dir), Path(cfg.output_dir)
     nb_path, html_path, record = nbs / f"{name}.ipynb", out / f"{name}.html", nbs / f"{name}{_RECORD_SUFFIX}"
-    worker = f"{os.uname().nodename}:{os.getpid()}"
+    worker = _worker_id()
     start = time.perf_counter()
 
     def result(status: str, reason: str, notebook: Path | None, html: Path | None, kept: bool = False) -> JobResult:
@@ -194,16 +199,38 @@ def _run_one(cfg: _Config, name: str, parameters: Mapping[str, Any], digest: str
     return result("ok", "", nb_path, html_path if cfg.html else None)
 
 
-def _run_chunk(cfg: _Config, items: Sequence[tuple[int, str, dict, str, str]]) -> list[tuple[int, JobResult]]:
-    """Run a list of jobs in this process (used in-process and by dask tasks)."""
-    logging.getLogger("papermill").setLevel(logging.WARNING)
-    home = os.getcwd()
-    try:
-        return [(i, _run_one(cfg, name, params, digest, title)) for i, name, params, digest, title in items]
-    finally:
-        from analysis.pipeline import engine
+def _worker_id() -> str:
+    return f"{os.uname().nodename}:{os.getpid()}"
 
-        engine.reset_state(home, None)  # leave the host process as the notebooks found it
+
+def _run_chunk(cfg: _Config, items: Sequence[tuple[int, str, dict, str, str]],
+               run_dir: str | None = None) -> list[tuple[int, JobResult]]:
+    """Run a list of jobs in this process, one at a time (used in-process and by dask tasks).
+
+    ``run_dir``: the markers of a dask run (:mod:`analysis.pipeline.batch_dask`): a job an
+    earlier try of this task finished or was running is not run again; a missing ``run_dir``
+    means the batch is over, so the task stops.
+    """
+    from analysis.pipeline import batch_dask, engine
+
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    with _ONE_AT_A_TIME:
+        home = os.getcwd()
+        done: list[tuple[int, JobResult]] = []
+        try:
+            for i, name, params, digest, title in items:
+                marker = Path(run_dir) / f"{name}.json" if run_dir is not None else None
+                result = batch_dask.earlier_try(marker, name, digest) if marker is not None else None
+                if result is None:
+                    if marker is not None and not batch_dask.mark(marker, {"started": _worker_id()}):
+                        break
+                    result = _run_one(cfg, name, params, digest, title)
+                    if marker is not None:
+                        batch_dask.mark(marker, {"result": result})
+                done.append((i, result))
+            return done
+        finally:
+            engine.reset_state(home, None)  # leave the host process as the notebooks found it
 
 
 # --------------------------------------------------------------------------- worker processes
@@ -290,31 +317,6 @@ def _run_processes(cfg: _Config, pending: list[tuple[int, str, dict, str, str]],
     return sorted(done.items())
 
 
-def _run_dask(cfg: _Config, pending: list[tuple[int, str, dict, str, str]], scheduler: Any,
-              chunk_size: int, bar: Any) -> list[tuple[int, JobResult]]:
-    from distributed import Client, as_completed
-
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-    try:
-        slots = max(1, sum(client.nthreads().values()))
-        n_chunks = min(len(pending), max(slots, -(-len(pending) // max(1, chunk_size))))
-        chunks = [pending[k::n_chunks] for k in range(n_chunks)]
-        futures = {client.submit(_run_chunk, cfg, chunk, pure=False): chunk for chunk in chunks}
-        done: list[tuple[int, JobResult]] = []
-        for future in as_completed(futures):
-            chunk = futures[future]
-            try:
-                done.extend(future.result())
-            except Exception as err:  # a worker lost mid-chunk: its jobs fail, the rest go on
-                done.extend((i, JobResult(name, "failed", f"dask task failed: {err!r}", 0.0, None, None, digest))
-                            for i, name, _, digest, _ in chunk)
-            bar.advance(len(chunk))
-        return done
-    finally:
-        if client is not scheduler:
-            client.close()
-
-
 # --------------------------------------------------------------------------- orchestration
 def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping[str, Any]],
                   output_dir: str | os.PathLike[str], *, workers: int | None = None, scheduler: Any = None,
@@ -391,7 +393,9 @@ def run_notebooks(template: str | os.PathLike[str], jobs: Iterable[Job | Mapping
         bar.advance(len(job_list) - len(pending))
         if pending:
             if scheduler is not None:
-                done = _run_dask(cfg, pending, scheduler, chunk_size, bar)
+                from analysis.pipeline.batch_dask import run_dask
+
+                done = run_dask(cfg, pending, scheduler, chunk_size, bar)
             elif (workers or os.cpu_count() or 1) == 1 or len(pending) == 1:
                 done = []
                 for item in pending:

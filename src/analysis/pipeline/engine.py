@@ -134,8 +134,10 @@ def _shell() -> Any:
     inline = "module://matplotlib_inline.backend_inline"
     if "matplotlib.pyplot" in sys.modules:
         _SHELL.enable_matplotlib("inline")
-    elif "matplotlib" in sys.modules:  # imported, backend not chosen yet: it is chosen at pyplot's import
-        sys.modules["matplotlib"].rcParams["backend"] = inline
+    elif "matplotlib" in sys.modules:  # it read MPLBACKEND when imported; pyplot will use this one
+        import matplotlib
+
+        matplotlib.use(inline)
     else:
         os.environ["MPLBACKEND"] = inline
     return _SHELL
