@@ -78,6 +78,7 @@ class ReportSummary:
     pdfs: tuple[Path, ...] = ()
     pdf_failures: tuple[tuple[str, str], ...] = ()
     names: dict[str, str] = field(default_factory=dict)  # job name -> branch id
+    branch_note: str = ""  # why no branch report was run (the results hold no branch diagnosis)
 
     @property
     def failed(self) -> list[tuple[str, str]]:
@@ -102,8 +103,8 @@ class ReportSummary:
     def line(self) -> str:
         """One line for the CLI: counts, where the index is, and the first failure."""
         c = self.counts()
-        text = (f"branch reports for {self.wave!r}: {c['ok']} written, {c['skipped']} up to date, "
-                f"{c['failed']} failed → {self.index or self.branches_dir}")
+        text = self.branch_note or (f"branch reports for {self.wave!r}: {c['ok']} written, {c['skipped']} up to date, "
+                                    f"{c['failed']} failed → {self.index or self.branches_dir}")
         if self.study is not None:
             text += f"; study report {self.study.status}"
         elif self.study_note:
@@ -344,8 +345,13 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
     provenance = json.loads(meta.read_text(encoding="utf-8"))
     k = reporting_k(provenance)
     summary = _read_table(results, "branch_summary")
-    if summary is None:
-        raise InputFileError(f"{results}: table branch_summary is missing; rerun 'hallperf analyze'")
+    branch_note = ""
+    if summary is None:  # a study without groups or dimensions (results.json's notes say which)
+        if branches:
+            raise InputFileError(f"{results}: no branch results (table branch_summary is missing), so no report for "
+                                 f"--branch {branches[0]}")
+        branch_note = "branch reports skipped: the results hold no branch diagnosis (branch_summary)"
+        summary = pd.DataFrame({"branch_id": pd.Series(dtype=str)})
     kpis = _read_table(results, "branch_kpis")
     all_ids = [str(b) for b in summary["branch_id"]]
     ids = list(dict.fromkeys(str(b) for b in branches)) if branches else all_ids
@@ -412,9 +418,9 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
     rows, columns = _index_rows(summary, kpis, index_ids, names, status, branches_dir, lang, k)
     words = _INDEX_TEXT[lang]
     n_failed = sum(s == "failed" for s, _ in status.values())
-    index = write_index(rows, branches_dir / "index.html", columns, lang=lang,
-                        title=words["title"].format(wave=wave), link_column="branch",
-                        footer=words["footer"].format(n=len(index_ids), failed=n_failed, k=k))
+    index = None if branch_note else write_index(rows, branches_dir / "index.html", columns, lang=lang,
+                                                 title=words["title"].format(wave=wave), link_column="branch",
+                                                 footer=words["footer"].format(n=len(index_ids), failed=n_failed, k=k))
 
     # PDF -----------------------------------------------------------------------------
     pdfs: list[Path] = []
@@ -429,4 +435,4 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
             log.error("branch report %s failed: %s", r.name, r.reason)
     return ReportSummary(wave=wave, branches_dir=branches_dir, index=index, branches=tuple(job_results),
                          study=study_result, study_note=study_note, pdfs=tuple(pdfs),
-                         pdf_failures=tuple(pdf_failures), names={names[b]: b for b in ids})
+                         pdf_failures=tuple(pdf_failures), names={names[b]: b for b in ids}, branch_note=branch_note)
