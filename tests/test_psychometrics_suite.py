@@ -100,7 +100,9 @@ def test_suite_tables_and_problems(instrument):
 
 def test_group_argument_aggregates_every_scale(instrument):
     out = psychometrics_suite(_data(), instrument, group="branch")
-    assert set(out["icc"]["scale"]) == {"A", "B", "D"}
+    # the single-item scale C too: ICC and rwg of one item, but no reliability or CFA factor
+    assert set(out["icc"]["scale"]) == {"A", "B", "C", "D"} and "C" in set(out["rwg"]["scale"])
+    assert "C" not in set(out["reliability"]["scale"]) and "C" not in set(out["cfa_loadings"]["scale"])
     assert out["icc"]["n_groups"].eq(30).all()
 
 

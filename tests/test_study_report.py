@@ -334,7 +334,10 @@ def test_notebook_runs_with_papermill(results_dir, tmp_path):
     assert "本期结果只含一期调查" in markdown  # no waves_* / trend_* tables in these results
     html = "".join(o.data["text/html"] for o in outputs if "text/html" in o.get("data", {}))
     assert 'id="T_hallperf_correlations"' in html
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == len(EXPECTED_FIGURES)
+    # each figure once in the report part (cells tagged remove_cell, the exploration part, are not in the page)
+    shown = [o for c in nb.cells if c.cell_type == "code" and "remove_cell" not in c.metadata.get("tags", [])
+             for o in c.outputs]
+    assert sum("image/png" in o.get("data", {}) for o in shown) == len(EXPECTED_FIGURES)
     streams = "".join(o.text for o in outputs if o.output_type == "stream")
     assert not _glyph_messages([streams]), streams
     assert (tmp_path / "study" / "tables.docx").is_file()

@@ -6,6 +6,7 @@ tables, one estimate per row, that ``pipeline`` writes as CSV and Parquet.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 from analysis import models
 from analysis.datasets import AnalysisData, build_analysis_data
 from analysis.disclosure import shown_groups
+from analysis.errors import StudyError
 from analysis.instrument import Instrument
 from analysis.privacy import suppress_small_groups
 from analysis.psychometrics import psychometrics_suite
@@ -147,6 +149,38 @@ def run_hypothesis(h: Hypothesis, frame: pd.DataFrame, study: Study, instrument:
     raise ValueError(f"hypothesis {h.id}: no runner for model '{h.model}'")
 
 
+def analysis_frames(
+    study: Study, instruments: dict[str, Instrument], tables: dict[str, pd.DataFrame], scores: dict[str, pd.DataFrame],
+) -> tuple[AnalysisData, dict[str, pd.DataFrame]]:
+    """The staff and branch frames the hypotheses run on, and the target tables, as ``analyze`` builds them.
+
+    ``tables`` and ``scores`` are the accepted and the scored tables of a processed wave by
+    instrument id. With ``targets`` in the study, ``target_gap`` is added to both frames (see
+    :func:`add_target_gap`); without a group column to compare branches by, the targets are skipped
+    and ``data.notes`` says so.
+
+    Raises
+    ------
+    StudyError
+        ``targets`` names a column the branch frame does not have.
+    """
+    data = build_analysis_data(study.datasets, instruments, tables, scores)
+    resp = instruments[study.datasets.respondents]
+    out: dict[str, pd.DataFrame] = {}
+    spec = study.targets
+    if spec and resp.group is None:
+        data.notes.append(f"targets skipped: the objective expectation compares branches, and '{resp.id}' has no group column")
+    elif spec:
+        unknown = [c for c in (spec.assigned, spec.actual, *spec.predictors) if c not in data.branches]
+        if unknown:
+            raise StudyError(f"{study.path}: targets: unknown variable(s) {', '.join(map(repr, unknown))} "
+                             "(columns of the branch frame: records summed per group, or the groups table)")
+        if "staff_with_records" not in data.branches or spec.assigned not in data.staff:
+            raise StudyError(f"{study.path}: targets need datasets.records (each staff member's assigned target)")
+        out.update(add_target_gap(data, study, resp.group.column))
+    return data, out
+
+
 def analyze_study(
     study: Study,
     instruments: dict[str, Instrument],
@@ -155,7 +189,12 @@ def analyze_study(
     *,
     diagnose: Callable[..., dict[str, pd.DataFrame]] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], AnalysisData]:
-    """Every table of a study: psychometrics per survey, Table 1, hypotheses, target fairness."""
+    """Every table of a study: psychometrics per survey, Table 1, hypotheses, target fairness.
+
+    What the study file or the data do not support is skipped, with a line in the returned
+    data's ``notes``: targets without a group column, branch-level hypotheses without a branch
+    frame, response rates without ``staff_count`` (and what ``diagnose`` skips).
+    """
     k = study.min_group_size
     out: dict[str, pd.DataFrame] = {}
     for inst_id, scored in scores.items():
@@ -169,27 +208,35 @@ def analyze_study(
                                                     cfa_missing=study.cfa_missing).items():
             out[f"{inst_id}_{name}"] = table
 
-    data = build_analysis_data(study.datasets, instruments, tables, scores)
+    data, target_tables = analysis_frames(study, instruments, tables, scores)
+    out.update(target_tables)
     resp = instruments[study.datasets.respondents]
-    if study.targets:
-        out.update(add_target_gap(data, study, resp.group.column))
     frames = {"staff": data.staff, "branch": data.branches}
-    check_variables(study, frames)
+    hypotheses = list(study.hypotheses)
+    if data.branches.empty:
+        skipped = [h.id for h in hypotheses if h.level == "branch"]
+        if skipped:
+            data.notes.append(f"hypotheses {', '.join(skipped)} skipped: level: branch needs groups (datasets.groups, "
+                              f"records or a group column in '{resp.id}')")
+        hypotheses = [h for h in hypotheses if h.level != "branch"]
+    check_variables(replace(study, hypotheses=tuple(hypotheses)), frames)
 
     reliability = out.get(f"{resp.id}_reliability")
     alphas = reliability.set_index("scale")["alpha"] if reliability is not None and not reliability.empty else None
-    table1_vars = list(dict.fromkeys(v for v in (*study.dimensions, *resp.scales, study.performance, "target_gap") if v in data.staff))
+    table1_vars = list(dict.fromkeys(v for v in (*study.dimensions, *resp.scales, study.performance, "target_gap")
+                                     if v and v in data.staff))
     out["descriptives"] = models.describe(data.staff, table1_vars)
     out["correlations"] = models.correlations(data.staff, table1_vars)
     out["table1"] = models.correlation_matrix(data.staff, table1_vars, reliability=alphas).rename_axis("variable").reset_index()
 
-    for h in study.hypotheses:
+    for h in hypotheses:
         frame = frames[h.level]
         for suffix, table in run_hypothesis(h, frame, study, resp).items():
             table = table.copy()
             table.insert(0, "hypothesis", h.id)
             out[f"{h.id}_{suffix}"] = table
-    out["response_rates"] = response_rates(data.branches, group=resp.group.column, k=k)
+    if resp.group is not None:
+        out["response_rates"] = response_rates(data.branches, group=resp.group.column, k=k)
     if diagnose is not None:
         out.update(diagnose(study, data, out))
     return out, data

@@ -170,8 +170,9 @@ def score(
 
 @app.command()
 def analyze(
-    study: Optional[Path] = typer.Option(None, help="Study file (hypotheses as models), e.g. surveys/study.yml."),
-    wave: Optional[str] = typer.Option(None, help="With --study: the processed wave to analyse."),
+    study: Optional[Path] = typer.Option(None, help="Study file (hypotheses as models) [default with --wave: "
+                                         "PROJECT/surveys/study.yml, PROJECT being the folder holding surveys/]."),
+    wave: Optional[str] = typer.Option(None, help="The processed wave to analyse with the study file."),
     instrument: Optional[Path] = typer.Option(None, help="Without --study: a codebook (*.yml) for --data."),
     data: Optional[Path] = typer.Option(None, help="Without --study: a data file that follows --instrument."),
     group: Optional[str] = typer.Option(None, help="Without --study: column with the group (e.g. branch) for ICC/rwg."),
@@ -180,38 +181,77 @@ def analyze(
     seed: int = typer.Option(0, help="Without --study: random seed."),
     min_group_size: int = typer.Option(5, help="Without --study: minimum reporting group size k (>= 3)."),
     cfa_missing: str = typer.Option("fiml", help="Without --study: CFA missing data, fiml (lavaan's missing='fiml') or listwise."),
+    lang: str = typer.Option("zh", help="Without --study: language of OUT/report.html, zh or en."),
     out: Optional[Path] = typer.Option(None, help="Output folder [default: output/WAVE/results or output/INSTRUMENT]."),
     processed: Path = typer.Option(Path("data/processed"), help="Root of processed data."),
     instruments: Path = INSTRUMENTS,
 ) -> None:
     """Psychometrics and models: a whole study on a wave, or any instrument on any data file.
 
+    Writes OUT/results.json and one CSV + Parquet per table; with --instrument also OUT/report.html
+    and a summary per scale on the console.
+
+    Example: hallperf analyze --wave sample
     Example: hallperf analyze --study surveys/study.yml --wave sample
     Example: hallperf analyze --instrument my_survey.yml --data export.csv --group team --out output/my_survey
     """
     from analysis.pipeline import run_analyze_instrument, run_analyze_study
 
     _names(wave=wave)
-    if study is not None:
+    if study is not None or (wave is not None and instrument is None and data is None):
         if wave is None:
             raise HallperfError("--study needs --wave (the processed wave to analyse)")
+        study = study or default_study()
         info = run_analyze_study(study, wave, processed_root=processed, out_root=out or Path("output"), instruments_dir=instruments)
         target = (out or Path("output")) / wave / "results"
     elif instrument is not None and data is not None:
         target = out or Path("output") / instrument.stem
         if cfa_missing not in ("listwise", "fiml"):
             raise HallperfError(f"--cfa-missing {cfa_missing!r}: use fiml or listwise")
+        if lang not in ("zh", "en"):
+            raise HallperfError(f"--lang {lang!r}: use zh or en")
         info = run_analyze_instrument(instrument, data, out=target, group=group, data_format=data_format,
-                                      min_group_size=min_group_size, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing)
+                                      min_group_size=min_group_size, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing,
+                                      lang=lang)
     else:
-        raise HallperfError("give --study FILE --wave W, or --instrument FILE --data FILE")
+        raise HallperfError("give --wave W (and --study FILE), or --instrument FILE --data FILE")
     if instrument is not None and study is None:
         for entry in info["inputs"]:
             _say(f"{entry['file']}: {entry['rows_read']} rows read = {entry['rows_accepted']} accepted + "
                  f"{entry['rows_quarantined']} quarantined")
             _say_input(entry)
-    _say(f"wrote {len(info['tables'])} result tables → {target}")
+        _instrument_summary(target)
+    _say(f"wrote {len(info['tables'])} result tables → {target}"
+         + (f" and the report {target / 'report.html'}" if (target / "report.html").is_file() and study is None else ""))
     _report_problems(target, info)
+    for note in info.get("notes") or []:
+        _say(f"  note: {note}")
+
+
+def default_study() -> Path:
+    """``surveys/study.yml`` of the project folder (the nearest folder at or above here holding surveys/)."""
+    from analysis.project import Project, project_root
+
+    root = project_root()
+    return Project(root).study_path if root else Path("surveys/study.yml")
+
+
+def _instrument_summary(target: Path) -> None:
+    """Per scale k, n, alpha, omega (and ICCs), then CFA fit and KMO: the table of analyze --instrument."""
+    from rich.table import Table
+
+    from analysis.project import Results
+    from analysis.report.instrument import summary_rows
+
+    head, rows, lines = summary_rows(Results(target))
+    if not rows:
+        return
+    table = Table(*head, box=None, pad_edge=False, header_style="bold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table, highlight=False, soft_wrap=False)
+    for line in lines:
+        _say(line)
 
 
 def _report_problems(target: Path, info: dict) -> None:
@@ -372,7 +412,7 @@ def run(
     ingest(wave=wave, out=Path("data/processed"), raw=Path("data/raw"), secret=None, data_format=None, instruments=instruments)
     score(wave=wave, processed=Path("data/processed"), instruments=instruments)
     analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
-            min_group_size=5, cfa_missing="fiml", out=None, processed=Path("data/processed"), instruments=instruments)
+            min_group_size=5, cfa_missing="fiml", lang=lang, out=None, processed=Path("data/processed"), instruments=instruments)
     if previous:
         compare(wave=wave, previous=previous, study=study, previous_instruments=None, min_group_size=None, alpha=0.05,
                 processed=Path("data/processed"), out=Path("output"), instruments=instruments)

@@ -75,6 +75,7 @@ class AnalysisData:
     excluded: dict[str, int]
     items: pd.DataFrame = field(default_factory=pd.DataFrame)
     texts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # analyses skipped for want of data, and why
 
 
 def aggregate_records(records: pd.DataFrame, by: str, spec: RecordsSpec) -> pd.DataFrame:
@@ -144,13 +145,14 @@ def build_analysis_data(
             for name, (num, den) in spec.records.group_ratio.items():
                 per_group[name] = per_group[num] / per_group[den].where(per_group[den] != 0)
             branches = branches.join(per_group, how="left") if not branches.empty else per_group
-    if gid and not branches.empty:
+    if gid:
         if spec.groups:  # the group's own attributes (e.g. type, size) as level-2 variables
             attrs = [c for c in tables[spec.groups].columns if c in branches.columns]
             staff = staff.merge(branches[attrs], left_on=gid, right_index=True, how="left")
         climate = staff.groupby(gid, observed=True)[list(resp.scales)].mean()
         climate["n_respondents"] = staff.groupby(gid, observed=True).size()
-        branches = branches.join(climate, how="left")
+        # without a groups table or records, the groups are those of the respondents
+        branches = branches.join(climate, how="left") if not branches.empty else climate
         branches["n_respondents"] = branches["n_respondents"].fillna(0).astype(int)
     if spec.ratings and gid:
         rating_inst = instruments[spec.ratings.instrument]

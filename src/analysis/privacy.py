@@ -7,8 +7,8 @@ while nobody without the secret can recompute or reverse them.
 
 The secret is one per project, so that waves link: ``HALLPERF_SECRET`` (or its older name
 ``HALLPERF_SECRET_FILE``) names the key file; otherwise it is ``.hallperf/secret.key`` in the
-project root, the nearest folder at or above the working directory that holds ``surveys/``
-(so running from ``output/`` finds the same key). It lives outside ``data/processed/`` and
+project root (:func:`analysis.project.project_root`: the nearest folder at or above the working
+directory that holds ``surveys/``, so running from ``output/`` finds the same key). It lives outside ``data/processed/`` and
 ``output/``. A key is at least 32 random bytes, written as hex; an empty, short, non-hex or
 visibly non-random key file is refused, never used: with a guessable key the pseudonyms of
 known ids can be recomputed. A new key is written atomically (temporary file, fsync, link), so
@@ -27,25 +27,16 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.errors import InputFileError, OutputWriteError
+from analysis.project import PROJECT_MARKER, project_root
 
 SECRET_ENV = ("HALLPERF_SECRET", "HALLPERF_SECRET_FILE")
 KEY_LOCATION = Path(".hallperf") / "secret.key"
-PROJECT_MARKER = "surveys"
 MIN_KEY_BYTES = 32
 # 32 random bytes take about 30 distinct values; fewer than 16 means a typed or patterned key
 # (the chance for a random key is far below 1e-10).
 MIN_DISTINCT_BYTES = 16
 MIN_GROUP_SIZE = 5
 MIN_GROUP_SIZE_FLOOR = 3
-
-
-def project_root(start: str | Path | None = None) -> Path | None:
-    """The nearest folder at or above ``start`` (default: the working directory) holding ``surveys/``."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / PROJECT_MARKER).is_dir():
-            return folder
-    return None
 
 
 def secret_path(path: str | Path | None = None, *, start: str | Path | None = None) -> Path | None:

@@ -100,8 +100,18 @@ def diagnose_branches(study, data: AnalysisData, results: dict[str, pd.DataFrame
 
     ``results`` are the tables analysed so far (the rwg(j) gate of the respondents' survey is
     read from it); ``library`` the action library; ``lexicon`` the comment-theme lexicon (no
-    comments without one).
+    comments without one). Needs a group column, at least two ``dimensions`` (their relative
+    weights are the importance) and a ``performance`` variable; without them it returns no table
+    and says why in ``data.notes``.
     """
+    needs = [what for what, ok in ((f"a group column in '{instrument.id}'", instrument.group is not None),
+                                   ("at least two dimensions", len(study.dimensions) >= 2),
+                                   ("a performance variable", bool(study.performance))) if not ok]
+    if needs:
+        listed = " and ".join([", ".join(needs[:-1]), needs[-1]] if len(needs) > 1 else needs)
+        data.notes.append("branch diagnosis skipped (profiles, priorities, actions, KPI snapshot; so no branch "
+                          f"reports): it needs {listed} in the study")
+        return {}
     k = study.min_group_size
     gid = instrument.group.column
     rid = instrument.respondent.column

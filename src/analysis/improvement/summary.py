@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis.disclosure import shown_groups
@@ -22,7 +23,8 @@ def kpi_snapshot(branches: pd.DataFrame, kpis: list, *, group: str, district: st
         if hide is not None:
             values = values.where(~hide.reindex(values.index, fill_value=True))
         company = values.mean()
-        district_mean = values.groupby(frame[district]).transform("mean")
+        district_mean = (values.groupby(frame[district]).transform("mean") if district in frame
+                         else pd.Series(np.nan, index=values.index))
         pct = values.rank(pct=True)
         for branch, value in values.items():
             rows.append({
@@ -71,8 +73,12 @@ def branch_summary(
 
 
 def dimension_labels(instrument: Instrument, dimensions: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([
-        {"dimension": d, "label_zh": instrument.scales[d].label.zh, "label_en": instrument.scales[d].label.en,
-         "stage": instrument.scales[d].stage or "", "level": instrument.scales[d].level}
-        for d in dimensions
-    ])
+    """Labels of the dimensions: a scale's, a field's, else the code itself."""
+    rows = []
+    for d in dimensions:
+        scale = instrument.scales.get(d)
+        spec = scale if scale is not None else instrument.fields.get(d)
+        label = getattr(spec, "label", None)
+        rows.append({"dimension": d, "label_zh": (label.zh if label else "") or d, "label_en": (label.en if label else "") or d,
+                     "stage": (scale.stage or "") if scale else "", "level": scale.level if scale else "individual"})
+    return pd.DataFrame(rows, columns=["dimension", "label_zh", "label_en", "stage", "level"])

@@ -13,7 +13,7 @@ import importlib
 from typing import Any
 
 _WHERE = {
-    "load_processed": "core", "package_versions": "core", "run_analyze_instrument": "core",
+    "load_processed": "core", "package_versions": "core", "read_survey": "core", "run_analyze_instrument": "core",
     "run_analyze_study": "core", "run_export": "core", "run_ingest": "core", "run_score": "core",
     "write_results": "core", "run_simulate": "simulated",
 }

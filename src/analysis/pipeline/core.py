@@ -18,10 +18,10 @@ import pandas as pd
 from analysis import __version__
 from analysis.datasets import DatasetSpec
 from analysis.errors import InputFileError, StudyError
-from analysis.ingest import ingest_table
+from analysis.ingest import IngestResult, ingest_table
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
-from analysis.atomic import atomic_dir, atomic_write_with
+from analysis.atomic import atomic_dir, atomic_write, atomic_write_with
 from analysis.pipeline.outputs import sha256, write_into, write_json, write_people_csv
 from analysis.pipeline.simulated import run_simulate  # noqa: F401  (re-exported for analysis.pipeline)
 from analysis.privacy import key_id, load_secret, read_secret, secret_path
@@ -209,24 +209,47 @@ def _reason_counts(reasons: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
 
 
+def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = None, data_format: str | None = None,
+                secret_file: Path | None = None) -> tuple[Instrument, IngestResult]:
+    """A codebook and a data file that follows it, read and validated as ``hallperf ingest`` does.
+
+    ``group`` names the group column (``--group``): a column of the codebook (by its code or an
+    alias), or a column of the export the codebook does not declare, which is then read as the
+    instrument's group column. Returns the :class:`~analysis.instrument.Instrument` (with that
+    group column) and the ingest result (``accepted`` rows, ``quarantine`` with reasons,
+    ``rows_read``). Ids are pseudonymised under the project key when there is one, else under a
+    key for this call only (:func:`analysis_secret`).
+    """
+    from dataclasses import replace
+
+    from analysis.instrument import KeyColumn, load_instrument
+
+    inst = load_instrument(instrument_path)
+    if group and not any(group in names for names in inst.aliases().values()):
+        inst = replace(inst, group=KeyColumn(column=group))
+    raw = read_table(data_path, data_format)
+    return inst, ingest_table(raw, inst, file_label=Path(data_path).name, secret=analysis_secret(secret_file))
+
+
 def run_analyze_instrument(
     instrument_path: Path, data_path: Path, *, out: Path, group: str | None = None, data_format: str | None = None,
     min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None, cfa_missing: str = "fiml",
+    lang: str = "zh",
 ) -> dict:
     """Psychometrics of any instrument on any data file that follows it.
 
     The data file is ingested as by ``hallperf ingest`` (same readers, validation, quarantine);
-    ``results.json`` records the row accounting and reasons. When no row is left to analyse, the
-    quarantine is still written to ``out`` and :class:`InputFileError` says why.
+    ``results.json`` records the row accounting and reasons. Besides the tables, ``out/report.html``
+    shows them as the research report's psychometrics sections do (in ``lang``). When no row is
+    left to analyse, the quarantine is still written to ``out`` and :class:`InputFileError` says why.
     """
     from analysis.analyze import instrument_psychometrics
-    from analysis.instrument import load_instrument
     from analysis.privacy import check_min_group_size
 
-    inst = load_instrument(instrument_path)
     k = check_min_group_size(min_group_size)
-    raw = read_table(data_path, data_format)
-    result = ingest_table(raw, inst, file_label=data_path.name, secret=analysis_secret(secret_file))
+    inst, result = read_survey(instrument_path, data_path, group=group, data_format=data_format, secret_file=secret_file)
+    if group:  # the canonical column of the name given (a code, an alias or a column the codebook lacks)
+        group = next(code for code, names in inst.aliases().items() if group in names)
     group = group or (inst.group.column if inst.group else None)
     if group and group not in result.accepted:
         raise InputFileError(f"{data_path.name}: group column '{group}' not found; name one with --group")
@@ -247,7 +270,11 @@ def run_analyze_instrument(
     tables = instrument_psychometrics(result.accepted, inst, group=group, k=k, n_boot=n_boot, seed=seed,
                                       cfa_missing=cfa_missing)
     tables["quarantine"] = result.quarantine
-    return write_results(out, tables, provenance)
+    info = write_results(out, tables, provenance)
+    from analysis.report.instrument import instrument_report_html
+
+    atomic_write(out / "report.html", instrument_report_html(tables, inst, info, lang=lang))
+    return info
 
 
 def load_processed(processed_dir: Path) -> tuple[dict, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
@@ -342,6 +369,7 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
         "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot,
                        "cfa_missing": study.cfa_missing, "comment_threshold": study.comment_threshold},
         "excluded": data.excluded,
+        "notes": list(data.notes),  # analyses skipped for want of data or of study keys, and why
     }
     info = write_results(out_root / wave / "results", results, provenance)
     # Analysis-ready data (one row per staff member / branch; pseudonymised ids) for SPSS, Stata, R.

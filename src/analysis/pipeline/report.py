@@ -189,6 +189,9 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
     provenance = json.loads((results / "results.json").read_text(encoding="utf-8"))
     k = reporting_k(provenance)
     summary = _read(results, "branch_summary")
+    if summary is None and branches:  # a study without groups or dimensions (results.json's notes say which)
+        raise InputFileError(f"{results}: no branch results (table branch_summary is missing), so no report for "
+                             f"--branch {branches[0]}")
     all_ids = [str(b) for b in summary["branch_id"]] if summary is not None else []
     ids = _check_branches(branches, all_ids, wave)
     suffix = "" if lang == "zh" else f".{lang}"
@@ -225,7 +228,7 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
                 fingerprint=fingerprint, title=f"{_name(by_id[b], b)} · {branch_text(lang, 'title')}")
             for b in ids]
     if summary is None:
-        notes.append("branch reports skipped: the results have no branch_summary (the study has no groups)")
+        notes.append("branch reports skipped: the results hold no branch diagnosis (branch_summary)")
     results_b = run_notebooks(template, jobs, branches_dir, notebook_dir=branches_dir / "_notebooks", workers=workers,
                               scheduler=scheduler, force=force, style_lang=None, page_lang=lang, cwd=branches_dir,
                               progress=progress) if jobs else []

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.psychometrics.aggregation import aggregation_indices
+from analysis.psychometrics.aggregation import aggregation_indices, icc
 from analysis.psychometrics.cfa import CFA_MISSING, cfa
 from analysis.psychometrics.common_method import common_method_comparison, harman_single_factor
 from analysis.psychometrics.correlations import COR_MISSING
@@ -55,8 +55,11 @@ def psychometrics_suite(
         plus the group column when ``group`` is given.
     instrument : :class:`analysis.instrument.Instrument` (uses ``scales[code].items``,
         ``.level``, ``items[code].response.min/max`` and ``group.column``).
-    group : column with the branch (group) label. When given, every scale gets ICC/rwg(j);
-        otherwise only ``level == "branch"`` scales do, using the instrument's group column.
+    group : column with the branch (group) label. When given, every scale gets ICC/rwg(j),
+        a single-item scale too (rwg of one item, James et al. 1984; it gets no reliability or
+        CFA); otherwise only ``level == "branch"`` scales do, using the instrument's group
+        column. rwg(j) needs a grid of response options (integers, or ``step``): a continuous
+        scale gets ICC(1)/ICC(2) only.
     n_boot, seed : bootstrap resamples for the alpha CI (0 = Feldt CI only) and their seed.
     cfa_missing : ``"fiml"`` (default; full-information ML, lavaan ``missing = "ml"``) or
         ``"listwise"`` (complete cases) for the measurement and single-factor CFAs and what is
@@ -92,6 +95,7 @@ def psychometrics_suite(
     # ---- per-scale screening -------------------------------------------------------------
     usable: dict[str, list[str]] = {}  # scales for alpha / item statistics
     matrix_items: dict[str, list[str]] = {}  # scales for KMO / EFA / CFA (non-constant items)
+    one_item: dict[str, list[str]] = {}  # one-item scales: aggregation (ICC, rwg) only
     for code, scale in instrument.scales.items():
         items = list(scale.items)
         absent = [it for it in items if it not in data.columns]
@@ -100,7 +104,9 @@ def psychometrics_suite(
             continue
         if len(items) < 2:
             _problem(problems, code, "single_item",
-                     f"scale has one item ({items[0]}); alpha, omega and a CFA factor need at least 2 (3 for omega)")
+                     f"scale has one item ({items[0]}); alpha, omega and a CFA factor need at least 2 (3 for omega); "
+                     "with a group column it gets ICC and rwg only")
+            one_item[code] = items
             continue
         x = data[items].apply(pd.to_numeric, errors="coerce")
         complete = x.dropna()
@@ -120,7 +126,7 @@ def psychometrics_suite(
             _problem(problems, code, "too_few_items", "fewer than 2 non-constant items; scale left out of EFA/CFA")
 
     numeric = data.copy()
-    for items in usable.values():
+    for items in (*usable.values(), *one_item.values()):
         for it in items:
             numeric[it] = pd.to_numeric(numeric[it], errors="coerce")
 
@@ -220,10 +226,11 @@ def psychometrics_suite(
 
     # ---- aggregation ----------------------------------------------------------------------
     gcol = group
+    candidates = {**usable, **one_item}
     if group is not None:
-        agg_scales = dict(usable)
+        agg_scales = {c: candidates[c] for c in instrument.scales if c in candidates}
     else:
-        agg_scales = {c: it for c, it in usable.items() if instrument.scales[c].level == "branch"}
+        agg_scales = {c: it for c, it in candidates.items() if instrument.scales[c].level == "branch"}
         inst_group = getattr(getattr(instrument, "group", None), "column", None)
         gcol = inst_group if inst_group in data.columns else None
         if agg_scales and gcol is None:
@@ -232,9 +239,7 @@ def psychometrics_suite(
                          "branch-level scale but no group column in data; pass group= to get ICC/rwg(j)")
             agg_scales = {}
     if agg_scales and gcol is not None:
-        opts = {c: max(instrument.items[it].response.max - instrument.items[it].response.min + 1 for it in its)
-                for c, its in agg_scales.items()}
-        agg = attempt(lambda: aggregation_indices(numeric, agg_scales, gcol, n_options=opts), "aggregation_failed")
+        agg = attempt(lambda: _aggregation(numeric, agg_scales, gcol, instrument, problems), "aggregation_failed")
         if agg is not None:
             out.update(agg)
             for r in agg["icc"].itertuples():
@@ -248,4 +253,41 @@ def psychometrics_suite(
             out[key] = pd.DataFrame()
     out["reviewer"] = reviewer_table(out)
     out["problems"] = pd.DataFrame(problems, columns=["scale", "problem", "message"])
+    return out
+
+
+def _aggregation(numeric: pd.DataFrame, scales: dict[str, list[str]], group: str, instrument: Any,
+                 problems: list[dict]) -> dict[str, pd.DataFrame]:
+    """ICC(1)/ICC(2) for every scale; rwg(j) for scales whose items have a grid of response options.
+
+    rwg(j)'s uniform null needs the number of options A: for a grid ``min, min + step, ..., max``
+    the items are expressed in steps (``(x - min) / step``, which leaves the ICCs unchanged), so
+    the null variance ``(A^2 - 1) / 12`` is in the items' own spacing. A continuous response scale
+    (``type: number`` without ``step``) has no such count: its scales get ICC(1)/ICC(2) only, with
+    a ``problems`` row saying so.
+    """
+    grid, continuous = {}, {}
+    for code, items in scales.items():
+        (grid if all(instrument.items[it].response.step is not None for it in items) else continuous)[code] = items
+    steps = numeric.copy()
+    options = {}
+    for code, items in grid.items():
+        for it in items:
+            resp = instrument.items[it].response
+            steps[it] = (numeric[it] - resp.min) / resp.step
+        options[code] = max(round((instrument.items[it].response.max - instrument.items[it].response.min)
+                                  / instrument.items[it].response.step) + 1 for it in items)
+    out = aggregation_indices(steps, grid, group, n_options=options)
+    rows = []
+    for code, items in continuous.items():
+        _problem(problems, code, "rwg_not_defined",
+                 "continuous response scale (type: number without step): rwg(j) needs a number of response options; "
+                 "ICC(1) and ICC(2) only")
+        score = numeric[items].to_numpy(dtype=float).mean(axis=1)  # NaN if any item missing, as for grid scales
+        row = icc(pd.DataFrame({"score": score, "group": numeric[group].to_numpy()}), "score", "group").iloc[0].to_dict()
+        rows.append({"scale": code, **row, "missing": "listwise"})
+    if rows:
+        out["icc"] = pd.concat([out["icc"], pd.DataFrame(rows)], ignore_index=True)[list(out["icc"].columns)]
+        order = {c: i for i, c in enumerate(scales)}
+        out["icc"] = out["icc"].sort_values("scale", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
     return out

@@ -28,7 +28,10 @@ def study_figures(r: StudyReport) -> list[StudyFigure]:
     for h in r.study.hypotheses:
         section = SECTION_OF_MODEL.get(h.model, "regression")
         if h.model in ("regression", "hierarchical_regression", "multilevel"):
-            if r.result(f"{h.id}_coefficients") is not None:
+            coefs = r.result(f"{h.id}_coefficients")
+            fixed = coefs[coefs["effect"] == "fixed"] if coefs is not None and "effect" in coefs else coefs
+            # a null model (multilevel with y and group only) has no term but the intercept to draw
+            if fixed is not None and (fixed["term"] != "Intercept").any():
                 figs.append(StudyFigure(f"{h.id}_forest", section,
                                         r.hypothesis_title(h, ("回归系数与 95% CI", "coefficients with 95% CIs")),
                                         lambda h=h: draw_coef_forest(r, h)))
