@@ -138,5 +138,5 @@ def test_report_writes_the_study_report_and_skips_branch_reports(project):
     assert "branch reports skipped: the results hold no branch diagnosis (branch_summary)" in result.stderr
     assert "study report ok" in result.stderr
     page = (root / "output" / WAVE / "study" / "study.html").read_text(encoding="utf-8")
-    assert "上级支持、工作投入与销售" in page and "hp-error" not in page
+    assert "上级支持、工作投入与销售" in page and 'class="hp-error"' not in page
     assert not (root / "output" / WAVE / "branches" / "index.html").exists()

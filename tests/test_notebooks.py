@@ -114,7 +114,7 @@ def test_study_notebook_from_notebooks_and_root(study_project, tmp_path):
         # ... which stays out of the report page
         page = notebook_html(nb)
         assert "&lt;Results" not in page and "<Results" not in page
-        assert 'id="T_hallperf_table1"' in page
+        assert 'id="T_hallperf_correlations"' in page
 
 
 def test_refit_matches_the_analysis_and_changes_only_the_roles(study_project, sample_results):
