@@ -64,6 +64,12 @@ def results_tables(results_dir: str | os.PathLike[str]) -> dict[str, Any]:
                 loaded[f"{name}__columns"] = list(frame.columns)
             else:
                 loaded[name] = frame
+        labels, items = loaded.get("dimension_labels"), loaded.get("item_labels")
+        loaded["label_maps"] = {  # dimension/item → texts, looked up for every row of every report
+            "dimension": {str(r["dimension"]): r for r in labels.to_dict("records")} if labels is not None else {},
+            "order": {str(d): i for i, d in enumerate(labels["dimension"])} if labels is not None else {},
+            "item": {str(r["item"]): r for r in items.to_dict("records")} if items is not None else {},
+        }
         _CACHE[key] = loaded
     return _CACHE[key]
 
@@ -105,6 +111,7 @@ class BranchContext:
     scorecard: pd.DataFrame
     effects: pd.DataFrame
     provenance: dict[str, Any] = field(repr=False)
+    label_maps: dict[str, dict] = field(repr=False, default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -112,28 +119,19 @@ class BranchContext:
         return self.branch_id if is_missing(value) else str(value)
 
     def label(self, dimension: str) -> str:
-        if self.labels.empty:
-            return str(dimension)
-        row = self.labels[self.labels["dimension"] == dimension]
-        value = row.iloc[0].get(f"label_{self.lang}") if not row.empty else None
+        value = self.label_maps["dimension"].get(str(dimension), {}).get(f"label_{self.lang}")
         return str(dimension) if is_missing(value) else str(value)
 
     def stage(self, dimension: str) -> str:
-        if self.labels.empty or "stage" not in self.labels:
-            return ""
-        row = self.labels[self.labels["dimension"] == dimension]
-        value = row.iloc[0]["stage"] if not row.empty else None
-        return "" if is_missing(value) else STAGES[self.lang].get(str(value), str(value))
+        value = self.label_maps["dimension"].get(str(dimension), {}).get("stage")
+        return "" if is_missing(value) or not value else STAGES[self.lang].get(str(value), str(value))
 
     def item_text(self, item: str) -> str:
-        if self.item_labels.empty:
-            return str(item)
-        row = self.item_labels[self.item_labels["item"] == item]
-        value = row.iloc[0].get(f"text_{self.lang}") if not row.empty else None
+        value = self.label_maps["item"].get(str(item), {}).get(f"text_{self.lang}")
         return str(item) if is_missing(value) else str(value)
 
     def dimension_order(self) -> dict[str, int]:
-        return {d: i for i, d in enumerate(self.labels["dimension"].astype(str))} if not self.labels.empty else {}
+        return self.label_maps["order"]
 
 
 def load_branch(results_dir: str | os.PathLike[str], branch_id: str, *, wave: str | None = None,
@@ -212,7 +210,8 @@ def load_branch(results_dir: str | os.PathLike[str], branch_id: str, *, wave: st
         target=gaps.iloc[0].to_dict() if not gaps.empty else None, trends=trends, comments=comments,
         comment_threshold=int((provenance.get("parameters") or {}).get("comment_threshold", 10)),
         scorecard=scorecard,
-        effects=_rows(tables, "appraisal_branch_actions", branch), provenance=provenance)
+        effects=_rows(tables, "appraisal_branch_actions", branch), provenance=provenance,
+        label_maps=tables["label_maps"])
 
 
 def _comments(tables: dict[str, Any], branch: str, staff_shown: bool, customer_shown: bool | None) -> dict[str, pd.DataFrame]:

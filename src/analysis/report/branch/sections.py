@@ -249,21 +249,22 @@ def actions_section(ctx: BranchContext) -> Block:
                                     id_prefix=f"m{_ident(ctx)}", x_label=t(lang, "importance_axis"),
                                     y_label=t(lang, "gap_axis"))
         parts.append(figure(chart, t(lang, "priority_fig"), print_it=False))
-    acts = ctx.actions
+    records = ctx.actions.to_dict("records") if not ctx.actions.empty else []
     for source in SOURCES:
-        mine = acts[acts["source"] == source].sort_values(["rank", "order"], kind="mergesort") if not acts.empty else acts
-        if mine.empty:
+        mine = sorted((r for r in records if r.get("source") == source), key=lambda r: (r["rank"], r["order"]))
+        if not mine:
             continue
         blocks = []
-        for _, group in mine.groupby("rank", sort=True):
-            first = group.iloc[0].to_dict()
+        for rank in dict.fromkeys(r["rank"] for r in mine):
+            group = [r for r in mine if r["rank"] == rank]
+            first = group[0]
             items = []
-            for rec in group.to_dict("records"):
+            for rec in group:
                 horizon = TEXT[lang].get(f"horizon_{rec.get('horizon')}", "")
-                meta = [f"{t(lang, 'track')}：{rec.get(f'kpi_{lang}')}" if lang == "zh" else f"{t(lang, 'track')}: {rec.get(f'kpi_{lang}')}"
-                        ] if rec.get(f"kpi_{lang}") else []
+                sep = "：" if lang == "zh" else ": "
+                meta = [f"{t(lang, 'track')}{sep}{rec.get(f'kpi_{lang}')}"] if rec.get(f"kpi_{lang}") else []
                 if horizon:
-                    meta.append(f"{t(lang, 'horizon')}：{horizon}" if lang == "zh" else f"{t(lang, 'horizon')}: {horizon}")
+                    meta.append(f"{t(lang, 'horizon')}{sep}{horizon}")
                 items.append(f'<li><strong>{esc(rec.get(f"title_{lang}"))}</strong><p>{esc(rec.get(f"detail_{lang}"))}</p>'
                              f'<p class="hp-note">{esc(("；" if lang == "zh" else "; ").join(meta))}</p></li>')
             head = _kpi_label(ctx, str(first["basis"])) if source in ("kpi", "customer_survey") else ctx.label(str(first["dimension"]))
