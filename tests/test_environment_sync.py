@@ -16,8 +16,10 @@ def name(spec: str) -> str:
 
 
 def requirements(project: dict) -> list[str]:
-    """The dependencies and every optional extra (test, bench): environment.yml lists them all."""
-    return project["dependencies"] + [d for group in project["optional-dependencies"].values() for d in group]
+    """The dependencies and every optional extra: environment.yml lists them all (an extra that
+    names other extras of hallperf itself, like ``hallperf[pdf,dask]``, adds no package)."""
+    extras = [d for group in project["optional-dependencies"].values() for d in group]
+    return project["dependencies"] + [d for d in extras if name(d) != project["name"]]
 
 
 def test_environment_names_the_same_packages():

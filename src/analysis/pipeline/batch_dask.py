@@ -27,6 +27,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import HallperfError
 from analysis.pipeline.batch import JobResult, _Config, _run_chunk
 
 __all__ = ["earlier_try", "mark", "run_dask"]
@@ -72,7 +73,10 @@ def earlier_try(marker: Path, name: str, digest: str) -> JobResult | None:
 def run_dask(cfg: _Config, pending: list[_Item], scheduler: Any, chunk_size: int,
              bar: Any) -> list[tuple[int, JobResult]]:
     """Run the pending jobs on a dask cluster (``scheduler``: an address or a Client)."""
-    from distributed import Client, as_completed
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # an optional extra
+        raise HallperfError("reports on a dask cluster need dask.distributed: pip install 'hallperf[dask]'") from None
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     run_dir = Path(cfg.notebook_dir) / f".dask-run-{uuid.uuid4().hex[:12]}"

@@ -43,6 +43,10 @@ def render_pdfs(html_files: Sequence[Path], *, force: bool = False) -> tuple[lis
     if not todo:
         return [], []
     executable = chromium()
+    try:
+        import playwright.sync_api  # noqa: F401  (an optional extra: hallperf[pdf])
+    except ImportError:
+        raise BrowserNotFoundError("PDF reports need the playwright package: pip install 'hallperf[pdf]'") from None
     # playwright's sync API refuses to run in a thread with a running asyncio loop (Jupyter, or
     # another playwright session), so the browser is driven from a thread of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
