@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 BENCH_STAMP := $(VENV)/.bench-stamp
 WAVE   ?= sample
 
-.PHONY: run test test-fast lab bench browser clean
+.PHONY: run test test-fast lab bench browser screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "hallperf needs Python 3.11 or newer")'
@@ -36,6 +36,9 @@ bench: $(BENCH_STAMP)  ## install the bench extra and run every benchmark (ratio
 
 browser:  ## install headless Chromium and CJK fonts for the browser tests (Debian, root)
 	apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk
+
+screenshots: $(STAMP)  ## screenshots of the sample reports for the README (after make run and make browser) → docs/img/
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) output data/processed
