@@ -282,5 +282,6 @@ def test_two_threads_would_share_the_shell_without_the_lock(tmp_path, monkeypatc
     from analysis.pipeline import batch
 
     monkeypatch.setattr(batch, "_ONE_AT_A_TIME", contextlib.nullcontext())
+    monkeypatch.chdir(tmp_path)  # unlocked threads race on the working directory: restore it afterwards
     _, peak = _two_thread_batch(tmp_path, monkeypatch)
     assert peak == 2

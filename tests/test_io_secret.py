@@ -98,10 +98,10 @@ def test_disk_full_while_creating_the_key_leaves_no_key(project, monkeypatch):
         def __getattr__(self, name):
             return getattr(self.handle, name)
 
-    monkeypatch.setattr(os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
-    with pytest.raises(OutputWriteError, match=r"cannot write .*secret.key: No space left on device"):
-        load_secret()
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # undo only this patch, not the fixture's chdir
+        patch.setattr(os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
+        with pytest.raises(OutputWriteError, match=r"cannot write .*secret.key: No space left on device"):
+            load_secret()
     folder = project / ".hallperf"
     assert not folder.exists() or not any(folder.iterdir())
     assert len(load_secret()) == 32  # the next run makes a proper key

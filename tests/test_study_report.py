@@ -406,7 +406,11 @@ def test_notes_state_estimator_missing_data_and_n(exported, results_dir):
     out, _, _ = exported
     fit = _result(results_dir, "staff_cfa_fit")
     md = (out / "tables" / "staff_cfa_fit_three_line.md").read_text(encoding="utf-8")
-    assert f"估计：ML（列表删除，仅完整作答者），N = {int(fit['n'].iloc[0])}。" in md
+    from analysis.report.study.vocabulary import ESTIMATOR_OF_MISSING, MISSING
+
+    missing = fit["missing"].iloc[0]  # the study's setting (FIML by default), read from the result
+    estimator = fit["estimator"].iloc[0] if "estimator" in fit else ESTIMATOR_OF_MISSING[missing]
+    assert f"估计：{estimator}（{MISSING[missing][0]}），N = {int(fit['n'].iloc[0])}。" in md
     corr = _result(results_dir, "correlations")
     md = (out / "tables" / "correlations_three_line.md").read_text(encoding="utf-8")
     assert f"n = {int(corr['n'].min())}–{int(corr['n'].max())}。" in md
