@@ -123,6 +123,16 @@ def narrative(r: StudyReport, section: str) -> str:
         lines.append((f"指标公平性：先以营业厅客观因素估计每个营业厅的销售预期，再比较下达指标与预期的偏差（{refs}）。" if zh else
                       f"Target fairness: each branch's objective sales expectation is estimated from branch factors, and "
                       f"assigned targets are compared with it ({refs})."))
+    elif section == "appraisal":
+        if tables:
+            lines.append(f"按研究文件中的考核方案（docs/appraisal.md）计算综合分、等级与奖金，并评估方案本身：等级是否稳定、"
+                         f"360° 评价是否可信、指标偏差是否影响等级、团队权重与内部竞争（{refs}）。" if zh else
+                         "The study's appraisal scheme (docs/appraisal.md) gives composites, grades and bonuses, and is "
+                         "itself evaluated: grade stability, 360° reliability, whether target gaps cost grades, team "
+                         f"weighting and internal competition ({refs}).")
+        else:
+            lines.append("研究文件未设考核方案（appraisal:），本节从略。" if zh else
+                         "The study file has no appraisal scheme (appraisal:), so this section is empty.")
     elif section == "waves":
         if r.wave_table_names():
             lines.append(f"多期比较结果见{refs}。只有达到标量不变性的量表才检验均值变化。" if zh else

@@ -24,6 +24,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "mediation": ("中介与调节效应", "Mediation and moderation"),
     "drivers": ("关键驱动因素", "Key drivers"),
     "targets": ("指标公平性", "Target fairness"),
+    "appraisal": ("考核方案评估", "The appraisal scheme evaluated"),
     "waves": ("多期比较", "Waves"),
 }
 
