@@ -211,3 +211,19 @@ def test_missing_branch_and_wrong_wave_are_errors(sample_results):
         load_branch(sample_results, "B9999")
     with pytest.raises(ValueError, match="wave"):
         load_branch(sample_results, "B0001", wave="2030Q1")
+
+
+def test_at_a_glance_lists_only_dimensions_ahead_or_behind(sample_results):
+    # a branch behind the company on every dimension once got "nan: — points" strengths (pandas assign on an empty frame)
+    from analysis.report.branch import at_a_glance
+
+    summary = pd.read_parquet(sample_results / "branch_summary.parquet")
+    profiles = pd.read_parquet(sample_results / "branch_profiles.parquet")
+    behind_everywhere = profiles.assign(ahead=profiles["mean"] > profiles["benchmark"]).groupby("branch_id")["ahead"].sum()
+    weak = [b for b in behind_everywhere[behind_everywhere == 0].index if b in set(summary["branch_id"])]
+    assert weak  # the sample has such a branch (B0026)
+    for bid in summary["branch_id"].astype(str):
+        html = str(at_a_glance(load_branch(sample_results, bid)))
+        assert "nan" not in html and "— 分" not in html, bid
+    strengths = re.search(r"相对优势</dt><dd>(.*?)</dd>", str(at_a_glance(load_branch(sample_results, weak[0])))).group(1)
+    assert strengths == "—"
