@@ -79,7 +79,7 @@ def scale_items(rng: np.random.Generator, latent: dict[str, np.ndarray], instrum
 def staff_table(rng: np.random.Generator, staff_ids: np.ndarray, staff_names: np.ndarray, numbers: np.ndarray,
                 branch_ids: np.ndarray, items: dict[str, np.ndarray], responded: np.ndarray,
                 s: WaveStructure | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The staff survey export (respondents only), and every employed person's demographics."""
+    """The staff survey export (respondents only, without the open answer), and every employed person's demographics."""
     n_staff = staff_ids.size
     staff = pd.DataFrame({
         "staff_id": staff_ids, "name": staff_names, "phone": numbers, "branch_id": branch_ids,
@@ -94,7 +94,7 @@ def staff_table(rng: np.random.Generator, staff_ids: np.ndarray, staff_names: np
         staff[col] = demo[col].to_numpy()
     for code, values in items.items():
         staff[code] = values
-    staff["suggestion"] = np.where(rng.random(n_staff) < 0.1, "希望加强产品培训", "")
+    rng.random(n_staff)  # earlier releases drew a placeholder suggestion here; kept so later draws stay the same
     return staff[responded].reset_index(drop=True), demo
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from analysis.instrument import Instrument
 from analysis.simulate.appraisal import BranchEffects, add_appraisal, simulate_actions
 from analysis.simulate.branches import Branches, branch_table, draw_branches
+from analysis.simulate.comments import add_comments
 from analysis.simulate.flaws import add_careless, add_malformed
 from analysis.simulate.kpi import kpi_records, target_completion
 from analysis.simulate.latent import customer_latent, staff_latent
@@ -21,6 +22,9 @@ from analysis.simulate.responses import (customer_table, item_loadings, populati
                                          staff_table)
 from analysis.simulate.structure import WaveStructure, evolve, person_name, phones
 from analysis.wave import months_between
+
+#: Last entry of the open comments' seed, ``[seed, follow_up, 3]``: after evolution (1) and actions (2).
+COMMENT_STREAM = 3
 
 
 @dataclass
@@ -83,7 +87,9 @@ def simulate_wave(
         with known effects, :mod:`analysis.simulate.appraisal`). 360° ratings are added to every
         wave whose model has ``appraisal.ratings``, from their own random stream
         (``default_rng([seed, 360])``, follow-ups ``[seed, follow_up, 360]``), so the other files
-        are the same as without them.
+        are the same as without them. Open comments (staff suggestions, customer comments,
+        :mod:`analysis.simulate.comments`) likewise come from ``default_rng([seed, follow_up, 3])``
+        (``follow_up = 0`` for a base wave); the stream is recorded in ``truth['comments']``.
     """
     if not isinstance(follow_up, (int, np.integer)) or follow_up < 0:
         raise ValueError(f"simulate_wave: follow_up={follow_up!r}; use 0 for a base wave or 1, 2, ... for a follow-up")
@@ -95,21 +101,22 @@ def simulate_wave(
     arguments = {"branches": branches, "seed": seed, "start_month": start_month, "months": months,
                  "staff": staff, "customers": customers}
     common = dict(wave=wave, seed=seed, branches=branches, months=months, staff=staff, customers=customers)
+
     if follow_up == 0:
         sim, _ = _simulate(np.random.default_rng(seed), instruments, model, start_month=start_month,
-                           shifts=shifts, malformed=malformed, structure=None, **common)
+                           shifts=shifts, malformed=malformed, structure=None, comment_seed=[seed, 0, COMMENT_STREAM], **common)
         add_appraisal(sim, model, instruments, np.random.default_rng([seed, 360]))
         sim.truth["arguments"] = arguments
         sim.truth["mean_shifts"] = implied_mean_shifts(model, shifts)
         return sim
     # Reproduce the base wave's structure (draws after it do not matter), then evolve it.
     _, structure = _simulate(np.random.default_rng(seed), instruments, model, start_month=start_month,
-                             shifts={}, malformed=False, structure=None, **common)
+                             shifts={}, malformed=False, structure=None, comment_seed=[seed, 0, COMMENT_STREAM], **common)
     base_ids = set(structure.staff_ids)
     staff_per_step = []
     for step in range(1, follow_up + 1):
         structure = evolve(structure, np.random.default_rng([seed, step, 1]), model,
-                            turnover=turnover, stability=fu_cfg["staff_stability"], months=months)
+                           turnover=turnover, stability=fu_cfg["staff_stability"], months=months)
         staff_per_step.append(int(structure.stayed.sum()))
     start = str(pd.Period(start_month, "M") + months * follow_up)
     effects = None
@@ -119,7 +126,8 @@ def simulate_wave(
                                    (model.get("appraisal") or {}).get("actions") or [], model["completion"]["effects"])
     sim, structure = _simulate(np.random.default_rng([seed, follow_up]), instruments, model, start_month=start,
                                shifts=shifts, malformed=malformed, structure=structure,
-                               customer_prefix=f"C{follow_up:02d}", branch_effects=effects, **common)
+                               customer_prefix=f"C{follow_up:02d}", branch_effects=effects,
+                               comment_seed=[seed, follow_up, COMMENT_STREAM], **common)
     add_appraisal(sim, model, instruments, np.random.default_rng([seed, follow_up, 360]), effects)
     respondents = set(sim.tables["staff"]["staff_id"])
     sim.truth.update({
@@ -169,13 +177,14 @@ def _simulate(
     staff: int | None,
     customers: int | None,
     structure: WaveStructure | None,
+    comment_seed: list[int],
     customer_prefix: str = "C",
     branch_effects: BranchEffects | None = None,
 ) -> tuple[SimulatedWave, WaveStructure]:
     """One wave from ``rng``; the structure is drawn (base wave) or taken from ``structure``.
 
     For a base wave the draws happen in exactly the order of earlier releases, so a seed gives
-    the same files as before.
+    the same files as before; open comments come from ``default_rng(comment_seed)`` alone.
     """
     s = structure
     names = model["instruments"]
@@ -203,6 +212,8 @@ def _simulate(
     cust_items = scale_items(rng, cu.scores, cust_i, model, loadings, survey="customer")
     staff_frame, demographics = staff_table(rng, staff_ids, staff_names, numbers, branch_ids[st.branch_of], staff_items, resp_mask, s)
     cust_frame = customer_table(rng, model, cu, cust_items, branch_ids, customer_prefix)
+    comments = add_comments(staff_frame, cust_frame, pd.DataFrame({p: v[resp_mask] for p, v in st.scores.items()}),
+                            pd.DataFrame(cu.scores), np.random.default_rng(comment_seed), model.get("comments"))
     careless_ids = add_careless(rng, model, staff_frame, cust_frame, staff_i, cust_i)
 
     tables = {"branches": branch_table(br, model, branch_ids), "staff": staff_frame, "customer": cust_frame, "kpi": kpi}
@@ -227,6 +238,7 @@ def _simulate(
         "loadings": loadings,
         "omega": {sc: population_omega([loadings[i] for i in inst.scales[sc].items]) for inst in (staff_i, cust_i) for sc in inst.scales},
         "careless": careless_ids,
+        "comments": {"stream": comment_seed, **comments},
         "malformed": bad,
         "model": model,
     }
