@@ -119,7 +119,8 @@ def _comments(scores: pd.DataFrame, rng: np.random.Generator, *, share: float, w
                 text = "建议" + text[2:]
             text = f"{rng.choice(_OPENINGS)}{text}{rng.choice(_ENDINGS if staff else _ENDINGS[:5])}"
         if rng.random() < pii_rate:
-            text = f"{text}，{_pii(rng, staff=staff)}" if rng.random() < 0.5 else f"{_pii(rng, staff=staff)}，{text}"
+            # After the remark, its closing 。 or ！ goes: "体验很差，朱店长人很好", not "体验很差。，朱店长".
+            text = f"{text.rstrip('。！')}，{_pii(rng, staff=staff)}" if rng.random() < 0.5 else f"{_pii(rng, staff=staff)}，{text}"
         out[i] = text
     return pd.Series(out, index=scores.index, name=name, dtype=object)
 
