@@ -188,6 +188,14 @@ def add_comments(staff: pd.DataFrame, customers: pd.DataFrame, staff_scores: pd.
     Returns
     -------
     dict with the settings used and the numbers of staff and customers who wrote something.
+
+    Examples
+    --------
+    >>> staff, customers = pd.DataFrame({"staff_id": ["S1", "S2"]}), pd.DataFrame({"customer_id": ["C1"]})
+    >>> truth = add_comments(staff, customers, pd.DataFrame({"TD": [-2.0, 0.0]}), pd.DataFrame({"WAI": [-2.0]}),
+    ...                      np.random.default_rng(1), {"staff_share": 1.0, "customer_share": 1.0, "pii_rate": 0.0})
+    >>> truth["staff_comments"], truth["customer_comments"], list(staff.columns)
+    (2, 1, ['staff_id', 'suggestion'])
     """
     unknown = sorted(set(cfg or {}) - set(COMMENT_DEFAULTS))
     if unknown:
