@@ -101,17 +101,18 @@ def simulate_wave(
     arguments = {"branches": branches, "seed": seed, "start_month": start_month, "months": months,
                  "staff": staff, "customers": customers}
     common = dict(wave=wave, seed=seed, branches=branches, months=months, staff=staff, customers=customers)
-
     if follow_up == 0:
         sim, _ = _simulate(np.random.default_rng(seed), instruments, model, start_month=start_month,
-                           shifts=shifts, malformed=malformed, structure=None, comment_seed=[seed, 0, COMMENT_STREAM], **common)
+                           shifts=shifts, malformed=malformed, structure=None,
+                           comment_seed=[seed, 0, COMMENT_STREAM], **common)
         add_appraisal(sim, model, instruments, np.random.default_rng([seed, 360]))
         sim.truth["arguments"] = arguments
         sim.truth["mean_shifts"] = implied_mean_shifts(model, shifts)
         return sim
     # Reproduce the base wave's structure (draws after it do not matter), then evolve it.
     _, structure = _simulate(np.random.default_rng(seed), instruments, model, start_month=start_month,
-                             shifts={}, malformed=False, structure=None, comment_seed=[seed, 0, COMMENT_STREAM], **common)
+                             shifts={}, malformed=False, structure=None,
+                             comment_seed=[seed, 0, COMMENT_STREAM], **common)
     base_ids = set(structure.staff_ids)
     staff_per_step = []
     for step in range(1, follow_up + 1):
