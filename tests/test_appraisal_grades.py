@@ -148,7 +148,7 @@ def test_grade_change_probability_limits():
 def test_rater_bootstrap_is_exact_when_raters_agree(instruments):
     # zero rating noise and leniency: every rater of a (ratee, role) gives the same ratings, so resampling
     # raters changes nothing and no grade can change
-    from analysis.simulate_appraisal import simulate_ratings
+    from analysis.simulate.appraisal import simulate_ratings
     from analysis.appraisal import ratings360 as r3
     from analysis.appraisal.scorecard import scorecard
 

@@ -19,11 +19,11 @@ import yaml
 from conftest import SURVEYS
 
 import analysis.comments as comments_module
-import analysis.simulate_comments as simulate_comments_module
+import analysis.simulate.comments as simulate_comments_module
 from analysis.comments import check_lexicon, comment_tables, comment_themes, mask_personal, mask_series
 from analysis.errors import StudyError
 from analysis.simulate import GIVEN, SURNAMES
-from analysis.simulate_comments import STAFF_WEAK, customer_comments, staff_suggestions
+from analysis.simulate.comments import STAFF_WEAK, customer_comments, staff_suggestions
 
 
 @pytest.fixture(scope="module")
