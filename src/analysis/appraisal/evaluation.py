@@ -52,15 +52,16 @@ def resample_raters(scored: pd.DataFrame, cells: pd.DataFrame, *, ratee: str, ro
     start = np.concatenate([[0], np.cumsum(size)[:-1]])
     rng = np.random.default_rng(seed)
     out = np.empty((n_boot, n_cells, len(items)))
-    answered = ~np.isnan(values)
+    answered = (~np.isnan(values)).astype(float)
     filled = np.nan_to_num(values)
+    k = len(items)
+    flat = (code[:, None] * k + np.arange(k)).ravel()  # (cell, item) of every drawn value: one bincount per sum
     for b in range(n_boot):
         draw = start[code] + np.floor(rng.random(code.size) * size[code]).astype(np.intp)
-        for j in range(len(items)):
-            s = np.bincount(code, weights=filled[draw, j], minlength=n_cells)
-            n = np.bincount(code, weights=answered[draw, j], minlength=n_cells)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[b, :, j] = s / np.where(n > 0, n, np.nan)
+        s = np.bincount(flat, weights=filled[draw].ravel(), minlength=n_cells * k).reshape(n_cells, k)
+        n = np.bincount(flat, weights=answered[draw].ravel(), minlength=n_cells * k).reshape(n_cells, k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[b] = s / np.where(n > 0, n, np.nan)
     return out
 
 
@@ -101,10 +102,14 @@ def rater_bootstrap_composites(scored: pd.DataFrame, role_scores: pd.DataFrame, 
     for code, ind in scheme.indicators.items():
         if not ind.ratings:
             continue
-        # group by replicate (and the indicator's own within column), so each replicate is normalised alone
-        within = np.tile(people[ind.normalise.within].astype(str).to_numpy(), n_boot) if ind.normalise.within else ""
-        frame = pd.DataFrame({"value": combined[list(ind.ratings)].mean(axis=1, skipna=False),
-                              "_replicate": pd.Series(replicate).astype(str) + "|" + within})
+        # group by replicate (and the indicator's own within column), so each replicate is normalised alone;
+        # integer keys: n_boot x n strings "replicate|within" took most of the time at national scale
+        if ind.normalise.within:
+            codes, levels = pd.factorize(people[ind.normalise.within].astype(str))
+            key = replicate * len(levels) + np.tile(codes, n_boot)
+        else:
+            key = replicate
+        frame = pd.DataFrame({"value": combined[list(ind.ratings)].mean(axis=1, skipna=False), "_replicate": key})
         by_replicate = ind.model_copy(update={"normalise": ind.normalise.model_copy(update={"within": "_replicate"})})
         reps[:, list(points.columns).index(code)] = indicator_points(frame, by_replicate).to_numpy()
     weights = pd.Series(scheme.weights())[list(points.columns)].to_numpy()
