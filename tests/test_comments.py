@@ -163,6 +163,21 @@ def test_theme_counts_on_a_fixed_corpus(lexicon):
     assert keywords["weight"].is_monotonic_decreasing and themes["weight"].isna().all()
 
 
+def test_keyword_weights_are_jiebas_tfidf(lexicon):
+    # themes weigh keywords from the comments' own tokens (cut once for all levels); the numbers must be
+    # exactly jieba.analyse.extract_tags over the comments joined by newlines, as before that change
+    rng = np.random.default_rng(5)
+    texts = list(staff_suggestions(pd.DataFrame(rng.normal(size=(400, 3)), columns=["TD", "IN", "TC"]), rng).dropna())
+    texts += CORPUS[:4] + ["系统 经常卡顿，ABC-123 无法登录！！", "排队\t太久", "  "]
+    masked = [mask_personal(t) for t in comments_module._clean(texts, check_lexicon(lexicon))]
+    plain, tokens = comments_module._tokenised(masked)
+    tfidf = comments_module._jieba()[2]
+    expected = sorted(tfidf.extract_tags("\n".join(plain), topK=None, withWeight=True), key=lambda p: (-p[1], p[0]))
+    got = sorted(comments_module._tfidf_weights(tokens), key=lambda p: (-p[1], p[0]))
+    assert len(got) > 20 and [w for w, _ in got] == [w for w, _ in expected]
+    assert np.allclose([v for _, v in got], [v for _, v in expected], rtol=1e-12, atol=0)
+
+
 def test_matching_rules(lexicon):
     def mentions(text: str, theme: str) -> int:
         table = comment_themes([text], lexicon=lexicon, top_keywords=0)

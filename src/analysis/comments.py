@@ -263,13 +263,34 @@ def _example(candidates: list[str], width: int = 60) -> str:
 THEME_COLUMNS = ["theme", "label", "label_zh", "label_en", "dimension", "n_comments", "n", "share", "example", "weight"]
 
 
+def _tokenised(masked: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Each masked comment in lower case without its mask tokens (neither themes nor keywords), and its jieba tokens."""
+    tokenizer = _jieba()[0]
+    plain = [_MASK_RE.sub(" ", t).lower() for t in masked]
+    return plain, [tokenizer.lcut(t) for t in plain]
+
+
+def _tfidf_weights(tokens: list[list[str]]) -> list[tuple[str, float]]:
+    """``jieba.analyse.extract_tags("\n".join(plain), topK=None, withWeight=True)`` from the comments' tokens.
+
+    The same numbers (jieba cuts a text at every newline, so the joined text's words are the
+    comments' tokens), without cutting every comment again for each level it is reported at.
+    """
+    tfidf = _jieba()[2]
+    freq: dict[str, float] = {}
+    for words in tokens:
+        for w in words:
+            if len(w.strip()) >= 2 and w.lower() not in tfidf.stop_words:
+                freq[w] = freq.get(w, 0.0) + 1.0
+    total = sum(freq.values())
+    return [(w, f * tfidf.idf_freq.get(w, tfidf.median_idf) / total) for w, f in freq.items()]
+
+
 def _themes(masked: list[str], lex: Lexicon, *, survey: str | None, lang: str, top_keywords: int,
-            min_keyword_comments: int) -> pd.DataFrame:
+            min_keyword_comments: int, tokenised: tuple[list[str], list[list[str]]] | None = None) -> pd.DataFrame:
     if lang not in MASKS:
         raise ValueError(f"lang={lang!r}: use 'zh' or 'en'")
-    tokenizer, _, tfidf = _jieba()
-    plain = [_MASK_RE.sub(" ", t).lower() for t in masked]  # mask tokens are neither themes nor keywords
-    tokens = [tokenizer.lcut(t) for t in plain]
+    plain, tokens = tokenised or _tokenised(masked)
     n, rows = len(masked), []
     for code, spec in lex.themes.items():
         if survey is None or not spec["surveys"] or survey in spec["surveys"]:
@@ -278,8 +299,7 @@ def _themes(masked: list[str], lex: Lexicon, *, survey: str | None, lang: str, t
                          "n_comments": len(hits), "example": _example(hits), "weight": float("nan")})
     rows.sort(key=lambda r: (-r["n_comments"], r["theme"]))
     token_sets, keywords = [set(t) for t in tokens], []
-    for word, weight in sorted(tfidf.extract_tags("\n".join(plain), topK=None, withWeight=True) if n else [],
-                               key=lambda p: (-p[1], p[0])):
+    for word, weight in sorted(_tfidf_weights(tokens) if n else [], key=lambda p: (-p[1], p[0])):
         if len(keywords) == top_keywords:
             break
         hits = [masked[i] for i in range(n) if word in token_sets[i]]
@@ -374,6 +394,9 @@ def comment_tables(
     lex = check_lexicon(lexicon)
     valid = frame[text].map(lambda t: bool(_clean([t], lex)))
     masked_all = mask_series(frame.loc[valid, text].map(str.strip), lang=lang, id_pattern=id_pattern)
+    # cut once: every comment is reported at each level (branch, district, company)
+    plain_all, tokens_all = _tokenised(masked_all.tolist())
+    cut = dict(zip(masked_all.tolist(), zip(plain_all, tokens_all)))
     groups, comments, themes = [], [], []
     for level in levels:
         sizes = rows = frame[level].value_counts()
@@ -391,7 +414,8 @@ def comment_tables(
             groups.append({"level": level, "group": g, "n": int(sizes[g]), "n_comments": len(masked)})
             comments += [{"level": level, "group": g, "comment": c} for c in masked]
             if masked:
-                table = _themes(masked, lex, survey=survey, lang=lang, top_keywords=top_keywords, min_keyword_comments=2)
+                table = _themes(masked, lex, survey=survey, lang=lang, top_keywords=top_keywords, min_keyword_comments=2,
+                                tokenised=([cut[c][0] for c in masked], [cut[c][1] for c in masked]))
                 themes.append(table.assign(level=level, group=g))
     cols = ["level", "group", *THEME_COLUMNS]
     return {"comment_groups": pd.DataFrame(groups, columns=["level", "group", "n", "n_comments"]),
