@@ -135,6 +135,14 @@ class KeyColumn:
 
 
 @dataclass(frozen=True)
+class FreeText(KeyColumn):
+    """An open answer: matched like a key column; personal data in it is masked at ingest unless ``mask`` is off."""
+
+    mask: bool = True
+    id_pattern: str | None = None
+
+
+@dataclass(frozen=True)
 class Careless:
     """Thresholds for careless-responding flags (Curran 2016; Dunn et al. 2018)."""
 
@@ -157,7 +165,7 @@ class Instrument:
     fields: dict[str, Field]
     items: dict[str, Item]
     scales: dict[str, Scale]
-    free_text: dict[str, KeyColumn]
+    free_text: dict[str, FreeText]
     unique: tuple[str, ...]
     careless: Careless
     path: Path | None = None
@@ -257,7 +265,8 @@ def _instrument(raw: Any, path: Path) -> Instrument:
         respondent=_key_column(spec.respondent), group=_key_column(spec.group) if spec.group else None,
         duration=_key_column(spec.duration) if spec.duration else None, private=tuple(_key_column(c) for c in spec.private),
         fields=fields, items=items, scales=scales,
-        free_text={code: KeyColumn(column=code, aliases=tuple(ft.aliases)) for code, ft in spec.free_text.items()},
+        free_text={code: FreeText(column=code, aliases=tuple(ft.aliases), mask=ft.mask, id_pattern=ft.id_pattern)
+                   for code, ft in spec.free_text.items()},
         unique=tuple(spec.unique or [spec.respondent.column]), careless=Careless(**spec.careless.model_dump()), path=path,
     )
 
