@@ -106,7 +106,9 @@ def cfa(
         (complete respondents, lavaan's default ``missing = "listwise"``).
     information : information matrix for the standard errors. ``None`` = lavaan's default:
         ``"expected"`` for listwise, ``"observed"`` (Hessian) for FIML. ``"expected"`` is also
-        available for FIML (per-pattern expected information; slower with many patterns).
+        available for FIML (per-pattern expected information; slower with many patterns);
+        ``"none"``: no standard errors (NaN), for a model compared by its fit only (the FIML
+        Hessian costs two gradient evaluations per free parameter).
 
     Returns
     -------
@@ -160,16 +162,18 @@ def cfa(
         raise ValueError(f"cfa: missing={missing!r} is not supported; use 'fiml' or 'listwise' (complete cases)")
     if information is None:
         information = "observed" if missing == "fiml" else "expected"
-    if information not in ("expected", "observed"):
-        raise ValueError(f"cfa: information={information!r} is not supported; use 'expected' or 'observed'")
+    if information not in ("expected", "observed", "none"):
+        raise ValueError(f"cfa: information={information!r} is not supported; use 'expected', 'observed' or 'none'")
     if missing == "listwise":
-        if information != "expected":
+        if information == "observed":
             raise ValueError("cfa: information='observed' is only implemented for missing='fiml'; "
                              "use information='expected' (or None) with missing='listwise'")
         S, mean, n = sample_moments(data, mm.items)
         if n <= len(mm.items):
             raise CFAError(f"{n} complete respondents for {len(mm.items)} items; need more respondents than items")
         fit = fit_ml_model([S], None, [n], mm, orthogonal=orthogonal)
+        if information == "none":
+            fit.vcov = np.full_like(fit.vcov, np.nan)
         observed = S
     else:
         x = data[list(mm.items)].to_numpy(dtype=float, copy=True)

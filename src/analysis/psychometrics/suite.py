@@ -210,7 +210,7 @@ def psychometrics_suite(
         if len(model) > 1:
             # One single-factor fit serves both the fit table and the common-method comparison.
             single = attempt(lambda: cfa(numeric, {"common": all_items}, name="single_factor",
-                                         missing=cfa_missing).fit, "cfa_failed")
+                                         missing=cfa_missing, information="none").fit, "cfa_failed")
             if single is not None:
                 cm = common_method_comparison(res.fit, single)
                 fits.append(single)
