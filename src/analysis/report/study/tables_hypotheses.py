@@ -17,7 +17,7 @@ def coef_frame(r: StudyReport, df: pd.DataFrame, *, keep_step: bool = False) -> 
     frame = pd.DataFrame()
     if keep_step and "step" in df:
         frame["step"] = df["step"].astype(int)
-    frame["term"] = df["term"].map(r.term_label)
+    frame["term"] = r.row_labels(df)
     for c in ("estimate", "se", "beta", "t", "z", "p"):
         if c in df:
             frame[c] = df[c]
@@ -41,7 +41,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                 frame = pd.DataFrame({
                     "step": steps["step"].astype(int),
                     "terms_added": [", ".join(r.var_label(t.strip()) for t in str(s).split(","))
-                                    for s in steps["terms_added"]],
+                                    for s in steps["terms_added"]],  # the model's comma-joined term codes
                     "r2": steps["r2"], "adj_r2": steps["adj_r2"], "delta_r2": steps["delta_r2"],
                     "f_change": steps["f_change"], "df1": steps["df1"].astype(int), "df2": steps["df2"].astype(int),
                     "p": steps["p"]})
@@ -49,7 +49,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                                       frame, {"step": "int", "r2": B3, "adj_r2": B3, "delta_r2": B3, "f_change": N2,
                                               "df1": "int", "df2": "int", "p": p3},
                                       {**r.col(*frame.columns), "p": "ΔF 的 p" if zh else "p of F change"},
-                                      r.method_note(steps), source=f"{h.id}_steps"))
+                                      r.method_note(steps, ("f_change_classical",)), source=f"{h.id}_steps"))
             coef = r.result(f"{h.id}_coefficients")
             if coef is not None:
                 frame = coef_frame(r, coef, keep_step=True)
@@ -80,7 +80,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                 if df is None:
                     continue
                 frame = pd.DataFrame({"effect": [r.t(PARTS.get(e, (e, e))) for e in df["effect"]],
-                                      "term": df["term"].map(r.term_label), "estimate": df["estimate"],
+                                      "term": r.row_labels(df), "estimate": df["estimate"],
                                       "se": df["se"], "z": df["z"], "p": df["p"],
                                       "ci": [ci_text(a, b, N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
                 has_beta = "beta" in df and df["beta"].notna().any()
@@ -105,7 +105,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
             df = r.result(f"{h.id}_effects")
             if df is not None:
                 frame = pd.DataFrame({"path": [r.t(PATHS.get(p, (p, p))) for p in df["path"]],
-                                      "effect": df["term"].map(r.term_label), "estimate": df["estimate"],
+                                      "effect": r.row_labels(df), "estimate": df["estimate"],
                                       "se": df["se"], "t": df["t"], "p": df["p"],
                                       "ci": [ci_text(a, b, N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
                 has_std = "std_estimate" in df and df["std_estimate"].notna().any()
@@ -174,7 +174,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
         elif h.model == "relative_weights":
             df = r.result(f"{h.id}_weights")
             if df is not None:
-                frame = pd.DataFrame({"term": df["term"].map(r.var_label), "weight": df["estimate"],
+                frame = pd.DataFrame({"term": r.row_labels(df), "weight": df["estimate"],
                                       "ci": [ci_text(a, b, B3) for a, b in zip(df["ci_low"], df["ci_high"])],
                                       "rescaled": df["rescaled"],
                                       "rescaled_ci": [ci_text(a, b, N2) for a, b in zip(df["rescaled_ci_low"], df["rescaled_ci_high"])],
@@ -194,7 +194,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
 
 def moderation_frame(r: StudyReport, df: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"part": [r.t(PARTS.get(p, (p, p))) for p in df["part"]],
-                          "term": df["term"].map(r.term_label)})
+                          "term": r.row_labels(df)})
     if "w_value" in df:
         frame["w_value"] = df["w_value"].to_numpy()
     for c in ("estimate", "se", "t", "p"):
