@@ -221,7 +221,7 @@ class Labels:
         return f"{h.id}{sep}{h.label.get(self.lang)}{dash}{self.t(what)}"
 
     def scale_label(self, code: Any) -> str:
-        return self.var_label(code) if not is_missing(code) else ""
+        return self.var_label(code)
 
     def reviewer_scale(self, s: Any) -> str:
         if is_missing(s):
