@@ -165,6 +165,8 @@ def test_method_notes_come_from_provenance_codes(zh, en):
                                      "a random-effects variance is at zero (boundary fit).")  # vocabulary order
     weights = pd.DataFrame({"estimator": ["relative_weights"], "se_type": [None], "n_boot": [0]})
     assert zh.method_note(weights) == "Johnson（2000）相对权重法；未做 Bootstrap。"
+    assert en.boot_text({"n_boot": 999, "ci_method": "bias_corrected", "resample": "cases"}) == \
+        "bias-corrected bootstrap, 999 resamples"
 
 
 def test_every_model_code_has_a_label_in_both_languages():
@@ -206,3 +208,8 @@ def test_chinese_model_tables_hold_no_english_term_or_method_text(sample_results
     assert any(t.startswith("J–N 边界（在 目标设定") for t in jn)
     assert "ΔF 为经典 F 检验" in tables["H1_steps"].note
     assert "构造交互项前均值中心化" in tables["H1_coefficients"].note
+    # the interval's bootstrap is the one the results record (a cluster bootstrap over branches here)
+    effects = pd.read_parquet(sample_results / "H2_effects.parquet")
+    assert set(effects.loc[effects["estimand"] == "indirect", "resample"]) == {"clusters"}
+    assert "按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）" in tables["H2_effects"].note
+    assert "百分位 Bootstrap（5000 次重抽样）" in tables["H7_weights"].note

@@ -289,9 +289,7 @@ class Labels:
     def method_text(self, row: Mapping[str, Any]) -> str:
         """How one row was estimated, from its provenance codes (:data:`ESTIMATOR_TEXT` and friends)."""
         get = partial(present, row)
-        fields = {"cluster": self.var_label(get("cluster")), "df": N0(get("df")),
-                  "n_clusters": N0(get("n_clusters")), "n_boot": N0(get("n_boot")),
-                  "interval": self.t(CI_TEXT[get("ci_method")]) if get("ci_method") in CI_TEXT else ""}
+        fields = self._method_fields(row)
         pieces = [self.t(ESTIMATOR_TEXT[get("estimator")]).format(**fields)]
         se, ci_method = get("se_type"), get("ci_method")
         if se == "cluster_cr1":
@@ -301,11 +299,21 @@ class Labels:
         if ci_method == "wald_z":
             pieces.append(self.t(SE_TEXT["wald_z"]))
         text = ("，" if self.lang == "zh" else ", ").join(pieces)
-        if get("n_boot"):
-            text += self.t(METHOD_PARTS["join"]) + self.t(BOOT_TEXT[get("resample") or "cases"]).format(**fields)
-        elif get("estimator") == "relative_weights":
-            text += self.t(METHOD_PARTS["join"]) + self.t(BOOT_TEXT["none"])
+        if get("n_boot") or get("estimator") == "relative_weights":
+            text += self.t(METHOD_PARTS["join"]) + self.boot_text(row)
         return text
+
+    def boot_text(self, row: Mapping[str, Any]) -> str:
+        """The bootstrap of a row (``n_boot``, ``resample``, ``ci_method``, ``cluster``), e.g.
+        ``按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）``; :data:`BOOT_TEXT`."""
+        key = (present(row, "resample") or "cases") if present(row, "n_boot") else "none"
+        return self.t(BOOT_TEXT[key]).format(**self._method_fields(row))
+
+    def _method_fields(self, row: Mapping[str, Any]) -> dict[str, str]:
+        get = partial(present, row)
+        return {"cluster": self.var_label(get("cluster")), "df": N0(get("df")), "n_clusters": N0(get("n_clusters")),
+                "n_boot": N0(get("n_boot")),
+                "interval": self.t(CI_TEXT[get("ci_method")]) if get("ci_method") in CI_TEXT else ""}
 
 
 #: Provenance columns that tell two ways of estimating apart in :meth:`Labels.method_note`.

@@ -113,13 +113,13 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                     frame["std_estimate"] = df["std_estimate"].to_numpy()
                     frame["std_ci"] = [ci_text(a, b, N3) for a, b in zip(df["std_ci_low"], df["std_ci_high"])]
                 covar = ", ".join(r.var_label(v) for v in h.roles.get("covar", []))
-                n_boot = int(df["n_boot"].dropna().iloc[0]) if "n_boot" in df and df["n_boot"].notna().any() else None
+                boot = boot_of(r, df)
                 note = (f"PROCESS 模型 4（Hayes, 2022）；每个自变量单独建模，其余自变量{('及' + covar) if covar else ''}作为控制变量。"
-                        f"a、b、c、c′ 为 OLS 估计与 t 检验；间接效应的 SE 为 Bootstrap 标准误，95% CI 为 "
-                        f"{n_boot} 次百分位 Bootstrap 区间，区间不含 0 即间接效应显著。" if zh else
+                        f"a、b、c、c′ 为 OLS 估计与 t 检验；间接效应的 SE 为 Bootstrap 标准误，95% CI 来自{boot}，"
+                        "区间不含 0 即间接效应显著。" if zh else
                         f"PROCESS model 4 (Hayes, 2022), one model per predictor with the other predictors"
                         f"{(' and ' + covar) if covar else ''} as covariates. a, b, c, c′: OLS with t tests; indirect "
-                        f"effect: bootstrap SE and {n_boot}-resample percentile 95% CI (significant when it excludes 0).")
+                        f"effect: bootstrap SE and 95% CI ({boot}; significant when it excludes 0).")
                 if has_std:
                     kinds = set(df["std_kind"].dropna()) if "std_kind" in df else set()
                     partial = any(str(k).startswith("partial") for k in kinds)
@@ -162,11 +162,11 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
             df = r.result(f"{h.id}_effects")
             if df is not None:
                 frame = moderation_frame(r, df)
-                n_boot = int(df["n_boot"].dropna().iloc[0]) if "n_boot" in df and df["n_boot"].notna().any() else None
-                note = (f"PROCESS 模型 7（Hayes, 2022）：第一阶段受调节的中介。有调节的中介指数与条件间接效应的 95% CI 为 {n_boot} 次百分位 Bootstrap；"
+                boot = boot_of(r, df)
+                note = (f"PROCESS 模型 7（Hayes, 2022）：第一阶段受调节的中介。有调节的中介指数与条件间接效应的 95% CI 来自{boot}；"
                         "指数的区间不含 0 即存在有调节的中介（Hayes, 2015）。" if zh else
                         f"PROCESS model 7 (Hayes, 2022), first-stage moderated mediation. Index of moderated mediation "
-                        f"and conditional indirect effects with {n_boot}-resample percentile bootstrap 95% CIs; an index "
+                        f"and conditional indirect effects with 95% CIs ({boot}); an index "
                         "interval excluding 0 indicates moderated mediation (Hayes, 2015).")
                 out.append(StudyTable(f"{h.id}_effects", section, r.hypothesis_title(h, ("有调节的中介", "moderated mediation")),
                                       frame, COEF_FMT, {**r.col(*frame.columns), "estimate": "效应值" if zh else "Effect"},
@@ -180,17 +180,23 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                                       "rescaled_ci": [ci_text(a, b, N2) for a, b in zip(df["rescaled_ci_low"], df["rescaled_ci_high"])],
                                       "rank": df["rank"].astype(int)})
                 r2 = B3(df["r2"].iloc[0]) if "r2" in df else ""
-                n_boot = int(df["n_boot"].iloc[0]) if "n_boot" in df else 0
+                boot = boot_of(r, df)
                 note = (f"Johnson（2000）相对权重法；原始权重之和等于 R² = {r2}，相对权重为其占 R² 的百分比；"
-                        f"95% CI 为 {n_boot} 次百分位 Bootstrap（Tonidandel & LeBreton, 2011）。n = {int(df['n'].iloc[0])}。" if zh else
+                        f"95% CI（Tonidandel & LeBreton, 2011）来自{boot}。n = {int(df['n'].iloc[0])}。" if zh else
                         f"Johnson (2000) relative weights; raw weights sum to R² = {r2}, rescaled weights are percentages "
-                        f"of R²; {n_boot}-resample percentile bootstrap 95% CIs (Tonidandel & LeBreton, 2011). "
+                        f"of R²; 95% CIs: {boot} (Tonidandel & LeBreton, 2011). "
                         f"n = {int(df['n'].iloc[0])}.")
                 out.append(StudyTable(f"{h.id}_weights", section, r.hypothesis_title(h, ("相对权重", "relative weights")),
                                       frame, {"weight": B3, "rescaled": N2, "rank": "int"},
                                       {**r.col(*frame.columns), "ci": "原始权重 95% CI" if zh else "Raw weight 95% CI"},
                                       note, source=f"{h.id}_weights"))
     return out
+
+def boot_of(r: StudyReport, df: pd.DataFrame) -> str:
+    """How the bootstrapped rows of ``df`` were resampled (the first row with ``n_boot``), in words."""
+    rows = df[df["n_boot"].notna()] if "n_boot" in df else df.iloc[:0]
+    return r.boot_text(rows.iloc[0].to_dict() if len(rows) else {})
+
 
 def moderation_frame(r: StudyReport, df: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"part": [r.t(PARTS.get(p, (p, p))) for p in df["part"]],
