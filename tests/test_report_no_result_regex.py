@@ -69,31 +69,28 @@ def test_no_regex_over_result_text_in_report_layer():
 
 
 # --------------------------------------------------------------------------- labels from codes
-class _Labels:
+def _labels(lang: str):
     """A :class:`Labels` on the bundled study file and codebooks (no results needed)."""
+    from analysis.instrument import load_instruments
+    from analysis.report.study.base import Labels
+    from analysis.report.study.vocabulary import W
+    from analysis.study import load_study
 
-    @staticmethod
-    def make(lang: str):
-        from analysis.instrument import load_instruments
-        from analysis.report.study.base import Labels
-        from analysis.report.study.vocabulary import W
-        from analysis.study import load_study
-
-        labels = Labels()
-        labels.lang, labels.w = lang, W[lang]
-        labels.study = load_study(SURVEYS / "study.yml")
-        labels.instruments = load_instruments(SURVEYS)
-        return labels
+    labels = Labels()
+    labels.lang, labels.w = lang, W[lang]
+    labels.study = load_study(SURVEYS / "study.yml")
+    labels.instruments = load_instruments(SURVEYS)
+    return labels
 
 
 @pytest.fixture(scope="module")
 def zh():
-    return _Labels.make("zh")
+    return _labels("zh")
 
 
 @pytest.fixture(scope="module")
 def en():
-    return _Labels.make("en")
+    return _labels("en")
 
 
 # ``term`` is deliberately wrong on every row: the label must come from the structured columns.
