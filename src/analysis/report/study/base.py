@@ -290,7 +290,8 @@ class Labels:
         """How one row was estimated, from its provenance codes (:data:`ESTIMATOR_TEXT` and friends)."""
         get = partial(present, row)
         fields = self._method_fields(row)
-        pieces = [self.t(ESTIMATOR_TEXT[get("estimator")]).format(**fields)]
+        estimator = ESTIMATOR_TEXT.get(get("estimator"))  # every models._results code has one (tested)
+        pieces = [self.t(estimator).format(**fields)] if estimator else []
         se, ci_method = get("se_type"), get("ci_method")
         if se == "cluster_cr1":
             pieces.append(self.t(SE_TEXT["cluster_cr1_t" if ci_method == "t" and get("df") is not None else se]).format(**fields))
@@ -298,7 +299,7 @@ class Labels:
             pieces.append(self.t(SE_TEXT[se]))
         if ci_method == "wald_z":
             pieces.append(self.t(SE_TEXT["wald_z"]))
-        text = ("，" if self.lang == "zh" else ", ").join(pieces)
+        text = self.t(METHOD_PARTS["comma"]).join(pieces)
         if get("n_boot") or get("estimator") == "relative_weights":
             text += self.t(METHOD_PARTS["join"]) + self.boot_text(row)
         return text

@@ -215,7 +215,7 @@ METHOD_PARTS: dict[str, tuple[str, str]] = {
     "warnings": ("估计提示：{text}", "warnings: {text}"),
     "centred": ("构造交互项前均值中心化：{names}", "mean-centred before products: {names}"),
     "f_change_classical": ("ΔF 为经典 F 检验", "F change classical"),
-    "list_sep": ("、", ", "), "join": ("；", "; "), "end": ("。", "."),
+    "list_sep": ("、", ", "), "comma": ("，", ", "), "join": ("；", "; "), "end": ("。", "."),
 }
 
 WAVE_TITLES = {
