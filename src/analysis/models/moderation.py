@@ -60,6 +60,7 @@ def _fit_model1(data, x, w, y, covar, center, ci, group):
     table, res = _fit(work, y, [x, w, inter, *cs], group, ci, label)
     if center:
         table["method"] = table["method"] + f"; {x} and {w} mean-centred before the product"
+    table["centred"] = f"{x};{w}" if center else ""
     return frame, table, res, shift_x, shift_w, inter
 
 
@@ -156,7 +157,8 @@ def moderation(
         rows; the value itself is ``w_value``), ``jn_within_range`` (boolean on boundary rows,
         NA elsewhere), ``x``, ``w``, ``y``, ``outcome`` (``y``) and the provenance columns of
         :func:`analysis.models.regression.ols` (``se_type``, ``ci_method = "t"``, ``cluster``,
-        ``n_clusters``, ``warnings``; no bootstrap).
+        ``n_clusters``, ``warnings``; no bootstrap); ``centred`` is ``"x;w"`` when ``center``
+        else ``""``.
 
     Notes
     -----
@@ -221,6 +223,7 @@ def moderation(
     out["n"], out["ci_level"], out["method"] = n, ci, method
     out[_MODEL1_STRUCT] = full[_MODEL1_STRUCT]
     out["x"], out["w"], out["y"], out["outcome"] = x, w, y, y
+    out["centred"] = table["centred"].iloc[0]
     return rs.stamp(out, meta)
 
 

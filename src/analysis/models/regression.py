@@ -267,7 +267,8 @@ def hierarchical_regression(
         Wald F test of each block.
     center_interactions : bool
         Mean-centre (on the analysis sample) every variable that appears in an interaction,
-        in all steps (Aiken & West, 1991).  Recorded in ``method``.
+        in all steps (Aiken & West, 1991).  Recorded in ``method`` and, as codes, in ``centred``
+        (the centred variables joined by ``";"``) of both tables.
     ci : float
         Confidence level.
 
@@ -345,6 +346,7 @@ def hierarchical_regression(
         table.insert(1, "step", s)
         if centred:
             table["method"] = table["method"] + f"; mean-centred before products: {', '.join(centred)}"
+        table["centred"] = ";".join(centred)
         coefs.append(table)
         r2 = 1.0 - float(np.sum(res.resid**2)) / tss
         k = len(terms)
@@ -386,6 +388,7 @@ def hierarchical_regression(
                 "wald_p": wald[3],
                 "n": n,
                 "method": table["method"].iloc[0] + "; F change classical",
+                "centred": table["centred"].iloc[0],
                 **{c: table[c].iloc[0] for c in rs.PROVENANCE_COLUMNS if c not in ("n", "ci_method", "ci_level")},
                 "ci_method": None,
                 "ci_level": np.nan,

@@ -183,15 +183,15 @@ def _hypothesis_sentence(r: StudyReport, h: Any) -> str:
         if df is None:
             return ""
         ind = df[df["path"] == "indirect"]
-        parts = [f"{r.term_label(t)} = {N3(e)}，95% CI {ci_text(lo, hi, N3)}" if zh else
-                 f"{r.term_label(t)} = {N3(e)}, 95% CI {ci_text(lo, hi, N3)}"
-                 for t, e, lo, hi in zip(ind["term"], ind["estimate"], ind["ci_low"], ind["ci_high"])]
+        parts = [f"{t} = {N3(e)}，95% CI {ci_text(lo, hi, N3)}" if zh else
+                 f"{t} = {N3(e)}, 95% CI {ci_text(lo, hi, N3)}"
+                 for t, e, lo, hi in zip(r.row_labels(ind), ind["estimate"], ind["ci_low"], ind["ci_high"])]
         return ("间接效应：" + "；".join(parts) + "。") if zh else ("Indirect effects: " + "; ".join(parts) + ".")
     if h.model == "moderation":
         df = r.result(f"{h.id}_slopes")
         if df is None:
             return ""
-        inter = df[(df["part"] == "coefficient") & df["term"].astype(str).str.contains(":")]
+        inter = df[(df["part"] == "coefficient") & (df["predictor"] == f"{df['x'].iloc[0]}:{df['w'].iloc[0]}")]
         if inter.empty:
             return ""
         row = inter.iloc[0]
@@ -212,6 +212,6 @@ def _hypothesis_sentence(r: StudyReport, h: Any) -> str:
         if df is None:
             return ""
         top = df.sort_values("rank", kind="mergesort").head(3)
-        parts = [f"{r.var_label(t)}（{N2(v)}%）" if zh else f"{r.var_label(t)} ({N2(v)}%)" for t, v in zip(top["term"], top["rescaled"])]
+        parts = [f"{t}（{N2(v)}%）" if zh else f"{t} ({N2(v)}%)" for t, v in zip(r.row_labels(top), top["rescaled"])]
         return ("相对权重最高的三项：" + "、".join(parts) + "。") if zh else ("Largest relative weights: " + ", ".join(parts) + ".")
     return ""
