@@ -26,12 +26,14 @@ USER_MODULES = ("analysis.psychometrics", "analysis.models", "analysis.improveme
                 "analysis.pipeline.waves", "analysis.project", "analysis.appraisal", "analysis.disclosure",
                 "analysis.comments", "analysis.scoring", "analysis.instrument", "analysis.privacy",
                 "analysis.report.figures")
-UNDOCUMENTED = Path(__file__).parent / "fixtures" / "undocumented_api.txt"
+ROOT = Path(__file__).resolve().parents[1]
+UNDOCUMENTED = ROOT / "tests" / "fixtures" / "undocumented_api.txt"
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_examples_run(name):
+def test_examples_run(name, monkeypatch):
+    monkeypatch.chdir(ROOT)  # examples read the bundled codebooks as a project does: surveys/staff.yml
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=FLAGS, verbose=False, report=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} doctest examples failed in {name}"
