@@ -207,7 +207,7 @@ def pseudonymise(ids: pd.Series, secret: bytes, namespace: str) -> pd.Series:
     >>> secret = bytes(range(32))
     >>> pseudonymise(pd.Series(["1001", None, "1001"]), secret, "staff_id").tolist()
     ['Padba31c5ae12e29b', <NA>, 'Padba31c5ae12e29b']
-    >>> "P" + hmac.new(secret, b"staff_id\x1f1001", hashlib.sha256).hexdigest()[:16]  # RFC 2104 HMAC
+    >>> "P" + hmac.new(secret, b"staff_id\\x1f1001", hashlib.sha256).hexdigest()[:16]  # RFC 2104 HMAC
     'Padba31c5ae12e29b'
     """
     prefix = f"{namespace}\x1f".encode()
