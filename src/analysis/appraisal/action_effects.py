@@ -24,7 +24,18 @@ COLUMNS = ["action_id", "dimension", "outcome", "outcome_kind", "estimator", "es
 
 
 def library_dimensions(library: Mapping) -> dict[str, str]:
-    """Action id -> the dimension it targets, from an action library (``surveys/actions.yml``)."""
+    """Action id -> the dimension it targets, from an action library (``surveys/actions.yml``).
+
+    Parameters
+    ----------
+    library : the action library as parsed from YAML.
+
+    Examples
+    --------
+    >>> library_dimensions({"dimensions": {"TS": {"actions": [{"id": "TS-1"}, {"id": "TS-2"}]},
+    ...                                    "calls": {"actions": [{"id": "CA-1"}]}}})
+    {'TS-1': 'TS', 'TS-2': 'TS', 'CA-1': 'calls'}
+    """
     return {str(a["id"]): str(dim) for dim, spec in (library.get("dimensions") or {}).items()
             for a in (spec or {}).get("actions") or []}
 

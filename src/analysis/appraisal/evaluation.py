@@ -115,7 +115,27 @@ def rater_bootstrap_composites(scored: pd.DataFrame, role_scores: pd.DataFrame, 
 
 
 def noise_replicates(composite: np.ndarray, noise_sd: float, *, n_boot: int, seed: int | None) -> np.ndarray:
-    """Composites with added normal noise ``N(0, noise_sd²)``: a parametric sensitivity of the grades."""
+    """Composites with added normal noise ``N(0, noise_sd²)``: a parametric sensitivity of the grades.
+
+    Parameters
+    ----------
+    composite : the observed composites (n,).
+    noise_sd : SD of the added noise, in points.
+    n_boot : number of replicates.
+    seed : seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    array (n_boot, n) of replicate composites.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> noise_replicates(np.array([70.0, 80.0]), 2.0, n_boot=3, seed=0).round(2)
+    array([[70.25, 79.74],
+           [71.28, 80.21],
+           [68.93, 80.72]])
+    """
     rng = np.random.default_rng(seed)
     composite = np.asarray(composite, dtype=float)
     return composite[None, :] + noise_sd * rng.standard_normal((n_boot, composite.size))
@@ -142,6 +162,19 @@ def grade_stability(data: pd.DataFrame, replicates: np.ndarray, spec: Grades, *,
     With no noise every replicate is the data and ``p_change = 0``; with noise swamping the
     composite a forced distribution hands out grades at random in its shares, so the
     probability tends to ``1 - share`` of the person's grade (tests/test_appraisal_grades.py).
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> people = pd.DataFrame({"staff_id": [f"s{i}" for i in range(10)],
+    ...                        "composite": [91, 85, 78, 77, 70, 66, 64, 60, 52, np.nan]})
+    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> same = np.tile(people["composite"].to_numpy(), (5, 1))  # replicates equal to the data
+    >>> p, summary = grade_stability(people, same, scheme.grades, tie="staff_id")
+    >>> float(p.max()), int(summary.loc[0, "n_boot"])
+    (0.0, 5)
     """
     observed = data[grade].to_numpy(dtype=object)
     changed = np.zeros(len(data))
@@ -217,7 +250,18 @@ def fairness(data: pd.DataFrame, fair: pd.Series, spec: Grades, *, gap: str = "t
 
 
 def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative amounts: ``sum_i sum_j |x_i - x_j| / (2 n² mean)``."""
+    """Gini coefficient of non-negative amounts: ``sum_i sum_j |x_i - x_j| / (2 n² mean)``.
+
+    Parameters
+    ----------
+    values : the amounts (NaN ignored).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gini(np.array([1, 1, 1, 1])), gini(np.array([0, 0, 0, 4]))  # equal; one person has everything
+    (0.0, 0.75)
+    """
     x = np.sort(np.asarray(values, dtype=float))
     x = x[~np.isnan(x)]
     n = x.size

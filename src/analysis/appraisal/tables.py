@@ -25,7 +25,22 @@ __all__ = ["appraisal_tables", "complement_small_remainder", "scheme_table"]
 
 
 def scheme_table(scheme: Scheme) -> pd.DataFrame:
-    """The scheme's indicators as a table: what a report prints beside the results."""
+    """The scheme's indicators as a table: what a report prints beside the results.
+
+    Parameters
+    ----------
+    scheme : the appraisal scheme.
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> print(scheme_table(scheme)[["indicator", "level", "weight", "method"]].head(3).to_string(index=False))
+            indicator      level  weight       method
+    target_completion individual    0.25 target_ratio
+        sales_revenue individual    0.10   percentile
+         sales_growth       team    0.05   percentile
+    """
     weights = scheme.weights()
     return pd.DataFrame([{
         "indicator": code, "label_zh": i.label.zh, "label_en": i.label.en,
@@ -44,6 +59,22 @@ def complement_small_remainder(table: pd.DataFrame, *, n: str, total: int, k: in
     A table that shows a total and its parts minus the small ones reveals the small ones pooled, by
     difference; leaving out the next-smallest part too makes that pooled remainder a group of k or
     more (complementary suppression).
+
+    Parameters
+    ----------
+    table : one row per group, with its count.
+    n : the count column.
+    total : the total the table's groups are parts of.
+    k : minimum reporting size.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"group": ["A", "B", "C"], "n": [12, 9, 6]})  # of 30: 3 left out
+    >>> print(complement_small_remainder(table, n="n", total=30, k=5).to_string(index=False))
+    group  n
+        A 12
+        B  9
     """
     out = table.sort_values(n, kind="stable")
     while len(out) and 0 < total - out[n].sum() < k:
