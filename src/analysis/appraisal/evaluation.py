@@ -325,6 +325,23 @@ def competition(branches: pd.DataFrame, *, y: str, x: str, group: str, ci: float
     One OLS of ``y`` on ``x`` over branches (heteroskedasticity-robust: cluster-robust CR1
     with one branch per cluster); observational, so an association, not an effect.
     Returns the ``x`` row of :func:`analysis.models.ols` with ``analysis``.
+
+    Parameters
+    ----------
+    branches : one row per branch with ``x`` and ``y``.
+    y, x : outcome (e.g. the bonus Gini within the branch) and predictor (e.g. mean of TC4).
+    group : the branch column (one cluster per branch).
+    ci : confidence level.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> branches = pd.DataFrame({"branch_id": [f"b{i}" for i in range(12)], "competition": rng.uniform(1, 5, 12)})
+    >>> branches["bonus_gini"] = 0.1 + 0.03 * branches["competition"] + rng.normal(0, 0.02, 12)
+    >>> out = competition(branches, y="bonus_gini", x="competition", group="branch_id")
+    >>> out.loc[0, "analysis"], round(float(out.loc[0, "estimate"]), 3), int(out.loc[0, "n"])
+    ('bonus_gini_on_competition', 0.033, 12)
     """
     table = ols(branches, y=y, x=x, group=group, ci=ci, model="competition_on_bonus_gini")
     out = table[table["term"] == x].copy()
@@ -340,6 +357,11 @@ def predictive_validity(previous: pd.DataFrame, current: pd.DataFrame, *, person
     ----------
     previous : last wave's ``appraisal_grades`` (person, composite, grade).
     current : this wave's people with ``outcome`` and ``group``.
+    person, group : the person and branch id columns.
+    outcome : this wave's performance column (e.g. ``target_completion``).
+    order : the grades, best first.
+    k : fewest people a grade needs for its mean.
+    ci : confidence level.
 
     Returns
     -------
@@ -348,6 +370,23 @@ def predictive_validity(previous: pd.DataFrame, current: pd.DataFrame, *, person
     (``se = 1.06 / sqrt(n - 3)``, Fieller, Hartley & Pearson 1957); the OLS slope of the outcome
     on the previous composite, cluster-robust by this wave's branch; the outcome's mean per
     previous grade (grades with fewer than ``k`` people left out).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> previous = pd.DataFrame({"staff_id": [f"s{i}" for i in range(12)], "composite": np.linspace(50, 95, 12),
+    ...                          "grade": ["C"] * 6 + ["B"] * 6})
+    >>> current = pd.DataFrame({"staff_id": [f"s{i}" for i in range(12)], "branch_id": np.repeat(["b1", "b2", "b3"], 4),
+    ...                         "target_completion": np.linspace(0.7, 1.2, 12) + rng.normal(0, 0.05, 12)})
+    >>> out = predictive_validity(previous, current, person="staff_id", group="branch_id", outcome="target_completion",
+    ...                           order=["A", "B", "C"], k=5)
+    >>> print(out[["analysis", "term", "estimate", "n"]].round(3).to_string(index=False))
+         analysis               term  estimate  n
+         spearman previous_composite     0.965 12
+            slope previous_composite     0.010 12
+    mean_by_grade                  B     1.084  6
+    mean_by_grade                  C     0.818  6
     """
     both = previous[[person, "composite", "grade"]].merge(current[[person, group, outcome]], on=person).dropna(
         subset=["composite", outcome])
