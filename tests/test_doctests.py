@@ -3,8 +3,8 @@
 Public: the names in a module's ``__all__``, plus the public functions and classes defined in the
 packages users import (``USER_MODULES``). Each public function or class needs a numpydoc
 ``Examples`` section and, when it takes arguments, a ``Parameters`` section (``Attributes`` for a
-dataclass). ``python tests/test_doctests.py`` lists what is missing (``--all``: every module's
-``__all__``); ``fixtures/undocumented_api.txt`` holds the names not yet documented, and may only shrink.
+dataclass). ``python tests/test_doctests.py`` lists what is missing (``--all``: in every module's
+``__all__``, not only the user packages).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ USER_MODULES = ("analysis.psychometrics", "analysis.models", "analysis.improveme
                 "analysis.comments", "analysis.scoring", "analysis.instrument", "analysis.privacy",
                 "analysis.report.figures")
 ROOT = Path(__file__).resolve().parents[1]
-UNDOCUMENTED = ROOT / "tests" / "fixtures" / "undocumented_api.txt"
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 
@@ -103,12 +102,8 @@ def missing_sections(everything: bool = False) -> dict[str, list[str]]:
 
 
 def test_public_api_has_parameters_and_examples():
-    """Only the names still listed in fixtures/undocumented_api.txt may lack a section; the list only shrinks."""
-    known = set(UNDOCUMENTED.read_text(encoding="utf-8").split())
     missing = missing_sections()
-    new = {q: s for q, s in missing.items() if q not in known}
-    assert not new, "\n".join(f"{q}: no {', '.join(s)}" for q, s in new.items())
-    assert not known - set(missing), f"documented now, remove from {UNDOCUMENTED.name}: {sorted(known - set(missing))}"
+    assert not missing, "\n".join(f"{q}: no {', '.join(s)}" for q, s in missing.items())
 
 
 if __name__ == "__main__":  # --all: every module's __all__, not only the user packages

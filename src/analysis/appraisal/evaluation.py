@@ -32,12 +32,38 @@ def resample_raters(scored: pd.DataFrame, cells: pd.DataFrame, *, ratee: str, ro
     ----------
     scored : one row per rating, with the ``items``.
     cells : the cells to resample (ratee, role), e.g. the shown rows of ``ratee_role_scores``.
+    ratee, role : the ratee and role columns.
+    items : the rating items.
+    n_boot : number of replicates.
+    seed : seed of ``numpy.random.default_rng``.
 
     Returns
     -------
     ndarray (n_boot, len(cells), len(items)): each replicate draws, within every cell, as many
     ratings as the cell has, uniformly with replacement (a stratified nonparametric bootstrap,
     Davison & Hinkley 1997, sec. 3.2); answered items are averaged (NaN if none answered).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> spec = scheme.ratings
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> cells = roles[roles["shown"]].reset_index(drop=True)
+    >>> means = resample_raters(scored, cells, ratee="ratee_id", role="rater_role", items=spec.items, n_boot=50, seed=0)
+    >>> one = (cells["n_raters"] == 1).to_numpy()  # one rater: every replicate is that rating
+    >>> means.shape, bool(np.allclose(means[:, one, :], cells.loc[one, spec.items].to_numpy()))
+    ((50, 12, 5), True)
     """
     key = pd.MultiIndex.from_frame(scored[[ratee, role]].astype(str))
     lookup = pd.MultiIndex.from_frame(cells[[ratee, role]].astype(str))
@@ -75,10 +101,35 @@ def rater_bootstrap_composites(scored: pd.DataFrame, role_scores: pd.DataFrame, 
         with the roles' weights, as in the scorecard.
     points : the scorecard's points per indicator (one column each), rows aligned with ``people``.
     people : the people (``person`` and the columns the ratings indicators normalise within).
+    scheme : the appraisal scheme (role weights, indicator weights).
+    person : the person id column.
+    n_boot, seed : replicates and the seed of the rater resampling.
 
     Returns
     -------
     ndarray (n_boot, len(people)).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> spec = scheme.ratings
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> people = pd.DataFrame({"staff_id": ["s1", "s2", "s3", "s4"]})
+    >>> points = pd.DataFrame(70.0, index=people.index, columns=list(scheme.indicators))  # the other indicators held
+    >>> reps = rater_bootstrap_composites(scored, roles, points, people, scheme, person="staff_id", n_boot=20, seed=0)
+    >>> reps.shape, bool(((reps >= 0) & (reps <= 100)).all())
+    ((20, 4), True)
     """
     spec = scheme.ratings
     cells = role_scores[role_scores["shown"]].reset_index(drop=True)
@@ -211,8 +262,13 @@ def fairness(data: pd.DataFrame, fair: pd.Series, spec: Grades, *, gap: str = "t
         expectation), ``group``.
     fair : each person's composite had their target been the objective expectation (the
         scorecard recomputed with the expectation in place of the assigned target).
+    spec : the scheme's ``grades``.
+    gap : the target-gap column.
+    group : the branch column (clusters of the regressions).
     over_set : a target at least this share above the expectation (``gap >= log(1 + over_set)``)
         counts as over-set, at least as far below as under-set.
+    tie : column that orders equal scores.
+    ci : confidence level.
 
     Returns
     -------
@@ -222,6 +278,41 @@ def fairness(data: pd.DataFrame, fair: pd.Series, spec: Grades, *, gap: str = "t
     of the grades (linear probability) and of the bonus on the gap; then the counterfactual:
     among all, over-set and under-set staff, the share who lose at least one grade because of
     their target (``lost_grade``), who gain one (``gained_grade``), and the mean bonus change.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3,
+    ...                        "ratio": ["sales", "assigned_target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "forced_distribution", "shares": {"A": 0.2, "B": 0.6, "C": 0.2}},
+    ...     "bonus": {"pool": {"per_staff": 1000}, "coefficients": {"A": 1.5, "B": 1.0, "C": 0.5}}})
+    >>> rng = np.random.default_rng(0)
+    >>> staff = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(12)], "branch_id": np.repeat(["b1", "b2"], 6),
+    ...                       "sales": rng.uniform(60, 130, 12).round(), "assigned_target": np.tile([100.0, 120.0], 6),
+    ...                       "expected_per_staff": 100.0})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "customer_SAT": [4.2, 3.6]})
+    >>> from analysis.appraisal.grades import assign_grades, split_bonus
+    >>> from analysis.appraisal.scorecard import scorecard
+    >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
+    >>> people = staff.assign(composite=wide["composite"])
+    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> people["bonus"] = split_bonus(people, scheme.bonus, tie="staff_id")["bonus"]
+    >>> people["target_gap"] = np.log(people["assigned_target"] / people["expected_per_staff"])  # b: 20% over-set
+    >>> fair = scorecard(scheme, staff.assign(assigned_target=staff["expected_per_staff"]), branches, None,
+    ...                  person="staff_id", group="branch_id")[1]["composite"]
+    >>> out = fairness(people, fair, scheme.grades, group="branch_id", tie="staff_id")
+    >>> print(out[out["subset"] == "over_set"][["analysis", "estimate", "n"]].round(3).to_string(index=False))
+        analysis  estimate  n
+      lost_grade     0.333  6
+    gained_grade     0.000  6
+    grade_change     0.333  6
     """
     order = spec.order
     idx = _grade_index(data["grade"], order)
@@ -284,7 +375,11 @@ def team_weighting(points: pd.DataFrame, scheme: Scheme, data: pd.DataFrame, *, 
     Parameters
     ----------
     points : one column of points per indicator (rows = people, as ``data``).
+    scheme : the appraisal scheme (weights, ``evaluation.team_shares``, grades, bonus).
     data : the people with their scheme ``grade``, ``composite``, ``group``.
+    group : the branch column.
+    k : fewest staff a branch needs for its bonus Gini.
+    tie : column that orders equal scores.
 
     Returns
     -------
@@ -293,6 +388,41 @@ def team_weighting(points: pd.DataFrame, scheme: Scheme, data: pd.DataFrame, *, 
     (share of composite variance between branches, :func:`analysis.psychometrics.aggregation.icc`),
     within_branch_gini (mean Gini of the bonus within branches of ``k`` or more staff), n.
     Team weights are rescaled to sum to the share, individual weights to the rest.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3,
+    ...                        "ratio": ["sales", "assigned_target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "forced_distribution", "shares": {"A": 0.2, "B": 0.6, "C": 0.2}},
+    ...     "bonus": {"pool": {"per_staff": 1000}, "coefficients": {"A": 1.5, "B": 1.0, "C": 0.5}}})
+    >>> rng = np.random.default_rng(0)
+    >>> staff = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(12)], "branch_id": np.repeat(["b1", "b2"], 6),
+    ...                       "sales": rng.uniform(60, 130, 12).round(), "assigned_target": np.tile([100.0, 120.0], 6),
+    ...                       "expected_per_staff": 100.0})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "customer_SAT": [4.2, 3.6]})
+    >>> from analysis.appraisal.grades import assign_grades, split_bonus
+    >>> from analysis.appraisal.scorecard import scorecard
+    >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
+    >>> people = staff.assign(composite=wide["composite"])
+    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> out = team_weighting(wide[list(scheme.indicators)], scheme, people, group="branch_id", k=5, tie="staff_id")
+    >>> print(out[["team_share", "is_scheme", "share_grade_changed"]].round(3).to_string(index=False))
+     team_share  is_scheme  share_grade_changed
+           0.00      False                0.000
+           0.10      False                0.000
+           0.20      False                0.000
+           0.25       True                0.000
+           0.30      False                0.000
+           0.40      False                0.000
+           0.50      False                0.167
     """
     weights = scheme.weights()
     team = [c for c, i in scheme.indicators.items() if i.level == "team"]

@@ -157,6 +157,31 @@ def appraisal_tables(
     Returns
     -------
     dict of table name -> DataFrame (see docs/appraisal.md for every table and column).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3,
+    ...                        "ratio": ["sales", "assigned_target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "forced_distribution", "shares": {"A": 0.2, "B": 0.6, "C": 0.2}},
+    ...     "bonus": {"pool": {"per_staff": 1000}, "coefficients": {"A": 1.5, "B": 1.0, "C": 0.5}}})
+    >>> rng = np.random.default_rng(0)
+    >>> staff = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(12)], "branch_id": np.repeat(["b1", "b2"], 6),
+    ...                       "sales": rng.uniform(60, 130, 12).round(), "assigned_target": np.tile([100.0, 120.0], 6),
+    ...                       "expected_per_staff": 100.0})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "customer_SAT": [4.2, 3.6]})
+    >>> out = appraisal_tables(scheme, staff, branches, k=5)  # no 360° ratings, survey or previous wave
+    >>> sorted(out)
+    ['appraisal_bonus', 'appraisal_bonus_summary', 'appraisal_branch_scorecard', 'appraisal_grades', 'appraisal_scheme', 'appraisal_scorecard', 'appraisal_team_weighting']
+    >>> out["appraisal_grades"]["grade"].value_counts().sort_index().to_dict()  # 2.4, 7.2, 2.4: A gets the remainder
+    {'A': 3, 'B': 7, 'C': 2}
     """
     out: dict[str, pd.DataFrame] = {"appraisal_scheme": scheme_table(scheme)}
     ev = scheme.evaluation
