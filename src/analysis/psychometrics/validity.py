@@ -94,7 +94,7 @@ def bartlett_sphericity(data: pd.DataFrame, items: Sequence[str] | None = None, 
     >>> from semopy.examples import holzinger39
     >>> hs = holzinger39.get_data()
     >>> row = bartlett_sphericity(hs, [f"x{i}" for i in range(1, 10)]).iloc[0]
-    >>> round(float(row["chisq"]), 1), int(row["df"])  # psych::cortest.bartlett: 904.1 on 36 df
+    >>> round(float(row["chisq"]), 1), int(row["df"])  # k(k - 1)/2 = 36 df
     (904.1, 36)
     """
     c = item_correlations(data, items, missing=missing, where="bartlett_sphericity")
