@@ -25,7 +25,7 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(analysis.__path__, "analy
 USER_MODULES = ("analysis.psychometrics", "analysis.models", "analysis.improvement", "analysis.waves",
                 "analysis.pipeline.waves", "analysis.project", "analysis.appraisal", "analysis.disclosure",
                 "analysis.comments", "analysis.scoring", "analysis.instrument", "analysis.privacy",
-                "analysis.report.figures", "analysis.report", "analysis.io")
+                "analysis.report.figures", "analysis.report", "analysis.io", "analysis.pipeline")
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
