@@ -6,7 +6,6 @@ Expected values are hand-counted from the small corpora written here, or known b
 
 from __future__ import annotations
 
-import doctest
 import os
 import subprocess
 import sys

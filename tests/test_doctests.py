@@ -85,7 +85,7 @@ def _takes_arguments(obj) -> bool:
 
 
 def _has_section(doc: str, *titles: str) -> bool:
-    return any(re.search(rf"^\s*{t}\n\s*-{{3,}}\s*$", doc, re.M) for t in titles)
+    return any(re.search(rf"^\s*{t}\n\s*-{{3,}}\s*$", doc, re.MULTILINE) for t in titles)
 
 
 def missing_sections(everything: bool = False) -> dict[str, list[str]]:

@@ -9,7 +9,6 @@ width estimate of CJK and Latin labels against real fonts.
 
 from __future__ import annotations
 
-import doctest
 import re
 import shutil
 import subprocess
