@@ -12,15 +12,13 @@ from analysis.instrument import Instrument
 def kpi_snapshot(branches: pd.DataFrame, kpis: list, *, group: str, district: str, withheld: dict[str, pd.Series]) -> pd.DataFrame:
     """Per branch and KPI: value, district and company means, the KPI's benchmark and percentile.
 
-    ``withheld`` maps a KPI column → boolean Series (by branch id) of branches whose value must not
-    be shown (e.g. fewer than k customer respondents); they are left out of the means as well.
-
     Parameters
     ----------
     branches : one row per branch: ``group``, ``district`` and the KPI columns.
     kpis : the study's KPIs (:class:`analysis.study.KpiSpec`: column, label, format, benchmark, lower_is_better).
     group, district : the branch id and district columns.
-    withheld : KPI column -> boolean Series (by branch id) of values that must not be shown.
+    withheld : KPI column -> boolean Series (by branch id) of values that must not be shown (e.g.
+        fewer than k customer respondents); they are left out of the means as well.
 
     Examples
     --------
