@@ -329,22 +329,14 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
     >>> import pathlib, tempfile
     >>> import numpy as np, pandas as pd
     >>> from analysis.instrument import load_instrument
-    >>> def minimal_wave(raw):  # two branches and six staff; one answer is off the 1-5 scale
-    ...     raw.mkdir(parents=True)
-    ...     _ = (raw / "wave.yml").write_text("wave: w1\\nperiod: {start: 2026-07, end: 2026-09}\\nfiles:\\n"
-    ...                                       "- {path: branches.csv, instrument: branches}\\n"
-    ...                                       "- {path: staff.csv, instrument: staff}\\n", encoding="utf-8")
-    ...     _ = (raw / "branches.csv").write_text("营业厅编号,营业厅名称,所属区局,营业厅类型,在岗人数\\n"
-    ...                                           "B1,东门厅,D1,standard,8\\nB2,西门厅,D1,rural,6\\n", encoding="utf-8")
-    ...     codes = load_instrument("surveys/staff.yml").item_codes
-    ...     answers = pd.DataFrame(np.random.default_rng(0).integers(1, 6, (6, len(codes))), columns=codes)
-    ...     answers.loc[5, "TS1"] = 9
-    ...     answers.insert(0, "branch_id", ["B1"] * 3 + ["B2"] * 3)
-    ...     answers.insert(0, "staff_id", [f"A00{i}" for i in range(6)])
-    ...     answers.to_csv(raw / "staff.csv", index=False)
+    >>> codes = load_instrument("surveys/staff.yml").item_codes
+    >>> answers = pd.DataFrame(np.random.default_rng(0).integers(1, 6, (6, len(codes))), columns=codes)
+    >>> answers.loc[5, "TS1"] = 9  # not on the 1-5 scale
+    >>> answers.insert(0, "branch_id", ["B1"] * 3 + ["B2"] * 3)
+    >>> answers.insert(0, "staff_id", [f"A00{i}" for i in range(6)])
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     minimal_wave(pathlib.Path(folder, "raw"))
-    ...     instrument, result = read_survey(pathlib.Path("surveys/staff.yml"), pathlib.Path(folder, "raw", "staff.csv"),
+    ...     answers.to_csv(pathlib.Path(folder, "staff.csv"), index=False)
+    ...     instrument, result = read_survey(pathlib.Path("surveys/staff.yml"), pathlib.Path(folder, "staff.csv"),
     ...                                      secret_file=pathlib.Path(folder, "secret.key"))
     >>> len(result.accepted), result.rows_read, result.quarantine["reason"].tolist()
     (5, 6, ['out_of_range'])
