@@ -6,7 +6,6 @@ Expected values are hand-counted from the small corpora written here, or known b
 
 from __future__ import annotations
 
-import doctest
 import os
 import subprocess
 import sys
@@ -19,7 +18,6 @@ import yaml
 from conftest import SURVEYS
 
 import analysis.comments as comments_module
-import analysis.simulate.comments as simulate_comments_module
 from analysis.comments import check_lexicon, comment_tables, comment_themes, mask_personal, mask_series
 from analysis.errors import StudyError
 from analysis.simulate import GIVEN, SURNAMES
@@ -357,9 +355,3 @@ def test_first_use_from_many_threads_is_silent_and_consistent():
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "营业员[姓名]很专业，电话[电话]"
     assert run.stderr == ""  # jieba's "Building prefix dict ..." lines are silenced
-
-
-@pytest.mark.parametrize("module", [comments_module, simulate_comments_module])
-def test_docstring_examples(module):
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

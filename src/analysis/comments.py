@@ -206,6 +206,13 @@ def mask_personal(text: str, *, lang: str = "zh", id_pattern: str | None = None)
 def mask_series(series: pd.Series, *, lang: str = "zh", id_pattern: str | None = None) -> pd.Series:
     """:func:`mask_personal` over a Series (each distinct text masked once); NA stays NA.
 
+    Parameters
+    ----------
+    series : free-text answers.
+    lang, id_pattern : as in :func:`mask_personal`.
+
+    Examples
+    --------
     >>> mask_series(pd.Series(["邮箱 a.b@qq.com", "小王很好"], index=[3, 7])).to_dict()
     {3: '邮箱 [邮箱]', 7: '[姓名]很好'}
     """
@@ -215,7 +222,21 @@ def mask_series(series: pd.Series, *, lang: str = "zh", id_pattern: str | None =
 
 @dataclass(frozen=True)
 class Lexicon:
-    """A checked theme lexicon: themes (code → labels, dimension, surveys, keywords) and word lists."""
+    """A checked theme lexicon: themes (code → labels, dimension, surveys, keywords) and word lists.
+
+    Attributes
+    ----------
+    themes : theme code -> label_zh, label_en, dimension, surveys, keywords (lower case).
+    no_comment : answers that mean "no comment" (无, 没有), not counted as comments.
+    stop_words : words left out of the keyword lists.
+
+    Examples
+    --------
+    >>> lex = check_lexicon({"themes": {"waiting": {"label": {"zh": "排队", "en": "Queues"},
+    ...                                            "keywords": ["排队", " 等待 "]}}, "stop_words": ["的"]})
+    >>> lex.themes["waiting"]["keywords"], sorted(lex.stop_words)
+    (('排队', '等待'), ['的'])
+    """
 
     themes: dict[str, dict]
     no_comment: frozenset[str]
@@ -223,7 +244,23 @@ class Lexicon:
 
 
 def check_lexicon(raw: Mapping | Lexicon) -> Lexicon:
-    """Validate a theme lexicon as parsed from YAML; a :class:`StudyError` names the bad key."""
+    """Validate a theme lexicon as parsed from YAML; a :class:`StudyError` names the bad key.
+
+    Parameters
+    ----------
+    raw : the lexicon as parsed from YAML (``themes``, ``no_comment``, ``stop_words``), or a checked one.
+
+    Examples
+    --------
+    >>> lex = check_lexicon({"themes": {"waiting": {"label": {"zh": "排队", "en": "Queues"},
+    ...                                            "keywords": ["排队", " 等待 "]}}, "stop_words": ["的"]})
+    >>> lex.themes["waiting"]["label_en"]
+    'Queues'
+    >>> check_lexicon({"themes": {"waiting": {"label": {"zh": "排队"}, "keywords": ["排队"]}}})
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: comment lexicon: themes.waiting.label: needs zh and en
+    """
     if isinstance(raw, Lexicon):
         return raw
     def fail(problem: str) -> NoReturn:

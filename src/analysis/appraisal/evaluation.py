@@ -32,12 +32,35 @@ def resample_raters(scored: pd.DataFrame, cells: pd.DataFrame, *, ratee: str, ro
     ----------
     scored : one row per rating, with the ``items``.
     cells : the cells to resample (ratee, role), e.g. the shown rows of ``ratee_role_scores``.
+    ratee, role : the ratee and role columns.
+    items : the rating items.
+    n_boot : number of replicates.
+    seed : seed of ``numpy.random.default_rng``.
 
     Returns
     -------
     ndarray (n_boot, len(cells), len(items)): each replicate draws, within every cell, as many
     ratings as the cell has, uniformly with replacement (a stratified nonparametric bootstrap,
     Davison & Hinkley 1997, sec. 3.2); answered items are averaged (NaN if none answered).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> spec = scheme.ratings
+    >>> rows = [(ratee, rater, role) for ratee in ["s1", "s2", "s3", "s4"]
+    ...         for rater, role in [("m1", "supervisor"), (ratee, "self"), ("p1", "peer"), ("p2", "peer"), ("p3", "peer")]]
+    >>> ratings = pd.DataFrame(rows, columns=["ratee_id", "rater_id", "rater_role"])
+    >>> ratings[spec.items] = np.random.default_rng(0).integers(3, 6, (len(ratings), len(spec.items)))
+    >>> scored = rating_scores(ratings, spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> cells = roles[roles["shown"]].reset_index(drop=True)
+    >>> means = resample_raters(scored, cells, ratee="ratee_id", role="rater_role", items=spec.items, n_boot=50, seed=0)
+    >>> one = (cells["n_raters"] == 1).to_numpy()  # one rater: every replicate is that rating
+    >>> means.shape, bool(np.allclose(means[:, one, :], cells.loc[one, spec.items].to_numpy()))
+    ((50, 12, 5), True)
     """
     key = pd.MultiIndex.from_frame(scored[[ratee, role]].astype(str))
     lookup = pd.MultiIndex.from_frame(cells[[ratee, role]].astype(str))
@@ -76,10 +99,32 @@ def rater_bootstrap_composites(scored: pd.DataFrame, role_scores: pd.DataFrame, 
         with the roles' weights, as in the scorecard.
     points : the scorecard's points per indicator (one column each), rows aligned with ``people``.
     people : the people (``person`` and the columns the ratings indicators normalise within).
+    scheme : the appraisal scheme (role weights, indicator weights).
+    person : the person id column.
+    n_boot, seed : replicates and the seed of the rater resampling.
 
     Returns
     -------
     ndarray (n_boot, len(people)).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> spec = scheme.ratings
+    >>> rows = [(ratee, rater, role) for ratee in ["s1", "s2", "s3", "s4"]
+    ...         for rater, role in [("m1", "supervisor"), (ratee, "self"), ("p1", "peer"), ("p2", "peer"), ("p3", "peer")]]
+    >>> ratings = pd.DataFrame(rows, columns=["ratee_id", "rater_id", "rater_role"])
+    >>> ratings[spec.items] = np.random.default_rng(0).integers(3, 6, (len(ratings), len(spec.items)))
+    >>> scored = rating_scores(ratings, spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> people = pd.DataFrame({"staff_id": ["s1", "s2", "s3", "s4"]})
+    >>> points = pd.DataFrame(70.0, index=people.index, columns=list(scheme.indicators))  # the other indicators held
+    >>> reps = rater_bootstrap_composites(scored, roles, points, people, scheme, person="staff_id", n_boot=20, seed=0)
+    >>> reps.shape, bool(((reps >= 0) & (reps <= 100)).all())
+    ((20, 4), True)
     """
     spec = scheme.ratings
     cells = role_scores[role_scores["shown"]].reset_index(drop=True)
@@ -120,7 +165,27 @@ def rater_bootstrap_composites(scored: pd.DataFrame, role_scores: pd.DataFrame, 
 
 
 def noise_replicates(composite: np.ndarray, noise_sd: float, *, n_boot: int, seed: int | None) -> np.ndarray:
-    """Composites with added normal noise ``N(0, noise_sd²)``: a parametric sensitivity of the grades."""
+    """Composites with added normal noise ``N(0, noise_sd²)``: a parametric sensitivity of the grades.
+
+    Parameters
+    ----------
+    composite : the observed composites (n,).
+    noise_sd : SD of the added noise, in points.
+    n_boot : number of replicates.
+    seed : seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    array (n_boot, n) of replicate composites.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> noise_replicates(np.array([70.0, 80.0]), 2.0, n_boot=3, seed=0).round(2)
+    array([[70.25, 79.74],
+           [71.28, 80.21],
+           [68.93, 80.72]])
+    """
     rng = np.random.default_rng(seed)
     composite = np.asarray(composite, dtype=float)
     return composite[None, :] + noise_sd * rng.standard_normal((n_boot, composite.size))
@@ -147,6 +212,17 @@ def grade_stability(data: pd.DataFrame, replicates: np.ndarray, spec: Grades, *,
     With no noise every replicate is the data and ``p_change = 0``; with noise swamping the
     composite a forced distribution hands out grades at random in its shares, so the
     probability tends to ``1 - share`` of the person's grade (tests/test_appraisal_grades.py).
+
+    Examples
+    --------
+    >>> from analysis.appraisal.grades import assign_grades
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> grades = load_scheme("surveys/appraisal.yml").grades
+    >>> people = pd.DataFrame({"composite": np.arange(20.0)})
+    >>> people["grade"] = assign_grades(people, grades)
+    >>> p, summary = grade_stability(people, np.tile(people["composite"].to_numpy(), (5, 1)), grades)  # no noise
+    >>> float(p.max()), int(summary.loc[0, "n_boot"])
+    (0.0, 5)
     """
     observed = data[grade].to_numpy(dtype=object)
     changed = np.zeros(len(data))
@@ -183,8 +259,13 @@ def fairness(data: pd.DataFrame, fair: pd.Series, spec: Grades, *, gap: str = "t
         expectation), ``group``.
     fair : each person's composite had their target been the objective expectation (the
         scorecard recomputed with the expectation in place of the assigned target).
+    spec : the scheme's ``grades``.
+    gap : the target-gap column.
+    group : the branch column (clusters of the regressions).
     over_set : a target at least this share above the expectation (``gap >= log(1 + over_set)``)
         counts as over-set, at least as far below as under-set.
+    tie : column that orders equal scores.
+    ci : confidence level.
 
     Returns
     -------
@@ -194,6 +275,27 @@ def fairness(data: pd.DataFrame, fair: pd.Series, spec: Grades, *, gap: str = "t
     of the grades (linear probability) and of the bonus on the gap; then the counterfactual:
     among all, over-set and under-set staff, the share who lose at least one grade because of
     their target (``lost_grade``), who gain one (``gained_grade``), and the mean bonus change.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.grades import assign_grades, split_bonus
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> from analysis.appraisal.scorecard import composite
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> points = pd.DataFrame(np.random.default_rng(0).uniform(40, 100, (20, 10)), columns=list(scheme.indicators))
+    >>> people = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(20)], "branch_id": np.repeat(["b1", "b2"], 10)})
+    >>> people["composite"] = composite(points, scheme.weights())["composite"]
+    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> people["bonus"] = split_bonus(people, scheme.bonus, tie="staff_id")["bonus"]
+    >>> people["target_gap"] = np.log(np.tile([1.0, 1.25], 10))  # every second target 25% over-set
+    >>> fair = people["composite"] + np.where(people["target_gap"] > 0, 8.0, 0.0)  # 8 points more with a fair one
+    >>> out = fairness(people, fair, scheme.grades, group="branch_id", tie="staff_id")
+    >>> print(out[out["subset"] == "over_set"][["analysis", "estimate", "n"]].to_string(index=False))
+        analysis  estimate  n
+      lost_grade       0.4 10
+    gained_grade       0.0 10
+    grade_change       0.4 10
     """
     order = spec.order
     idx = _grade_index(data["grade"], order)
@@ -222,7 +324,18 @@ def fairness(data: pd.DataFrame, fair: pd.Series, spec: Grades, *, gap: str = "t
 
 
 def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative amounts: ``sum_i sum_j |x_i - x_j| / (2 n² mean)``."""
+    """Gini coefficient of non-negative amounts: ``sum_i sum_j |x_i - x_j| / (2 n² mean)``.
+
+    Parameters
+    ----------
+    values : the amounts (NaN ignored).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gini(np.array([1, 1, 1, 1])), gini(np.array([0, 0, 0, 4]))  # equal; one person has everything
+    (0.0, 0.75)
+    """
     x = np.sort(np.asarray(values, dtype=float))
     x = x[~np.isnan(x)]
     n = x.size
@@ -245,7 +358,11 @@ def team_weighting(points: pd.DataFrame, scheme: Scheme, data: pd.DataFrame, *, 
     Parameters
     ----------
     points : one column of points per indicator (rows = people, as ``data``).
+    scheme : the appraisal scheme (weights, ``evaluation.team_shares``, grades, bonus).
     data : the people with their scheme ``grade``, ``composite``, ``group``.
+    group : the branch column.
+    k : fewest staff a branch needs for its bonus Gini.
+    tie : column that orders equal scores.
 
     Returns
     -------
@@ -254,6 +371,28 @@ def team_weighting(points: pd.DataFrame, scheme: Scheme, data: pd.DataFrame, *, 
     (share of composite variance between branches, :func:`analysis.psychometrics.aggregation.icc`),
     within_branch_gini (mean Gini of the bonus within branches of ``k`` or more staff), n.
     Team weights are rescaled to sum to the share, individual weights to the rest.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.grades import assign_grades, split_bonus
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> from analysis.appraisal.scorecard import composite
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> points = pd.DataFrame(np.random.default_rng(0).uniform(40, 100, (20, 10)), columns=list(scheme.indicators))
+    >>> people = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(20)], "branch_id": np.repeat(["b1", "b2"], 10)})
+    >>> people["composite"] = composite(points, scheme.weights())["composite"]
+    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> out = team_weighting(points, scheme, people, group="branch_id", k=5, tie="staff_id")
+    >>> print(out[["team_share", "is_scheme", "share_grade_changed"]].to_string(index=False))
+     team_share  is_scheme  share_grade_changed
+           0.00      False                  0.3
+           0.10      False                  0.2
+           0.20      False                  0.0
+           0.25       True                  0.0
+           0.30      False                  0.0
+           0.40      False                  0.1
+           0.50      False                  0.2
     """
     weights = scheme.weights()
     team = [c for c, i in scheme.indicators.items() if i.level == "team"]
@@ -286,6 +425,23 @@ def competition(branches: pd.DataFrame, *, y: str, x: str, group: str, ci: float
     One OLS of ``y`` on ``x`` over branches (heteroskedasticity-robust: cluster-robust CR1
     with one branch per cluster); observational, so an association, not an effect.
     Returns the ``x`` row of :func:`analysis.models.ols` with ``analysis``.
+
+    Parameters
+    ----------
+    branches : one row per branch with ``x`` and ``y``.
+    y, x : outcome (e.g. the bonus Gini within the branch) and predictor (e.g. mean of TC4).
+    group : the branch column (one cluster per branch).
+    ci : confidence level.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> branches = pd.DataFrame({"branch_id": [f"b{i}" for i in range(12)], "competition": rng.uniform(1, 5, 12)})
+    >>> branches["bonus_gini"] = 0.1 + 0.03 * branches["competition"] + rng.normal(0, 0.02, 12)
+    >>> out = competition(branches, y="bonus_gini", x="competition", group="branch_id")
+    >>> out.loc[0, "analysis"], round(float(out.loc[0, "estimate"]), 3), int(out.loc[0, "n"])
+    ('bonus_gini_on_competition', 0.033, 12)
     """
     table = ols(branches, y=y, x=x, group=group, ci=ci, model="competition_on_bonus_gini")
     out = table[table["term"] == x].copy()
@@ -301,6 +457,11 @@ def predictive_validity(previous: pd.DataFrame, current: pd.DataFrame, *, person
     ----------
     previous : last wave's ``appraisal_grades`` (person, composite, grade).
     current : this wave's people with ``outcome`` and ``group``.
+    person, group : the person and branch id columns.
+    outcome : this wave's performance column (e.g. ``target_completion``).
+    order : the grades, best first.
+    k : fewest people a grade needs for its mean.
+    ci : confidence level.
 
     Returns
     -------
@@ -309,6 +470,23 @@ def predictive_validity(previous: pd.DataFrame, current: pd.DataFrame, *, person
     (``se = 1.06 / sqrt(n - 3)``, Fieller, Hartley & Pearson 1957); the OLS slope of the outcome
     on the previous composite, cluster-robust by this wave's branch; the outcome's mean per
     previous grade (grades with fewer than ``k`` people left out).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> previous = pd.DataFrame({"staff_id": [f"s{i}" for i in range(12)], "composite": np.linspace(50, 95, 12),
+    ...                          "grade": ["C"] * 6 + ["B"] * 6})
+    >>> current = pd.DataFrame({"staff_id": [f"s{i}" for i in range(12)], "branch_id": np.repeat(["b1", "b2", "b3"], 4),
+    ...                         "target_completion": np.linspace(0.7, 1.2, 12) + rng.normal(0, 0.05, 12)})
+    >>> out = predictive_validity(previous, current, person="staff_id", group="branch_id", outcome="target_completion",
+    ...                           order=["A", "B", "C"], k=5)
+    >>> print(out[["analysis", "term", "estimate", "n"]].round(3).to_string(index=False))
+         analysis               term  estimate  n
+         spearman previous_composite     0.965 12
+            slope previous_composite     0.010 12
+    mean_by_grade                  B     1.084  6
+    mean_by_grade                  C     0.818  6
     """
     both = previous[[person, "composite", "grade"]].merge(current[[person, group, outcome]], on=person).dropna(
         subset=["composite", outcome])

@@ -242,8 +242,16 @@ def johnson_neyman(
 ) -> pd.DataFrame:
     """Johnson–Neyman boundaries of the moderator (rows ``part == "johnson_neyman"`` of :func:`moderation`).
 
-    See :func:`moderation` for parameters, formula and references (Bauer & Curran, 2005).
+    See :func:`moderation` for the formula and references (Bauer & Curran, 2005).
     Centring does not change the boundaries on the original ``w`` scale.
+
+    Parameters
+    ----------
+    data : one row per respondent.
+    x, w, y : predictor, moderator and outcome columns.
+    covar : control column(s).
+    ci : confidence level; a boundary is where the slope's two-sided p equals ``1 - ci``.
+    group : cluster column for cluster-robust standard errors, as in :func:`moderation`.
 
     Examples
     --------

@@ -228,6 +228,16 @@ class HierarchicalResult:
         has no interval).  ``p`` is the p-value of the F change (raw, not adjusted).
     coefficients : DataFrame
         One row per step and term, columns as :func:`ols` plus ``step``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100)})
+    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> result = hierarchical_regression(d, y="y", covar="c", x="x")
+    >>> result.coefficients.groupby("step")["term"].apply(list).to_dict()
+    {1: ['Intercept', 'c'], 2: ['Intercept', 'c', 'x']}
     """
 
     steps: pd.DataFrame

@@ -32,6 +32,15 @@ PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "pingouin", "semopy", "fa
 
 
 def package_versions() -> dict[str, str]:
+    """Versions of hallperf and of the packages its results depend on, for provenance.
+
+    Examples
+    --------
+    >>> versions = package_versions()
+    >>> versions["hallperf"], "pandas" in versions
+    ('0.1.0', True)
+    """
+
     out = {"hallperf": __version__}
     for name in PACKAGES:
         try:
@@ -91,6 +100,43 @@ def run_ingest(
     ``data_format`` names the reader for every file (else wave.yml's ``format``, else detection).
     The manifest records, per file, ``rows_read = rows_accepted + rows_quarantined``; value labels
     recoded (``value_labels_recoded``) and the key's fingerprint (``secret_key_id``, never the key).
+
+    Parameters
+    ----------
+    wave_dir : the raw wave folder (``wave.yml`` and the files it names).
+    processed_root : where ``<wave>/`` is written (``data/processed``).
+    instruments_dir : the codebooks (``surveys/``).
+    secret_file : the pseudonymisation key (default: the project's, :func:`analysis.privacy.load_secret`).
+    data_format : the reader for every file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> def minimal_wave(raw):  # two branches and six staff; one answer is off the 1-5 scale
+    ...     raw.mkdir(parents=True)
+    ...     _ = (raw / "wave.yml").write_text("wave: w1\\nperiod: {start: 2026-07, end: 2026-09}\\nfiles:\\n"
+    ...                                       "- {path: branches.csv, instrument: branches}\\n"
+    ...                                       "- {path: staff.csv, instrument: staff}\\n", encoding="utf-8")
+    ...     _ = (raw / "branches.csv").write_text("营业厅编号,营业厅名称,所属区局,营业厅类型,在岗人数\\n"
+    ...                                           "B1,东门厅,D1,standard,8\\nB2,西门厅,D1,rural,6\\n", encoding="utf-8")
+    ...     codes = load_instrument("surveys/staff.yml").item_codes
+    ...     answers = pd.DataFrame(np.random.default_rng(0).integers(1, 6, (6, len(codes))), columns=codes)
+    ...     answers.loc[5, "TS1"] = 9
+    ...     answers.insert(0, "branch_id", ["B1"] * 3 + ["B2"] * 3)
+    ...     answers.insert(0, "staff_id", [f"A00{i}" for i in range(6)])
+    ...     answers.to_csv(raw / "staff.csv", index=False)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> base = pathlib.Path(folder.name)
+    >>> minimal_wave(base / "raw" / "w1")
+    >>> manifest = run_ingest(base / "raw" / "w1", processed_root=base / "processed", instruments_dir=pathlib.Path("surveys"),
+    ...                       secret_file=base / "secret.key")
+    >>> manifest["totals"]
+    {'rows_read': 8, 'rows_accepted': 7, 'rows_quarantined': 1}
+    >>> manifest["inputs"][1]["quarantined_by_reason"]
+    {'out_of_range': 1}
+    >>> folder.cleanup()
     """
     instruments = load_instruments(instruments_dir)
     spec = load_wave(wave_dir, list(instruments))
@@ -145,7 +191,41 @@ def run_ingest(
 # --- score ---------------------------------------------------------------------------------
 
 def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
-    """Score every survey dataset of a processed wave: ``<id>_scores.parquet`` + ``scores.json``."""
+    """Score every survey dataset of a processed wave: ``<id>_scores.parquet`` + ``scores.json``.
+
+    Parameters
+    ----------
+    processed_dir : the processed wave (``data/processed/<wave>``).
+    instruments_dir : the codebooks.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> def minimal_wave(raw):  # two branches and six staff; one answer is off the 1-5 scale
+    ...     raw.mkdir(parents=True)
+    ...     _ = (raw / "wave.yml").write_text("wave: w1\\nperiod: {start: 2026-07, end: 2026-09}\\nfiles:\\n"
+    ...                                       "- {path: branches.csv, instrument: branches}\\n"
+    ...                                       "- {path: staff.csv, instrument: staff}\\n", encoding="utf-8")
+    ...     _ = (raw / "branches.csv").write_text("营业厅编号,营业厅名称,所属区局,营业厅类型,在岗人数\\n"
+    ...                                           "B1,东门厅,D1,standard,8\\nB2,西门厅,D1,rural,6\\n", encoding="utf-8")
+    ...     codes = load_instrument("surveys/staff.yml").item_codes
+    ...     answers = pd.DataFrame(np.random.default_rng(0).integers(1, 6, (6, len(codes))), columns=codes)
+    ...     answers.loc[5, "TS1"] = 9
+    ...     answers.insert(0, "branch_id", ["B1"] * 3 + ["B2"] * 3)
+    ...     answers.insert(0, "staff_id", [f"A00{i}" for i in range(6)])
+    ...     answers.to_csv(raw / "staff.csv", index=False)
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> base = pathlib.Path(folder.name)
+    >>> minimal_wave(base / "raw" / "w1")
+    >>> manifest = run_ingest(base / "raw" / "w1", processed_root=base / "processed", instruments_dir=pathlib.Path("surveys"),
+    ...                       secret_file=base / "secret.key")
+    >>> scores = run_score(base / "processed" / "w1", instruments_dir=pathlib.Path("surveys"))
+    >>> scores["datasets"]["staff"]["rows"], scores["datasets"]["staff"]["careless"]
+    (5, 0)
+    >>> folder.cleanup()
+    """
     manifest_path = processed_dir / "manifest.json"
     if not manifest_path.exists():
         raise InputFileError(f"{processed_dir}: no manifest.json; run 'hallperf ingest' first")
@@ -176,6 +256,22 @@ def write_results(out: Path, tables: dict[str, pd.DataFrame], provenance: dict) 
 
     The CSV copies are for people (spreadsheets): formula-like text is neutralised
     (:func:`analysis.safe_export.neutralise_cells`); the Parquet copies keep the exact values.
+
+    Parameters
+    ----------
+    out : the results folder (replaced as a whole).
+    tables : table name -> DataFrame.
+    provenance : what ``results.json`` records besides the table index and package versions.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     info = write_results(pathlib.Path(folder, "results"), {"t1": pd.DataFrame({"a": [1, 2]})}, {"wave": "w1"})
+    ...     files = sorted(p.name for p in pathlib.Path(folder, "results").iterdir())
+    >>> info["tables"], files
+    ({'t1': {'rows': 2, 'columns': ['a']}}, ['results.json', 't1.csv', 't1.parquet'])
     """
     index = {}
     with atomic_dir(out) as tmp:
@@ -219,6 +315,31 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
     group column) and the ingest result (``accepted`` rows, ``quarantine`` with reasons,
     ``rows_read``). Ids are pseudonymised under the project key when there is one, else under a
     key for this call only (:func:`analysis_secret`).
+
+    Parameters
+    ----------
+    instrument_path : the codebook.
+    data_path : the export that follows it.
+    group : the group column (``--group``).
+    data_format : the reader (default: detected).
+    secret_file : the pseudonymisation key.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> codes = load_instrument("surveys/staff.yml").item_codes
+    >>> answers = pd.DataFrame(np.random.default_rng(0).integers(1, 6, (6, len(codes))), columns=codes)
+    >>> answers.loc[5, "TS1"] = 9  # not on the 1-5 scale
+    >>> answers.insert(0, "branch_id", ["B1"] * 3 + ["B2"] * 3)
+    >>> answers.insert(0, "staff_id", [f"A00{i}" for i in range(6)])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     answers.to_csv(pathlib.Path(folder, "staff.csv"), index=False)
+    ...     instrument, result = read_survey(pathlib.Path("surveys/staff.yml"), pathlib.Path(folder, "staff.csv"),
+    ...                                      secret_file=pathlib.Path(folder, "secret.key"))
+    >>> len(result.accepted), result.rows_read, result.quarantine["reason"].tolist()
+    (5, 6, ['out_of_range'])
     """
     from dataclasses import replace
 
@@ -242,6 +363,25 @@ def run_analyze_instrument(
     ``results.json`` records the row accounting and reasons. Besides the tables, ``out/report.html``
     shows them as the research report's psychometrics sections do (in ``lang``). When no row is
     left to analyse, the quarantine is still written to ``out`` and :class:`InputFileError` says why.
+
+    Parameters
+    ----------
+    instrument_path, data_path : the codebook and the export that follows it.
+    out : the results folder.
+    group, data_format, secret_file : as in :func:`read_survey`.
+    min_group_size : minimum reporting size k.
+    n_boot, seed : bootstrap resamples of the alpha CI and their seed.
+    cfa_missing : ``"fiml"`` or ``"listwise"``.
+    lang : language of ``report.html``.
+
+    Examples
+    --------
+    A few seconds (``tests/test_analyze_instrument.py`` runs it on the Holzinger-Swineford tests):
+
+    >>> from pathlib import Path
+    >>> info = run_analyze_instrument(Path("surveys/hs1939.yml"), Path("hs.csv"), out=Path("output/hs"))  # doctest: +SKIP
+    >>> info["tables"]["reliability"]["rows"]  # doctest: +SKIP
+    3
     """
     from analysis.analyze import instrument_psychometrics
     from analysis.privacy import check_min_group_size
@@ -278,7 +418,25 @@ def run_analyze_instrument(
 
 
 def load_processed(processed_dir: Path) -> tuple[dict, dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """The manifest, the accepted tables and the scored tables of a processed wave."""
+    """The manifest, the accepted tables and the scored tables of a processed wave.
+
+    Parameters
+    ----------
+    processed_dir : the processed wave (``data/processed/<wave>``).
+
+    Returns
+    -------
+    (manifest, accepted tables by instrument id, scored tables by instrument id).
+
+    Examples
+    --------
+    After :func:`run_ingest` and :func:`run_score` (their examples build a wave):
+
+    >>> from pathlib import Path
+    >>> manifest, accepted, scored = load_processed(Path("data/processed/w1"))  # doctest: +SKIP
+    >>> sorted(accepted), sorted(scored)  # doctest: +SKIP
+    (['branches', 'staff'], ['staff'])
+    """
     manifest_path = processed_dir / "manifest.json"
     scores_path = processed_dir / "scores.json"
     if not manifest_path.exists() or not scores_path.exists():
@@ -322,7 +480,24 @@ def check_analysable(datasets: DatasetSpec, instruments: dict[str, Instrument], 
 
 
 def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_root: Path, instruments_dir: Path) -> dict:
-    """Every table of a study on a processed wave → ``out_root/<wave>/results/``."""
+    """Every table of a study on a processed wave → ``out_root/<wave>/results/``.
+
+    Parameters
+    ----------
+    study_path : the study file.
+    wave : the wave label.
+    processed_root, out_root, instruments_dir : ``data/processed``, ``output`` and ``surveys``.
+
+    Examples
+    --------
+    About 15 s on the bundled sample wave (``tests/conftest.py`` runs it once per test session):
+
+    >>> from pathlib import Path
+    >>> info = run_analyze_study(Path("surveys/study.yml"), "sample", processed_root=Path("data/processed"),
+    ...                          out_root=Path("output"), instruments_dir=Path("surveys"))  # doctest: +SKIP
+    >>> "table1" in info["tables"]  # doctest: +SKIP
+    True
+    """
     import yaml
 
     from analysis.analyze import analyze_study
@@ -383,7 +558,24 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
 
 def run_export(wave: str, *, out_root: Path, instruments_dir: Path, study_path: Path, targets: tuple[str, ...] = ("sav", "dta"),
                lang: str = "zh") -> list[Path]:
-    """Analysis-ready data of a wave as SPSS .sav / Stata .dta with variable and value labels."""
+    """Analysis-ready data of a wave as SPSS .sav / Stata .dta with variable and value labels.
+
+    Parameters
+    ----------
+    wave : the analysed wave.
+    out_root, instruments_dir, study_path : ``output``, ``surveys`` and the study file.
+    targets : ``"sav"`` and/or ``"dta"``.
+    lang : language of the variable and value labels.
+
+    Examples
+    --------
+    After :func:`run_analyze_study` of the wave:
+
+    >>> from pathlib import Path
+    >>> run_export("sample", out_root=Path("output"), instruments_dir=Path("surveys"),
+    ...            study_path=Path("surveys/study.yml"), targets=("sav",))  # doctest: +SKIP
+    [PosixPath('output/sample/data/analysis_staff.sav'), ...]
+    """
     from analysis.exports import write_dta, write_sav
     from analysis.study import load_study
 
