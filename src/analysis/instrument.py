@@ -230,7 +230,21 @@ class KeyColumn:
 
 @dataclass(frozen=True)
 class FreeText(KeyColumn):
-    """An open answer: matched like a key column; personal data in it is masked at ingest unless ``mask`` is off."""
+    """An open answer: matched like a key column; personal data in it is masked at ingest unless ``mask`` is off.
+
+    Attributes
+    ----------
+    column, aliases : as in :class:`KeyColumn`.
+    mask : mask names, phone numbers, ids, e-mail addresses and URLs at ingest
+        (:func:`analysis.comments.mask_series`).
+    id_pattern : a regular expression of the organisation's own ids, masked too.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> staff.free_text["suggestion"].mask, staff.free_text["suggestion"].id_pattern
+    (True, 'S\\\\d{6}')
+    """
 
     mask: bool = True
     id_pattern: str | None = None
