@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.appraisal import action_effects as actions
-from analysis.appraisal import evaluation, ratings360
+from analysis.appraisal import evaluation, ratings360, stability
 from analysis.appraisal.grades import assign_grades, split_bonus
 from analysis.appraisal.scheme import Scheme
 from analysis.appraisal.scorecard import branch_scorecard, scorecard
@@ -210,9 +210,9 @@ def appraisal_tables(
 
     seed = ev.seed if ev.seed is not None else seed
     if scored is not None:
-        reps = evaluation.rater_bootstrap_composites(scored, roles, points, people, scheme, person=person,
+        reps = stability.rater_bootstrap_composites(scored, roles, points, people, scheme, person=person,
                                                      n_boot=ev.n_boot, seed=seed)
-        p_change, reliability = evaluation.grade_stability(people, reps, scheme.grades, tie=person)
+        p_change, reliability = stability.grade_stability(people, reps, scheme.grades, tie=person)
         graded["p_grade_change"] = p_change.to_numpy()
         grades_part = complement_small_remainder(reliability[(reliability["grade"] != "all") & (reliability["n"] >= k)],
                                                  n="n", total=int(reliability["n"].iloc[0]), k=k)
