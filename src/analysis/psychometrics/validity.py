@@ -161,7 +161,8 @@ def parallel_analysis(
     Eigenvalues of the observed (pairwise or listwise) correlation matrix are compared with the
     ``quantile`` of the eigenvalues of correlation matrices of ``n_iter`` complete normal random
     data sets of n respondents and k items (Glorfeld's 95th percentile variant; psych's
-    ``fa.parallel`` also simulates ``nrow(x)`` complete rows). Components are retained while the
+    ``fa.parallel`` also simulates ``nrow(x)`` complete rows), drawn as Wishart(n - 1, I)
+    cross-product matrices, which is the same distribution without generating the data. Components are retained while the
     observed eigenvalue exceeds the random one (the first failure stops the count).
 
     References
