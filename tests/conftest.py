@@ -96,3 +96,21 @@ def plain_ingest(tmp_path_factory, secret):
 def baseline(plain_ingest):
     """What ingest makes of the plain CSV: (staff frame, quarantine frame, manifest entry)."""
     return plain_ingest[1]
+
+
+def without_respondent_text(html: str, results_dir: Path, group: str) -> str:
+    """A report page without what respondents wrote (comments and theme examples, shown as written,
+    Chinese in an English report too), so that only the page's own text is left to check."""
+    from html import escape
+
+    import pandas as pd
+
+    texts = []
+    for name, column in (("comments", "comment"), ("comment_themes", "example")):
+        path = Path(results_dir) / f"{name}.parquet"
+        if path.is_file():
+            frame = pd.read_parquet(path)
+            texts += frame.loc[frame["group"].astype(str) == str(group), column].dropna().astype(str).tolist()
+    for text in sorted(set(texts), key=len, reverse=True):
+        html = html.replace(escape(text, quote=True), "")
+    return html

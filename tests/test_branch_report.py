@@ -144,9 +144,16 @@ def test_a_strong_branch_gets_its_strengths_to_keep(sample_results):
 
 
 def test_english_variant_uses_no_chinese_fixed_text(sample_results, branch_ids):
-    for bid in branch_ids:
-        html = page(load_branch(sample_results, bid, lang="en"))
+    from conftest import without_respondent_text
+
+    summary = pd.read_parquet(sample_results / "branch_summary.parquet")
+    with_comments = pd.read_parquet(sample_results / "comments.parquet")["group"].astype(str)
+    commented = next(b for b in summary["branch_id"].astype(str) if b in set(with_comments))
+    for bid in [*branch_ids, commented]:
+        ctx = load_branch(sample_results, bid, lang="en")
+        html = page(ctx)
         assert TEXT["en"]["title"] in html and '<html lang="en">' in html
+        html = without_respondent_text(html, sample_results, bid)  # comments are shown as written (Chinese)
         assert not [text for text in _zh_fixed_texts() if text in html]
 
 

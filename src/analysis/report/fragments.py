@@ -9,11 +9,11 @@ never scrolls sideways.
 from __future__ import annotations
 
 import html as _html
-import math
 from collections.abc import Iterable
 from typing import Any
 
-import pandas as pd
+
+from .tables_format import is_missing
 
 __all__ = ["Block", "esc", "figure", "format_kpi", "is_missing", "notice", "num", "pct", "paragraph",
            "section", "signed", "table"]
@@ -27,15 +27,6 @@ class Block(str):
 
     def __repr__(self) -> str:  # the text/plain fallback stays short
         return f"<hallperf report block, {len(self)} characters>"
-
-
-def is_missing(x: Any) -> bool:
-    if x is None or x is pd.NA:
-        return True
-    try:
-        return bool(isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def esc(value: Any) -> str:

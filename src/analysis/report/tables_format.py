@@ -11,7 +11,6 @@ and ``< .001`` below that; stars ``*`` p < .05, ``**`` p < .01, ``***`` p < .001
 from __future__ import annotations
 
 import math
-import numbers
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from .tables_cells import column_kinds
 
 __all__ = [
     "BOUNDED_COLUMNS", "ITALIC_HEADERS", "LANGS", "LAYOUTS", "P_COLUMN_PATTERN", "RenderedTable", "caption_lines",
-    "format_number", "format_p", "format_table", "note_text", "stars",
+    "format_number", "format_p", "format_table", "is_missing", "note_text", "stars",
 ]
 
 LAYOUTS = ("apa", "three_line")
@@ -51,12 +50,21 @@ TEXT = {
 
 
 # --------------------------------------------------------------------------- number formatting
-def _is_missing(x: Any) -> bool:
+def is_missing(x: Any) -> bool:
+    """None, NA, NaT or a NaN of any numeric type; False for anything else (text, containers).
+
+    The one missing-value test of the report layer (tables, HTML fragments, the study report).
+
+    Examples
+    --------
+    >>> [is_missing(v) for v in (None, float("nan"), pd.NA, pd.NaT, 0, "", "nan", [1])]
+    [True, True, True, True, False, False, False, False]
+    """
     if x is None or x is pd.NA or x is pd.NaT:
         return True
     try:
-        return bool(isinstance(x, float | numbers.Real) and math.isnan(float(x)))
-    except (TypeError, ValueError):
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):  # containers: pd.isna is elementwise
         return False
 
 
@@ -83,7 +91,7 @@ def format_number(x: Any, decimals: int = 3, *, leading_zero: bool = True,
     >>> format_number(-0.0804, 2, leading_zero=False)
     '-.08'
     """
-    if _is_missing(x):
+    if is_missing(x):
         return na_rep
     if isinstance(x, bool):
         return str(x)
@@ -117,7 +125,7 @@ def format_p(p: Any, decimals: int = 3, *, na_rep: str = "") -> str:
     >>> format_p(0.0004), format_p(0.0234)
     ('< .001', '.023')
     """
-    if _is_missing(p):
+    if is_missing(p):
         return na_rep
     value = float(p)
     if not 0.0 <= value <= 1.0:
@@ -143,7 +151,7 @@ def stars(p: Any) -> str:
     >>> stars(0.0004), stars(0.03), stars(0.2), stars(None)
     ('***', '*', '', '')
     """
-    if _is_missing(p):
+    if is_missing(p):
         return ""
     value = float(p)
     if value < 0.001:
@@ -231,10 +239,10 @@ def format_table(df: pd.DataFrame, decimals: int | Mapping[str, ColumnFormat] = 
     for col in df.columns:
         fmt = _column_kind(str(col), df[col], per_column.get(col), default)
         if fmt is None:
-            out[col] = [na_rep if _is_missing(v) else str(v) for v in df[col]]
+            out[col] = [na_rep if is_missing(v) else str(v) for v in df[col]]
             numeric.append(False)
         else:
-            out[col] = [na_rep if _is_missing(v) else fmt(v) for v in df[col]]
+            out[col] = [na_rep if is_missing(v) else fmt(v) for v in df[col]]
             numeric.append(True)
     for target, pcol in star_columns.items():
         out[target] = [cell + stars(p) if cell != na_rep else cell

@@ -7,7 +7,6 @@ by looking them up (study file, codebooks, :mod:`.vocabulary`); it never parses 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..tables import format_number, format_p, format_table
+from ..tables_format import is_missing
 from .vocabulary import (BOOT_TEXT, CI_TEXT, COLS, ESTIMANDS, ESTIMATOR_TEXT, METHOD_PARTS, SE_TEXT, SPECIAL_TERMS, W,
                          W_POINT_LABELS, WARNING_TEXT)
 
@@ -35,13 +35,6 @@ B2, B3 = num(2, lead=False), num(3, lead=False)
 def ci_text(lo: Any, hi: Any, fmt: Callable[[Any], str]) -> str:
     a, b = fmt(lo), fmt(hi)
     return f"[{a}, {b}]" if a and b else ""
-
-
-def is_missing(x: Any) -> bool:
-    try:
-        return x is None or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def present(row: Mapping[str, Any], col: str) -> Any:
