@@ -18,7 +18,7 @@ __all__ = ["resample_raters", "rater_bootstrap_composites", "noise_replicates", 
 
 
 def resample_raters(scored: pd.DataFrame, cells: pd.DataFrame, *, ratee: str, role: str, items: list[str],
-                    n_boot: int, seed: int | None) -> np.ndarray:
+                    n_boot: int, seed: int | np.random.Generator | None) -> np.ndarray:
     """Item means of every shown (ratee, role) cell when its raters are resampled with replacement.
 
     Parameters
@@ -28,7 +28,7 @@ def resample_raters(scored: pd.DataFrame, cells: pd.DataFrame, *, ratee: str, ro
     ratee, role : the ratee and role columns.
     items : the rating items.
     n_boot : number of replicates.
-    seed : seed of ``numpy.random.default_rng``.
+    seed : seed of ``numpy.random.default_rng``, or a generator to draw from.
 
     Returns
     -------
@@ -123,8 +123,25 @@ def rater_bootstrap_composites(scored: pd.DataFrame, role_scores: pd.DataFrame, 
     cells = role_scores[role_scores["shown"]].reset_index(drop=True)
     w = cells[spec.role].map(lambda r: spec.roles[r].weight).to_numpy(dtype=float)
     cells, w = cells[w > 0].reset_index(drop=True), w[w > 0]
-    means = resample_raters(scored, cells, ratee=spec.ratee, role=spec.role, items=spec.items, n_boot=n_boot, seed=seed)
     ratee_code = pd.Index(people[person].astype(str)).get_indexer(cells[spec.ratee].astype(str))
+    rng = np.random.default_rng(seed)  # one stream through the chunks: the same draws as one call
+    out = np.empty((n_boot, len(people)))
+    # replicates in chunks: all at once, a national wave's (replicate, cell, item) means took 4 GB
+    for first in range(0, n_boot, _CHUNK):
+        size = min(_CHUNK, n_boot - first)
+        means = resample_raters(scored, cells, ratee=spec.ratee, role=spec.role, items=spec.items, n_boot=size, seed=rng)
+        out[first:first + size] = _composites(means, ratee_code, w, points, people, scheme)
+    return out
+
+
+_CHUNK = 25
+
+
+def _composites(means: np.ndarray, ratee_code: np.ndarray, w: np.ndarray, points: pd.DataFrame, people: pd.DataFrame,
+                scheme: Scheme) -> np.ndarray:
+    """(n_boot, len(people)) composites from the resampled cell means of :func:`rater_bootstrap_composites`."""
+    spec = scheme.ratings
+    n_boot = means.shape[0]
     inside = ratee_code >= 0
     n, n_items = len(people), len(spec.items)
     # every replicate's cells -> its ratees, in one bincount over (replicate, ratee)
