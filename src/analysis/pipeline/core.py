@@ -21,7 +21,7 @@ from analysis.errors import InputFileError, StudyError
 from analysis.ingest import IngestResult, ingest_table
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
-from analysis.atomic import atomic_dir, atomic_write, atomic_write_with
+from analysis.atomic import atomic_dir, atomic_write, atomic_write_with, remove_stale_temporaries
 from analysis.pipeline.outputs import sha256, write_into, write_json, write_people_csv
 from analysis.pipeline.simulated import run_simulate  # noqa: F401  (re-exported for analysis.pipeline)
 from analysis.privacy import key_id, load_secret, read_secret, secret_path
@@ -94,6 +94,7 @@ def run_ingest(
     """
     instruments = load_instruments(instruments_dir)
     spec = load_wave(wave_dir, list(instruments))
+    remove_stale_temporaries(processed_root / spec.name)  # left by an interrupted run (the CLI holds the wave's lock)
     secret = project_secret(secret_file, instruments_dir)
     accepted: dict[str, list[pd.DataFrame]] = {}
     quarantine: list[pd.DataFrame] = []
@@ -151,6 +152,7 @@ def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
         raise InputFileError(f"{processed_dir}: no manifest.json; run 'hallperf ingest' first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     instruments = load_instruments(instruments_dir)
+    remove_stale_temporaries(processed_dir)
     written = {}
     for inst_id, info in manifest["datasets"].items():
         inst = instruments.get(inst_id)
@@ -335,6 +337,8 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     processed = processed_root / wave
     manifest, tables, scores = load_processed(processed)
     check_analysable(study.datasets, instruments, manifest, tables, processed)
+    for folder in (out_root / wave / "results", out_root / wave / "data"):
+        remove_stale_temporaries(folder)
     library = yaml.safe_load(study.actions.read_text(encoding="utf-8")) if study.actions else {"dimensions": {}}
     lexicon = None
     if study.comments_lexicon:
@@ -392,6 +396,7 @@ def run_export(wave: str, *, out_root: Path, instruments_dir: Path, study_path: 
     folder = out_root / wave / "data"
     if not (folder / "analysis_staff.parquet").exists():
         raise InputFileError(f"{folder}: no analysis data; run 'hallperf analyze --study ... --wave {wave}' first")
+    remove_stale_temporaries(folder)
     writers = {"sav": write_sav, "dta": write_dta}
     unknown = [t for t in targets if t not in writers]
     if unknown:
