@@ -18,7 +18,7 @@ from analysis.errors import InputFileError
 from analysis.instrument import Instrument, load_instruments
 from analysis.atomic import atomic_dir, atomic_write_with, remove_stale_temporaries
 from analysis.pipeline.core import load_processed, package_versions
-from analysis.pipeline.outputs import sha256, write_json
+from analysis.pipeline.outputs import sha256, write_json, write_people_csv
 from analysis.privacy import check_min_group_size
 from analysis.scoring import score_scales
 from analysis.simulate import load_model, simulate_wave, write_wave
