@@ -173,3 +173,19 @@ def test_ctrl_c_in_the_cli_exits_130_with_one_line(tmp_path):
             os.killpg(child.pid, signal.SIGKILL)
         child.wait()
     assert not (tmp_path / "output" / "w1" / ".lock").read_text()  # the lock was let go
+
+
+def test_simulate_removes_its_own_stale_temporaries_but_nothing_in_the_raw_folder(tmp_path):
+    from analysis.pipeline.simulated import install_simulated_wave
+
+    raw = tmp_path / "raw" / "w1"
+    raw.mkdir(parents=True)
+    (raw / ".export.csv.1.tmp").write_text("a delivered file, however it is named")
+    stale = [tmp_path / "raw" / ".w1.tmp-simulated-abc" / "staff.csv", tmp_path / "raw" / ".w1.tmp-x1" / "kpi.csv"]
+    for path in stale:
+        path.parent.mkdir(parents=True)
+        path.write_text("half")
+    with pytest.raises(ZeroDivisionError):
+        install_simulated_wave(raw, lambda folder: 1 / 0, overwrite=True)
+    assert not any(p.parent.exists() for p in stale)
+    assert (raw / ".export.csv.1.tmp").is_file()

@@ -128,7 +128,7 @@ def _is_temporary(entry: Path) -> bool:
     return name.startswith(".") and (".tmp-" in name if entry.is_dir() else name.endswith(".tmp"))
 
 
-def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+def remove_stale_temporaries(folder: str | os.PathLike[str], *, inside: bool = True) -> list[Path]:
     """Delete the temporary files and folders that interrupted writes left in or beside ``folder``.
 
     Inside ``folder``, at any depth, and beside it those of ``folder`` itself (``.NAME.tmp-*``, the
@@ -136,12 +136,13 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
     touched. A previous folder moved aside for its replacement (``.NAME.tmp-old``) is put back
     when ``NAME`` is missing (a run stopped between the two renames), else removed. Only call it
     while no other writer can be at work there (the caller holds the wave's lock,
-    :mod:`analysis.pipeline.locks`). Returns what was removed.
+    :mod:`analysis.pipeline.locks`). ``inside=False`` leaves the folder's content alone (a raw
+    wave: its files are the delivered exports). Returns what was removed.
     """
     root = Path(folder)
     removed: list[Path] = []
     _clean([p for p in root.parent.glob(f".{glob.escape(root.name)}.*")], removed)
-    if root.is_dir():  # after the first pass, which may have put root back
+    if inside and root.is_dir():  # after the first pass, which may have put root back
         _clean(sorted(root.rglob(".*"), key=lambda p: len(p.parts)), removed)
     return removed
 
