@@ -75,7 +75,10 @@ def wave_lock(wave: str, output_root: str | os.PathLike[str] = "output") -> Iter
         raise cannot_write(path, exc) from None
     try:
         if not _try_lock(fd):
-            holder = os.read(fd, 200).decode("utf-8", "replace").split()
+            try:
+                holder = os.read(fd, 200).decode("utf-8", "replace").split()
+            except OSError:  # Windows: the locked byte cannot be read
+                holder = []
             pid, since = (holder + ["?", "?"])[:2]
             raise WaveBusyError(f"wave {wave} is being processed by pid {pid} (since {since}); wait for it to finish")
         os.ftruncate(fd, 0)
