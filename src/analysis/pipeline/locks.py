@@ -46,7 +46,7 @@ except ImportError:  # Windows
 __all__ = ["LOCK_NAME", "WaveBusyError", "wave_lock"]
 
 LOCK_NAME = ".lock"
-_held: dict[Path, list[int]] = {}  # lock file → [fd, depth] of the locks this process holds
+_held: set[Path] = set()  # the lock files this process holds
 
 
 class WaveBusyError(HallperfError):
@@ -61,12 +61,8 @@ def wave_lock(wave: str, output_root: str | os.PathLike[str] = "output") -> Iter
     holds it. Yields the lock file's path.
     """
     path = (Path(output_root) / wave / LOCK_NAME).resolve()
-    if path in _held:
-        _held[path][1] += 1
-        try:
-            yield path
-        finally:
-            _held[path][1] -= 1
+    if path in _held:  # taken by an outer block of this process, which lets it go
+        yield path
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,13 +77,22 @@ def wave_lock(wave: str, output_root: str | os.PathLike[str] = "output") -> Iter
                 holder = []
             pid, since = (holder + ["?", "?"])[:2]
             raise WaveBusyError(f"wave {wave} is being processed by pid {pid} (since {since}); wait for it to finish")
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n".encode())
-        _held[path] = [fd, 1]
+        _note(fd, f"{os.getpid()} {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n")
+        _held.add(path)
         try:
             yield path
         finally:
-            del _held[path]
-            os.ftruncate(fd, 0)  # no stale pid for the next message; the OS drops the lock with the fd
+            _held.discard(path)
+            _note(fd, "")  # no stale pid for the next message; the OS drops the lock with the fd
     finally:
         os.close(fd)
+
+
+def _note(fd: int, text: str) -> None:
+    """Who holds the lock, for the message only: a full disk here is no reason to stop."""
+    try:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, text.encode())
+    except OSError:
+        pass
