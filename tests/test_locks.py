@@ -49,13 +49,13 @@ def holder(tmp_path):
 
 
 def test_a_second_run_of_the_wave_stops_with_one_line(holder, tmp_path):
-    for verb in (["score", "--wave", "w1", "--processed", str(tmp_path / "processed")],
+    for verb in (["run", "--wave", "w1"], ["score", "--wave", "w1", "--processed", str(tmp_path / "processed")],
                  ["report", "--wave", "w1", "--out", str(tmp_path / "output")]):
         result = hallperf(*verb, cwd=tmp_path)
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
         assert result.stderr.startswith(f"hallperf: error: wave w1 is being processed by pid {holder.pid} (since 20")
-    assert not (tmp_path / "processed").exists()  # it did none of the work
+    assert not (tmp_path / "processed").exists() and not (tmp_path / "data").exists()  # it did none of the work
 
 
 def test_the_lock_of_a_dead_process_is_taken_over(holder, tmp_path):
