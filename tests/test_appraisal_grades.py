@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.appraisal import evaluation
+from analysis.appraisal import stability
 from analysis.appraisal.grades import assign_grades, largest_remainder, split_bonus
 from analysis.appraisal.scheme import Bonus, Grades, Indicator, load_scheme, parse_scheme
 from analysis.appraisal.scorecard import composite, indicator_points
@@ -127,18 +127,18 @@ def test_bonus_with_contribution():
 def test_grade_change_probability_limits():
     data = people(400, seed=5)
     data["grade"] = assign_grades(data, FORCED, tie="staff_id")
-    none = evaluation.noise_replicates(data["composite"], 0.0, n_boot=20, seed=1)
-    p0, _ = evaluation.grade_stability(data, none, FORCED, tie="staff_id")
+    none = stability.noise_replicates(data["composite"], 0.0, n_boot=20, seed=1)
+    p0, _ = stability.grade_stability(data, none, FORCED, tie="staff_id")
     assert (p0 == 0).all()
-    small = evaluation.noise_replicates(data["composite"], 0.5, n_boot=200, seed=1)
-    medium = evaluation.noise_replicates(data["composite"], 5.0, n_boot=200, seed=1)
-    p_small = evaluation.grade_stability(data, small, FORCED, tie="staff_id")[0].mean()
-    p_medium = evaluation.grade_stability(data, medium, FORCED, tie="staff_id")[0].mean()
+    small = stability.noise_replicates(data["composite"], 0.5, n_boot=200, seed=1)
+    medium = stability.noise_replicates(data["composite"], 5.0, n_boot=200, seed=1)
+    p_small = stability.grade_stability(data, small, FORCED, tie="staff_id")[0].mean()
+    p_medium = stability.grade_stability(data, medium, FORCED, tie="staff_id")[0].mean()
     assert 0 < p_small < p_medium
     # noise swamping the composite: grades fall at random in the forced shares, so a person graded g
     # keeps it with probability share_g. 400 replicates x n_g people: SD of the mean < .01; tolerance .03
-    huge = evaluation.noise_replicates(data["composite"], 1e6, n_boot=400, seed=2)
-    _, summary = evaluation.grade_stability(data, huge, FORCED, tie="staff_id")
+    huge = stability.noise_replicates(data["composite"], 1e6, n_boot=400, seed=2)
+    _, summary = stability.grade_stability(data, huge, FORCED, tie="staff_id")
     summary = summary.set_index("grade")
     for g, share in SHARES.items():
         assert abs(summary.loc[g, "p_change"] - (1 - share)) < 0.03, g
@@ -148,7 +148,7 @@ def test_grade_change_probability_limits():
 def test_rater_bootstrap_is_exact_when_raters_agree(instruments):
     # zero rating noise and leniency: every rater of a (ratee, role) gives the same ratings, so resampling
     # raters changes nothing and no grade can change
-    from analysis.simulate_appraisal import simulate_ratings
+    from analysis.simulate.appraisal import simulate_ratings
     from analysis.appraisal import ratings360 as r3
     from analysis.appraisal.scorecard import scorecard
 
@@ -170,12 +170,12 @@ def test_rater_bootstrap_is_exact_when_raters_agree(instruments):
     staff = crowd.assign(branch_id=crowd["branch"].map(lambda j: f"B{j}"))[["staff_id", "branch_id"]]
     _, wide = scorecard(scheme, staff, pd.DataFrame({"branch_id": []}), r3.ratee_scores(roles, scheme.ratings).set_index("ratee_id"),
                         person="staff_id", group="branch_id")
-    reps = evaluation.rater_bootstrap_composites(scored, roles, wide[list(scheme.indicators)], staff, scheme,
+    reps = stability.rater_bootstrap_composites(scored, roles, wide[list(scheme.indicators)], staff, scheme,
                                                  person="staff_id", n_boot=30, seed=4)
     np.testing.assert_allclose(reps, np.tile(wide["composite"].to_numpy(), (30, 1)), atol=1e-9)
     data = staff.assign(composite=wide["composite"])
     data["grade"] = assign_grades(data, scheme.grades, tie="staff_id")
-    p, _ = evaluation.grade_stability(data, reps, scheme.grades, tie="staff_id")
+    p, _ = stability.grade_stability(data, reps, scheme.grades, tie="staff_id")
     assert (p == 0).all()
 
 

@@ -1,4 +1,4 @@
-"""360° ratings against the simulator's truth (analysis.simulate_appraisal): rater leniency, inter-rater
+"""360° ratings against the simulator's truth (analysis.simulate.appraisal): rater leniency, inter-rater
 reliability per role, self–other gaps; and the anonymity rule for small rater groups.
 
 Tolerances come from 10 simulated waves (seeds 0-9, 150 branches): the leniency CIs covered the truth

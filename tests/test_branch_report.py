@@ -178,15 +178,26 @@ def test_trends_state_holm_and_keep_the_legend_off_the_lines(sample_results, bra
 
 
 def test_comments_only_for_branches_with_enough_answers(sample_results):
+    """Each survey's comments of a branch are shown only with 10+ respondents to that survey: staff
+    suggestions of a branch of fewer staff never, its customers' comments when 10+ customers answered."""
     tables = results_tables(sample_results)
     groups = tables.get("comment_groups")
     assert groups is not None and (groups["n"] >= 10).all()
     summary = pd.read_parquet(sample_results / "branch_summary.parquet")
     small = summary[summary["n_respondents"].fillna(0) < 10]["branch_id"].astype(str)
-    branch_groups = set(groups.loc[groups["level"] == "branch_id", "group"].astype(str))
-    assert not branch_groups & set(small)
+    branch = groups[groups["level"] == "branch_id"]
+    staff_groups = set(branch.loc[branch["staff_survey"].astype(bool), "group"].astype(str))
+    customer_groups = set(branch.loc[~branch["staff_survey"].astype(bool), "group"].astype(str))
+    assert staff_groups and not staff_groups & set(small)
+    assert set(small) & customer_groups  # the sample's simulated customers comment in small branches too
+    zh = TEXT["zh"]
     for bid in small.head(5):
-        assert TEXT["zh"]["comments_title"] not in page(load_branch(sample_results, bid))
+        html = page(load_branch(sample_results, bid))
+        assert zh["comments_staff"] not in html
+        assert (zh["comments_customer"] in html) == (bid in customer_groups)
+    bid = sorted(staff_groups)[0]
+    html = page(load_branch(sample_results, bid))
+    assert zh["comments_title"] in html and zh["comments_staff"] in html and 'class="hp-quotes"' in html
 
 
 def test_data_texts_are_escaped(sample_results, branch_ids, tmp_path):
@@ -211,3 +222,19 @@ def test_missing_branch_and_wrong_wave_are_errors(sample_results):
         load_branch(sample_results, "B9999")
     with pytest.raises(ValueError, match="wave"):
         load_branch(sample_results, "B0001", wave="2030Q1")
+
+
+def test_at_a_glance_lists_only_dimensions_ahead_or_behind(sample_results):
+    # a branch behind the company on every dimension once got "nan: — points" strengths (pandas assign on an empty frame)
+    from analysis.report.branch import at_a_glance
+
+    summary = pd.read_parquet(sample_results / "branch_summary.parquet")
+    profiles = pd.read_parquet(sample_results / "branch_profiles.parquet")
+    behind_everywhere = profiles.assign(ahead=profiles["mean"] > profiles["benchmark"]).groupby("branch_id")["ahead"].sum()
+    weak = [b for b in behind_everywhere[behind_everywhere == 0].index if b in set(summary["branch_id"])]
+    assert weak  # the sample has such a branch (B0026)
+    for bid in summary["branch_id"].astype(str):
+        html = str(at_a_glance(load_branch(sample_results, bid)))
+        assert "nan" not in html and "— 分" not in html, bid
+    strengths = re.search(r"相对优势</dt><dd>(.*?)</dd>", str(at_a_glance(load_branch(sample_results, weak[0])))).group(1)
+    assert strengths == "—"

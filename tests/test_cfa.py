@@ -170,6 +170,20 @@ def test_fiml_hs_matches_published_lavaan(hs_fiml):
         assert abs(round(fc[pair][0], 3) - e_ref) <= 0.001 and abs(round(fc[pair][1], 3) - se_ref) <= 0.001, pair
 
 
+@pytest.mark.parametrize("missing", ["fiml", "listwise"])
+def test_information_none_gives_the_same_fit_without_standard_errors(hs, hs_fiml, missing):
+    """``information="none"`` (the single-factor comparison model: compared by its fit only) skips the
+    information matrix: the same estimates and fit indices (lavaan's 85.306 on df 24 above), SEs NaN."""
+    full = hs_fiml if missing == "fiml" else cfa(hs, HS_MODEL, missing="listwise")
+    bare = cfa(hs, HS_MODEL, missing=missing, information="none")
+    f, g = full.fit.iloc[0], bare.fit.iloc[0]
+    assert g["information"] == "none" and abs(g["chisq"] - 85.306) <= 0.01
+    for key in ("chisq", "df", "cfi", "tli", "rmsea", "srmr", "logl"):
+        assert g[key] == pytest.approx(f[key], rel=1e-9, abs=1e-12, nan_ok=True), key
+    assert np.allclose(bare.loadings["estimate"], full.loadings["estimate"], rtol=1e-9)
+    assert bare.loadings["se"].isna().all() and full.loadings["se"].notna().all()
+
+
 def test_fiml_em_h1_moments_equal_sample_moments_without_missing(hs):
     """EM for the saturated model with nothing missing returns the sample means and the covariance
     matrix with divisor N (pandas, ddof=0) after one step."""

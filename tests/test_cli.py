@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT
 
-VERBS = ["simulate", "ingest", "score", "analyze", "report", "export", "waves", "compare", "run"]
+VERBS = ["simulate", "ingest", "score", "analyze", "report", "paper", "export", "waves", "compare", "run"]
 
 
 def hallperf(*args, cwd=ROOT, env=None):
@@ -23,7 +23,8 @@ def hallperf(*args, cwd=ROOT, env=None):
 def test_every_verb_has_help_with_an_example(verb):
     result = hallperf(verb, "--help")
     assert result.returncode == 0
-    assert "Example: hallperf" in result.stdout
+    examples = result.stdout.split("Examples:\n", 1)[1].split("\n\n")[0].splitlines()
+    assert examples and all(line.startswith(f"    hallperf {verb}") for line in examples), result.stdout  # one per line
 
 
 def test_corrupted_sample_gives_clear_messages(tmp_path):

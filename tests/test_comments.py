@@ -6,7 +6,6 @@ Expected values are hand-counted from the small corpora written here, or known b
 
 from __future__ import annotations
 
-import doctest
 import os
 import subprocess
 import sys
@@ -19,11 +18,10 @@ import yaml
 from conftest import SURVEYS
 
 import analysis.comments as comments_module
-import analysis.simulate_comments as simulate_comments_module
 from analysis.comments import check_lexicon, comment_tables, comment_themes, mask_personal, mask_series
 from analysis.errors import StudyError
 from analysis.simulate import GIVEN, SURNAMES
-from analysis.simulate_comments import STAFF_WEAK, customer_comments, staff_suggestions
+from analysis.simulate.comments import STAFF_WEAK, customer_comments, staff_suggestions
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +159,21 @@ def test_theme_counts_on_a_fixed_corpus(lexicon):
     assert keywords.set_index("label").loc["培训", "n_comments"] == 5
     assert (keywords["n_comments"] >= 2).all() and "希望" not in set(keywords["label"])
     assert keywords["weight"].is_monotonic_decreasing and themes["weight"].isna().all()
+
+
+def test_keyword_weights_are_jiebas_tfidf(lexicon):
+    # themes weigh keywords from the comments' own tokens (cut once for all levels); the numbers must be
+    # exactly jieba.analyse.extract_tags over the comments joined by newlines, as before that change
+    rng = np.random.default_rng(5)
+    texts = list(staff_suggestions(pd.DataFrame(rng.normal(size=(400, 3)), columns=["TD", "IN", "TC"]), rng).dropna())
+    texts += CORPUS[:4] + ["系统 经常卡顿，ABC-123 无法登录！！", "排队\t太久", "  "]
+    masked = [mask_personal(t) for t in comments_module._clean(texts, check_lexicon(lexicon))]
+    plain, tokens = comments_module._tokenised(masked)
+    tfidf = comments_module._jieba()[2]
+    expected = sorted(tfidf.extract_tags("\n".join(plain), topK=None, withWeight=True), key=lambda p: (-p[1], p[0]))
+    got = sorted(comments_module._tfidf_weights(tokens), key=lambda p: (-p[1], p[0]))
+    assert len(got) > 20 and [w for w, _ in got] == [w for w, _ in expected]
+    assert np.allclose([v for _, v in got], [v for _, v in expected], rtol=1e-12, atol=0)
 
 
 def test_matching_rules(lexicon):
@@ -342,9 +355,3 @@ def test_first_use_from_many_threads_is_silent_and_consistent():
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "营业员[姓名]很专业，电话[电话]"
     assert run.stderr == ""  # jieba's "Building prefix dict ..." lines are silenced
-
-
-@pytest.mark.parametrize("module", [comments_module, simulate_comments_module])
-def test_docstring_examples(module):
-    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

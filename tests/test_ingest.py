@@ -75,6 +75,28 @@ def test_no_names_or_raw_ids_in_processed_data(small_wave):
     blob = "\n".join(text)
     leaked = [s for s in secrets if s in blob]
     assert not leaked, f"{len(leaked)} identifying values in processed data, e.g. {leaked[:3]}"
+    # open answers are masked at ingest: the simulated ones carry phone numbers and staff ids
+    comments = pd.concat([pd.read_parquet(processed / "staff.parquet")["suggestion"],
+                          pd.read_parquet(processed / "customer.parquet")["comment"]]).dropna()
+    assert comments.str.contains(r"\[(?:电话|姓名|账号)\]").any()
+    assert not comments.str.contains(r"1\d{2}[- ]?\d{4}[- ]?\d{4}|S\d{6}").any()
+
+
+def test_open_answers_kept_as_written_with_mask_false(tmp_path, secret):
+    for name in ("staff_survey.csv", "branches.csv"):
+        shutil.copy(SAMPLE / name, tmp_path / name)
+    (tmp_path / "surveys").mkdir()
+    shutil.copy(SURVEYS / "branches.yml", tmp_path / "surveys" / "branches.yml")
+    codebook = (SURVEYS / "staff.yml").read_text(encoding="utf-8")
+    assert "    id_pattern: 'S\\d{6}'" in codebook
+    (tmp_path / "surveys" / "staff.yml").write_text(codebook.replace("    id_pattern: 'S\\d{6}'", "    mask: false"), encoding="utf-8")
+    (tmp_path / "wave.yml").write_text("wave: w\nperiod: {start: 2026-07, end: 2026-09}\nfiles:\n"
+                                       "  - {path: branches.csv, instrument: branches}\n"
+                                       "  - {path: staff_survey.csv, instrument: staff}\n", encoding="utf-8")
+    run_ingest(tmp_path, processed_root=tmp_path / "out", instruments_dir=tmp_path / "surveys", secret_file=secret)
+    staff = pd.read_parquet(tmp_path / "out" / "w" / "staff.parquet")
+    raw = pd.read_csv(tmp_path / "staff_survey.csv", dtype=str, encoding="utf-8-sig").iloc[:, -1].dropna()
+    assert raw.str.contains(r"S\d{6}").any() and staff["suggestion"].str.contains(r"S\d{6}").any()
 
 
 def test_pseudonyms_link_staff_and_kpi(small_wave):

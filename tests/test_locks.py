@@ -148,12 +148,10 @@ def test_ctrl_c_in_the_cli_exits_130_with_one_line(tmp_path):
     """SIGINT while a verb works (here: a stage made slow) ends the CLI with 130 and one line."""
     script = textwrap.dedent("""\
         import sys, time
-        import analysis.pipeline.core as core
+        import analysis.pipeline
         def slow(*args, **kwargs):
             print("working", flush=True)
             time.sleep(60)
-        core.run_score = slow
-        import analysis.pipeline
         analysis.pipeline.run_score = slow
         sys.argv = ["hallperf", "score", "--wave", "w1"]
         from analysis.cli import main

@@ -98,6 +98,7 @@ def test_centering_changes_lower_order_terms_only(garcia):
     assert c.loc["prot2", "se"] == pytest.approx(slope_mean["se"], rel=1e-10)
     for part in ("simple_slope", "johnson_neyman"):
         np.testing.assert_allclose(get(raw, part)["estimate"], get(cen, part)["estimate"], rtol=1e-9)
+    assert set(raw["centred"]) == {""} and set(cen["centred"]) == {"prot2;sexism"}  # codes, beside the method text
 
 
 def test_simple_slopes_equal_refit_at_shifted_moderator(garcia):
@@ -150,6 +151,7 @@ def test_model7_bootstrap_matches_direct_refit():
 
     d = _sim_model7(4, n=300)
     t = moderated_mediation(d, x="x", m="m", y="y", w="w", n_boot=64, seed=9, center=True)
+    assert set(t["centred"]) == {"x;w"}
     counts = bs.bootstrap_counts(len(d), 64, seed=9)
     xc, wc = d["x"] - d["x"].mean(), d["w"] - d["w"].mean()
     idx = []

@@ -273,3 +273,23 @@ def test_sleepstudy_standardised_fixed_effect(sleep):
     b = LME4["sleepstudy_slopes_reml"]["fixef"]["Days"]
     assert t.loc["Days", "beta"] == pytest.approx(b * ratio, rel=1e-6)
     assert t["beta"].drop("Days").isna().all()  # intercept, variance components and fit rows
+
+
+def test_a_design_is_fitted_once_and_a_changed_one_again(monkeypatch):
+    # a multilevel hypothesis asks for the same fits several times (coefficients, pseudo-R², null model)
+    import statsmodels.api as sm
+
+    from analysis.models import _mixedlm
+
+    rng = np.random.default_rng(11)
+    g = np.repeat(np.arange(25), 6)
+    d = pd.DataFrame({"g": g, "x": rng.normal(size=g.size)})
+    d["y"] = 0.4 * d["x"] + rng.normal(size=25)[g] + rng.normal(size=g.size)
+    calls = []
+    real = sm.MixedLM.fit
+    monkeypatch.setattr(sm.MixedLM, "fit", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    first = _mixedlm.fit_mixed(d, "y", ["x"], "g", [], True)
+    assert _mixedlm.fit_mixed(d.copy(), "y", ["x"], "g", [], True) is first and len(calls) == 1
+    changed = d.assign(y=d["y"] + 0.01 * d["x"])
+    assert _mixedlm.fit_mixed(changed, "y", ["x"], "g", [], True) is not first and len(calls) == 2
+    assert _mixedlm.fit_mixed(d, "y", ["x"], "g", [], False) is not first and len(calls) == 3  # ML, not REML

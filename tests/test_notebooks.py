@@ -241,13 +241,3 @@ scales:
   textual: {label: {en: Textual, zh: 文字}, items: [x4, x5, x6]}
   speed: {label: {en: Speed, zh: 速度}, items: [x7, x8, x9]}
 """
-
-
-@pytest.mark.parametrize("name", ["analysis.project", "analysis.report.waves"])
-def test_examples_run(name):
-    """The Examples sections of the facade and the wave figures run as doctests."""
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0, name

@@ -347,4 +347,4 @@ def test_the_cli_reports_an_unknown_name_in_one_line_with_exit_code_2(paper_dir,
     assert not (out / "sample" / "paper").exists()  # nothing half-written
 
     help_text = hallperf("paper", "--help", cwd=tmp_path).stdout
-    assert "Example: hallperf paper --wave sample" in help_text
+    assert "Examples:\n    hallperf paper --wave sample\n" in help_text

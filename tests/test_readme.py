@@ -25,3 +25,12 @@ def test_readme_python_example_runs(sample_results, tmp_path, capsys):
         os.chdir(cwd)
     printed = capsys.readouterr().out
     assert "alpha" in printed and "indirect" in printed and "percentile bootstrap, 2000 resamples" in printed
+
+
+def test_every_file_the_readme_names_exists():
+    # screenshots, docs and notebooks the README links to or names (an image missing renders as a broken link)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\]\(((?:docs|notebooks|benchmarks)/[^)\s]+)\)", text))
+    named |= set(re.findall(r"`((?:docs|notebooks|benchmarks)/[\w./-]+\.(?:md|ipynb|py|png))`", text))
+    assert {"docs/img/branch_strong.png", "docs/img/district.png", "docs/distributed.md"} <= named
+    assert [n for n in sorted(named) if not (ROOT / n).is_file()] == []

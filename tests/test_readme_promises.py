@@ -36,11 +36,11 @@ def test_raw_files_are_never_modified(sample_results, tmp_path, monkeypatch):
                          check=True).stdout.split()
     assert dict(zip(committed, now)) == committed
     # a file that changes while it is read stops ingest; the new export is not mistaken for the old
-    import analysis.pipeline.core as core
+    import analysis.pipeline.prepare as prepare
 
     raw = tmp_path / "raw"
     shutil.copytree(SAMPLE, raw)
-    read = core.read_table
+    read = prepare.read_table
 
     def read_and_touch(path, *args, **kwargs):
         table = read(path, *args, **kwargs)
@@ -48,9 +48,9 @@ def test_raw_files_are_never_modified(sample_results, tmp_path, monkeypatch):
             path.write_bytes(path.read_bytes() + b"\n")
         return table
 
-    monkeypatch.setattr(core, "read_table", read_and_touch)
+    monkeypatch.setattr(prepare, "read_table", read_and_touch)
     with pytest.raises(InputFileError, match="^kpi.csv: file changed while it was being read; ingest again$"):
-        core.run_ingest(raw, processed_root=tmp_path / "out", instruments_dir=SURVEYS, secret_file=tmp_path / "k")
+        prepare.run_ingest(raw, processed_root=tmp_path / "out", instruments_dir=SURVEYS, secret_file=tmp_path / "k")
     assert not (tmp_path / "out" / "sample").exists()
 
 

@@ -83,6 +83,11 @@ def test_delta_r2_and_f_change_identity():
     assert s["df2"].tolist() == [398, 396, 395]
     # the simulated interaction is detected and recovers its value within 4 SE
     assert abs(float(last["estimate"].iloc[0]) - 0.25) < 4 * float(last["se"].iloc[0])
+    # the centred variables are recorded as codes in both tables, not only in the method text
+    assert set(s["centred"]) == {"x1;x2"} and set(h.coefficients["centred"]) == {"x1;x2"}
+    plain = hierarchical_regression(d, y="y", covar="c", x=["x1", "x2"], interactions=["x1:x2"],
+                                    center_interactions=False)
+    assert set(plain.steps["centred"]) == {""} and set(plain.coefficients["centred"]) == {""}
 
 
 def test_beta_and_vif_against_direct_computation():

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.pipeline import run_simulate
 from analysis.simulate import load_model, population_omega, simulate_wave
+from analysis.simulate.comments import STAFF_WEAK
 from conftest import SURVEYS
 
 
@@ -76,3 +79,48 @@ def test_engagement_effects_recovered_from_latent_model(instruments):
     per_staff = kpi.groupby("staff_id").agg(target=("assigned_target", "first"), sales=("sales_revenue", "sum"))
     merged = staff.merge(per_staff, left_on="staff_id", right_index=True)
     assert np.corrcoef(merged["EN"], merged["sales"] / (3 * merged["target"]))[0, 1] > 0.05
+
+
+# --- open comments ---------------------------------------------------------------------------
+
+COMMENT_COLUMNS = {"staff": "suggestion", "customer": "comment"}
+
+
+def test_comments_have_their_own_stream(instruments):
+    """Without comments every other value of a base wave and of a follow-up is the same (the
+    committed sample's R reference values rely on it)."""
+    model = load_model(SURVEYS / "simulation.yml")
+    silent = copy.deepcopy(model)
+    silent["comments"].update(staff_share=0.0, customer_share=0.0)
+    for follow_up in (0, 1):
+        a = simulate_wave(instruments, model, wave="t", branches=20, seed=9, follow_up=follow_up)
+        b = simulate_wave(instruments, silent, wave="t", branches=20, seed=9, follow_up=follow_up)
+        assert a.truth["comments"]["stream"] == [9, follow_up, 3]
+        for name, column in COMMENT_COLUMNS.items():
+            written = a.tables[name][column] != ""
+            assert 0.1 < written.mean() < 0.5 and (b.tables[name][column] == "").all()
+            pd.testing.assert_frame_equal(a.tables[name].drop(columns=column), b.tables[name].drop(columns=column))
+            assert a.truth["comments"][f"{name}_comments"] <= written.sum()  # malformed copies repeat some
+        for name in ("branches", "kpi", "ratings360"):
+            pd.testing.assert_frame_equal(a.tables[name], b.tables[name])
+    with pytest.raises(ValueError, match="comments has unknown key.*staff_share"):
+        bad = copy.deepcopy(model)
+        bad["comments"]["share"] = 0.3
+        simulate_wave(instruments, bad, wave="t", branches=5, seed=9)
+
+
+def test_suggestions_speak_of_the_writers_weak_dimensions(instruments):
+    """A complaint about a dimension comes only from staff whose latent score on it is below ``weak``."""
+    model = load_model(SURVEYS / "simulation.yml")
+    sim = simulate_wave(instruments, model, wave="t", branches=60, seed=3, malformed=False)
+    latent = sim.people.set_index("staff_id")
+    weak = model["comments"]["weak"]
+    complaints = 0
+    for sid, text in zip(sim.tables["staff"]["staff_id"], sim.tables["staff"]["suggestion"]):
+        for dim, templates in STAFF_WEAK.items():
+            # "希望…" templates may be written "建议…"
+            if any((t[2:] if t.startswith("希望") else t) in text for t in templates):
+                assert latent.loc[sid, dim] < weak, (sid, dim, text)
+                complaints += 1
+    assert complaints > 30
+

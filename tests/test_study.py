@@ -204,7 +204,7 @@ def _completion_truth(truth: dict) -> dict:
     """Population values, in the metric the models estimate, implied by the generating model.
 
     Target completion over the wave is ``Y = b0 + b_EN EN + sum_k c_k P_k + b_g g + b_cs CS + u + e``
-    averaged over 3 months of noise (surveys/simulation.yml; src/analysis/simulate.py), with
+    averaged over 3 months of noise (surveys/simulation.yml; src/analysis/simulate/), with
     ``EN = sum_k a_k P_k + gamma (g - mean g) + e_EN`` and practices ``P = sqrt(icc) B_j +
     sqrt(1 - icc) W_ij`` (equicorrelated ``R``), gap ``g = G_j + s_ij``.  So
 

@@ -343,12 +343,14 @@ def test_notebook_runs_with_papermill(results_dir, tmp_path):
     assert (tmp_path / "study" / "tables.docx").is_file()
 
 
-def test_cluster_bootstrap_method_is_translated(results_dir):
+def test_cluster_bootstrap_method_is_labelled_from_its_codes(results_dir):
     from analysis.report.study import StudyReport
 
     report = StudyReport(results_dir, study_path=ROOT / "surveys" / "study.yml", lang="zh")
-    text = report.translate_method("cluster bootstrap over branch_id (60 clusters), 5000 resamples, percentile")
-    assert text == "按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）。"
+    effects = _result(results_dir, "H2_effects")
+    indirect = effects[effects["estimand"] == "indirect"].iloc[0].to_dict()
+    assert report.method_text(indirect) == \
+        "OLS 估计；按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）"
 
 
 def test_standardised_effects_in_mediation_and_multilevel_tables(exported, exported_en, results_dir):

@@ -9,7 +9,6 @@ width estimate of CJK and Latin labels against real fonts.
 
 from __future__ import annotations
 
-import doctest
 import re
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.report import svg, svg_bars, svg_base, svg_heatmap, svg_xy
+from analysis.report import svg, svg_base, svg_heatmap
 from analysis.report.svg import (
     favourable_bars,
     heatmap,
@@ -252,12 +251,6 @@ def test_dataframes_with_empty_cells_draw_as_the_lists():
     root = parse(heatmap(rows, ["d"], [[0.1], [pd.NA]]))
     assert len(list(root.iter(f"{Q}a"))) == 1 and len(by_class(root, "hp-group")) == 1
     assert len(by_class(root, "hp-blank")) == 1
-
-
-def test_docstring_examples():
-    for module in (svg_bars, svg_xy, svg_heatmap):
-        result = doctest.testmod(module)
-        assert result.attempted > 0 and result.failed == 0, module.__name__
 
 
 def test_importing_and_drawing_needs_no_matplotlib():

@@ -78,7 +78,22 @@ def atomic_write_with(path: str | os.PathLike[str], write: Callable[[Path], obje
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes | str, *, encoding: str = "utf-8") -> Path:
-    """Write ``data`` (text is encoded with ``encoding``) to ``path`` atomically; return ``path``."""
+    """Write ``data`` (text is encoded with ``encoding``) to ``path`` atomically; return ``path``.
+
+    Parameters
+    ----------
+    path : the file to write (parent folders are created).
+    data : bytes, or text encoded with ``encoding``.
+    encoding : the text encoding.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = atomic_write(pathlib.Path(folder, "out", "note.txt"), "完成\\n")
+    ...     path.name, path.read_text(encoding="utf-8"), oct(path.stat().st_mode & 0o777)
+    ('note.txt', '完成\\n', '0o644')
+    """
     payload = data.encode(encoding) if isinstance(data, str) else data
     return atomic_write_with(path, lambda tmp: tmp.write_bytes(payload))
 

@@ -71,9 +71,11 @@ def simulate(
     An existing folder is replaced only when simulate wrote all of it and nothing changed since;
     otherwise it is refused unless --overwrite.
 
-    Example: hallperf simulate --wave big --branches 2000 --staff 20000 --customers 200000 --seed 7
-    Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --shift TD=0.5
-    Example: hallperf simulate --wave sample2 --follow-up-of data/raw/sample --actions
+    \b
+    Examples:
+      hallperf simulate --wave big --branches 2000 --staff 20000 --customers 200000 --seed 7
+      hallperf simulate --wave sample2 --follow-up-of data/raw/sample --shift TD=0.5
+      hallperf simulate --wave sample2 --follow-up-of data/raw/sample --actions
     """
     from analysis.pipeline import run_simulate
     from analysis.pipeline.simulated import install_simulated_wave
@@ -125,8 +127,10 @@ def ingest(
 
     Reads CSV (UTF-8 / GBK), Excel, 问卷星 (wjx) and Qualtrics exports and SPSS .sav files.
 
-    Example: hallperf ingest --wave sample
-    Example: hallperf ingest --wave /mnt/delivery/2026Q3
+    \b
+    Examples:
+      hallperf ingest --wave sample
+      hallperf ingest --wave /mnt/delivery/2026Q3
     """
     from analysis.pipeline import run_ingest
     from analysis.wave import wave_name
@@ -169,7 +173,9 @@ def score(
 ) -> None:
     """Reverse-key items, score scales and flag careless responding.
 
-    Example: hallperf score --wave sample
+    \b
+    Examples:
+      hallperf score --wave sample
     """
     from analysis.pipeline import run_score
 
@@ -203,9 +209,11 @@ def analyze(
     Writes OUT/results.json and one CSV + Parquet per table; with --instrument also OUT/report.html
     and a summary per scale on the console.
 
-    Example: hallperf analyze --wave sample
-    Example: hallperf analyze --study surveys/study.yml --wave sample
-    Example: hallperf analyze --instrument my_survey.yml --data export.csv --group team --out output/my_survey
+    \b
+    Examples:
+      hallperf analyze --wave sample
+      hallperf analyze --study surveys/study.yml --wave sample
+      hallperf analyze --instrument my_survey.yml --data export.csv --group team --out output/my_survey
     """
     from analysis.pipeline import run_analyze_instrument, run_analyze_study
 
@@ -295,8 +303,10 @@ def report(
     Reruns redo only missing, failed or outdated reports. One failing branch does not stop the
     others; failures are listed and the exit code is 1.
 
-    Example: hallperf report --wave sample --workers 2
-    Example: hallperf report --wave sample --branch B0001 --branch B0004 --lang en --pdf
+    \b
+    Examples:
+      hallperf report --wave sample --workers 2
+      hallperf report --wave sample --branch B0001 --branch B0004 --lang en --pdf
     """
     from analysis.pipeline.report import run_report
 
@@ -324,8 +334,10 @@ def paper(
     Writes paper.docx (A4), paper.tex (XeLaTeX), paper.md, tables/NAME.csv and figures/NAME.png
     (300 dpi) + .pdf (vector). The study file's 'paper: {tables: [...], figures: [...]}' chooses them.
 
-    Example: hallperf paper --wave sample
-    Example: hallperf paper --wave sample --lang en --layout apa
+    \b
+    Examples:
+      hallperf paper --wave sample
+      hallperf paper --wave sample --lang en --layout apa
     """
     from analysis.pipeline.paper import run_paper
 
@@ -346,7 +358,9 @@ def export(
 ) -> None:
     """Analysis-ready data (scales, demographics, KPIs, branch aggregates) for SPSS and Stata.
 
-    Example: hallperf export --wave sample --to sav,dta --lang zh
+    \b
+    Examples:
+      hallperf export --wave sample --to sav,dta --lang zh
     """
     from analysis.pipeline import run_export
 
@@ -365,7 +379,9 @@ def waves(
 ) -> None:
     """List the study's waves with their periods, sizes and instrument versions.
 
-    Example: hallperf waves
+    \b
+    Examples:
+      hallperf waves
     """
     from analysis.pipeline.waves import list_waves
 
@@ -395,7 +411,9 @@ def compare(
     Run it after 'analyze' (which replaces the results folder). Changes are tested only for
     scales whose scalar invariance holds; changed items are left out of trends.
 
-    Example: hallperf compare --wave sample2 --previous sample
+    \b
+    Examples:
+      hallperf compare --wave sample2 --previous sample
     """
     from analysis.pipeline.waves import run_compare_waves
 
@@ -421,7 +439,9 @@ def run(
 ) -> None:
     """Run the whole study on a wave: (simulate) → ingest → score → analyze → (compare) → report.
 
-    Example: hallperf run --wave sample
+    \b
+    Examples:
+      hallperf run --wave sample
     """
     _names(wave=wave, previous=previous)
     with _wave_lock(wave):  # for the whole chain: a second run of the wave stops before it simulates

@@ -9,6 +9,7 @@ the codes of the file, passed as the validation context by the loader.
 
 from __future__ import annotations
 
+import re
 import typing
 from typing import Annotated, Any, Literal
 
@@ -155,6 +156,18 @@ class KeyColumnSpec(Strict):
 
 class FreeTextSpec(Strict):
     aliases: TextList = []
+    mask: bool = True  # names, phone numbers, ids ... replaced at ingest (analysis.comments.mask_personal)
+    id_pattern: Text | None = None  # a regex of the organisation's ids (e.g. staff ids S\d{6}) to mask too
+
+    @field_validator("id_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression ({exc})") from None
+        return value
 
 
 class CarelessSpec(Strict):

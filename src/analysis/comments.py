@@ -206,6 +206,13 @@ def mask_personal(text: str, *, lang: str = "zh", id_pattern: str | None = None)
 def mask_series(series: pd.Series, *, lang: str = "zh", id_pattern: str | None = None) -> pd.Series:
     """:func:`mask_personal` over a Series (each distinct text masked once); NA stays NA.
 
+    Parameters
+    ----------
+    series : free-text answers.
+    lang, id_pattern : as in :func:`mask_personal`.
+
+    Examples
+    --------
     >>> mask_series(pd.Series(["邮箱 a.b@qq.com", "小王很好"], index=[3, 7])).to_dict()
     {3: '邮箱 [邮箱]', 7: '[姓名]很好'}
     """
@@ -215,7 +222,21 @@ def mask_series(series: pd.Series, *, lang: str = "zh", id_pattern: str | None =
 
 @dataclass(frozen=True)
 class Lexicon:
-    """A checked theme lexicon: themes (code → labels, dimension, surveys, keywords) and word lists."""
+    """A checked theme lexicon: themes (code → labels, dimension, surveys, keywords) and word lists.
+
+    Attributes
+    ----------
+    themes : theme code -> label_zh, label_en, dimension, surveys, keywords (lower case).
+    no_comment : answers that mean "no comment" (无, 没有), not counted as comments.
+    stop_words : words left out of the keyword lists.
+
+    Examples
+    --------
+    >>> lex = check_lexicon({"themes": {"waiting": {"label": {"zh": "排队", "en": "Queues"},
+    ...                                            "keywords": ["排队", " 等待 "]}}, "stop_words": ["的"]})
+    >>> lex.themes["waiting"]["keywords"], sorted(lex.stop_words)
+    (('排队', '等待'), ['的'])
+    """
 
     themes: dict[str, dict]
     no_comment: frozenset[str]
@@ -223,7 +244,23 @@ class Lexicon:
 
 
 def check_lexicon(raw: Mapping | Lexicon) -> Lexicon:
-    """Validate a theme lexicon as parsed from YAML; a :class:`StudyError` names the bad key."""
+    """Validate a theme lexicon as parsed from YAML; a :class:`StudyError` names the bad key.
+
+    Parameters
+    ----------
+    raw : the lexicon as parsed from YAML (``themes``, ``no_comment``, ``stop_words``), or a checked one.
+
+    Examples
+    --------
+    >>> lex = check_lexicon({"themes": {"waiting": {"label": {"zh": "排队", "en": "Queues"},
+    ...                                            "keywords": ["排队", " 等待 "]}}, "stop_words": ["的"]})
+    >>> lex.themes["waiting"]["label_en"]
+    'Queues'
+    >>> check_lexicon({"themes": {"waiting": {"label": {"zh": "排队"}, "keywords": ["排队"]}}})
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: comment lexicon: themes.waiting.label: needs zh and en
+    """
     if isinstance(raw, Lexicon):
         return raw
     def fail(problem: str) -> NoReturn:
@@ -263,13 +300,34 @@ def _example(candidates: list[str], width: int = 60) -> str:
 THEME_COLUMNS = ["theme", "label", "label_zh", "label_en", "dimension", "n_comments", "n", "share", "example", "weight"]
 
 
+def _tokenised(masked: list[str]) -> tuple[list[str], list[list[str]]]:
+    """Each masked comment in lower case without its mask tokens (neither themes nor keywords), and its jieba tokens."""
+    tokenizer = _jieba()[0]
+    plain = [_MASK_RE.sub(" ", t).lower() for t in masked]
+    return plain, [tokenizer.lcut(t) for t in plain]
+
+
+def _tfidf_weights(tokens: list[list[str]]) -> list[tuple[str, float]]:
+    """``jieba.analyse.extract_tags("\n".join(plain), topK=None, withWeight=True)`` from the comments' tokens.
+
+    The same numbers (jieba cuts a text at every newline, so the joined text's words are the
+    comments' tokens), without cutting every comment again for each level it is reported at.
+    """
+    tfidf = _jieba()[2]
+    freq: dict[str, float] = {}
+    for words in tokens:
+        for w in words:
+            if len(w.strip()) >= 2 and w.lower() not in tfidf.stop_words:
+                freq[w] = freq.get(w, 0.0) + 1.0
+    total = sum(freq.values())
+    return [(w, f * tfidf.idf_freq.get(w, tfidf.median_idf) / total) for w, f in freq.items()]
+
+
 def _themes(masked: list[str], lex: Lexicon, *, survey: str | None, lang: str, top_keywords: int,
-            min_keyword_comments: int) -> pd.DataFrame:
+            min_keyword_comments: int, tokenised: tuple[list[str], list[list[str]]] | None = None) -> pd.DataFrame:
     if lang not in MASKS:
         raise ValueError(f"lang={lang!r}: use 'zh' or 'en'")
-    tokenizer, _, tfidf = _jieba()
-    plain = [_MASK_RE.sub(" ", t).lower() for t in masked]  # mask tokens are neither themes nor keywords
-    tokens = [tokenizer.lcut(t) for t in plain]
+    plain, tokens = tokenised or _tokenised(masked)
     n, rows = len(masked), []
     for code, spec in lex.themes.items():
         if survey is None or not spec["surveys"] or survey in spec["surveys"]:
@@ -278,8 +336,7 @@ def _themes(masked: list[str], lex: Lexicon, *, survey: str | None, lang: str, t
                          "n_comments": len(hits), "example": _example(hits), "weight": float("nan")})
     rows.sort(key=lambda r: (-r["n_comments"], r["theme"]))
     token_sets, keywords = [set(t) for t in tokens], []
-    for word, weight in sorted(tfidf.extract_tags("\n".join(plain), topK=None, withWeight=True) if n else [],
-                               key=lambda p: (-p[1], p[0])):
+    for word, weight in sorted(_tfidf_weights(tokens) if n else [], key=lambda p: (-p[1], p[0])):
         if len(keywords) == top_keywords:
             break
         hits = [masked[i] for i in range(n) if word in token_sets[i]]
@@ -374,6 +431,9 @@ def comment_tables(
     lex = check_lexicon(lexicon)
     valid = frame[text].map(lambda t: bool(_clean([t], lex)))
     masked_all = mask_series(frame.loc[valid, text].map(str.strip), lang=lang, id_pattern=id_pattern)
+    # cut once: every comment is reported at each level (branch, district, company)
+    plain_all, tokens_all = _tokenised(masked_all.tolist())
+    cut = dict(zip(masked_all.tolist(), zip(plain_all, tokens_all)))
     groups, comments, themes = [], [], []
     for level in levels:
         sizes = rows = frame[level].value_counts()
@@ -391,7 +451,8 @@ def comment_tables(
             groups.append({"level": level, "group": g, "n": int(sizes[g]), "n_comments": len(masked)})
             comments += [{"level": level, "group": g, "comment": c} for c in masked]
             if masked:
-                table = _themes(masked, lex, survey=survey, lang=lang, top_keywords=top_keywords, min_keyword_comments=2)
+                table = _themes(masked, lex, survey=survey, lang=lang, top_keywords=top_keywords, min_keyword_comments=2,
+                                tokenised=([cut[c][0] for c in masked], [cut[c][1] for c in masked]))
                 themes.append(table.assign(level=level, group=g))
     cols = ["level", "group", *THEME_COLUMNS]
     return {"comment_groups": pd.DataFrame(groups, columns=["level", "group", "n", "n_comments"]),

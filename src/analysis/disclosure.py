@@ -63,6 +63,20 @@ def shown_members(data: pd.DataFrame, group: str, k: int, *, value: str | None =
 
     ``value`` names the column whose answered rows count towards a group's size (e.g. one scale);
     by default every row counts. Rows without a group are not shown members.
+
+    Parameters
+    ----------
+    data : one row per respondent.
+    group : the group column.
+    k : minimum reporting size.
+    value : column whose answered rows count towards a group's size (default: every row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"branch": ["a"] * 6 + ["b"] * 5 + ["c"] * 2, "TS": [4.0] * 12 + [None]})
+    >>> shown_members(data, "branch", 5).groupby(data["branch"]).all().to_dict()  # c (2) hidden, b hides too
+    {'a': True, 'b': False, 'c': False}
     """
     counted = data[value].notna() if value is not None else pd.Series(True, index=data.index)
     sizes = counted.groupby(data[group], observed=True).sum()

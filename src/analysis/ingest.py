@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from analysis.comments import mask_series
 from analysis.errors import InputFileError
 from analysis.instrument import Field, Instrument
 from analysis.io.base import RawTable
@@ -242,9 +243,11 @@ def ingest_table(
     for code in instrument.items:
         if code in frame:
             out[code] = _check_item(frame[code], code, instrument, problems)
-    for code in instrument.free_text:
+    for code, spec in instrument.free_text.items():
         if code in frame:
-            out[code] = frame[code].astype("string")
+            text = frame[code].astype("string")
+            # no names or phone numbers after ingest, in open answers either (best effort: docs/comments.md)
+            out[code] = mask_series(text, id_pattern=spec.id_pattern) if spec.mask else text
 
     bad = np.zeros(len(frame), dtype=bool)
     listed = problems.frame()

@@ -26,7 +26,17 @@ from analysis.errors import InstrumentError
 
 @dataclass(frozen=True)
 class Label:
-    """A bilingual text; ``get`` falls back to the other language when one is missing."""
+    """A bilingual text; ``get`` falls back to the other language when one is missing.
+
+    Attributes
+    ----------
+    zh, en : the Chinese and English text (either may be empty).
+
+    Examples
+    --------
+    >>> Label(zh="目标设定").get("en")  # no English: the Chinese text
+    '目标设定'
+    """
 
     zh: str = ""
     en: str = ""
@@ -40,7 +50,22 @@ class Label:
 class ResponseScale:
     """An answer format: whole numbers ``min``..``max`` (the default), the grid ``min``,
     ``min + step``, ..., ``max`` (``step``), or any number from ``min`` to ``max`` (``step=None``,
-    declared as ``type: number``), e.g. a 0–10 rating averaged over several judges."""
+    declared as ``type: number``), e.g. a 0–10 rating averaged over several judges.
+
+    Attributes
+    ----------
+    code : the response scale's code in the codebook.
+    min, max : the lowest and highest answer.
+    labels : language -> answer labels from ``min`` up.
+    step : grid spacing (1: whole numbers), or None for any number in range.
+
+    Examples
+    --------
+    >>> agree = ResponseScale("agree5", 1, 5, labels={"en": ("Strongly disagree", "Disagree", "Neutral", "Agree",
+    ...                                                        "Strongly agree")})
+    >>> agree.values(), agree.label_to_value()["Agree"]
+    ((1, 2, 3, 4, 5), 4)
+    """
 
     code: str
     min: float
@@ -79,6 +104,24 @@ class ResponseScale:
 
 @dataclass(frozen=True)
 class Item:
+    """A question: its wording, response scale and keying.
+
+    Attributes
+    ----------
+    code : the item code (the canonical column name).
+    text : the wording (:class:`Label`).
+    response : its :class:`ResponseScale`.
+    reverse : reverse-keyed (scored as ``min + max - x``).
+    aliases : other column names it may carry in an export.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> item = staff.items["TS4"]
+    >>> item.reverse, item.response.code, item.text.en[:31]
+    (True, 'agree5', 'My sales targets are simply imp')
+    """
+
     code: str
     text: Label
     response: ResponseScale
@@ -88,6 +131,24 @@ class Item:
 
 @dataclass(frozen=True)
 class Scale:
+    """A multi-item scale: its items, PDCA stage, level and scoring rule.
+
+    Attributes
+    ----------
+    code, label : the scale's code and its :class:`Label`.
+    items : its item codes.
+    stage : the PDCA stage it belongs to (``plan``, ``do``, ...), or None.
+    level : ``individual`` or ``branch`` (a climate aggregated to the branch).
+    min_answered : answered items needed for a score.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> ts = staff.scales["TS"]
+    >>> ts.items, ts.stage, ts.level, ts.min_answered
+    (('TS1', 'TS2', 'TS3', 'TS4'), 'plan', 'individual', 2)
+    """
+
     code: str
     label: Label
     items: tuple[str, ...]
@@ -98,7 +159,25 @@ class Scale:
 
 @dataclass(frozen=True)
 class Field:
-    """A demographic or record column with its type and allowed values."""
+    """A demographic or record column with its type and allowed values.
+
+    Attributes
+    ----------
+    code, label : the column and its :class:`Label`.
+    type : ``category``, ``integer``, ``number``, ``string``, ``month`` or ``date``.
+    required : whether a row without it is quarantined.
+    min, max, positive : bounds of a number.
+    values : category code -> :class:`Label`.
+    within_wave : a month field that must lie in the wave's period.
+    aliases : other column names it may carry in an export.
+    pseudonymise_as : id namespace of a second id column to pseudonymise.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> staff.fields["gender"].value_lookup()
+    {'1': '1', '男': '1', 'Male': '1', '2': '2', '女': '2', 'Female': '2'}
+    """
 
     code: str
     label: Label
@@ -125,7 +204,22 @@ class Field:
 
 @dataclass(frozen=True)
 class KeyColumn:
-    """The respondent or group identifier column."""
+    """The respondent or group identifier column.
+
+    Attributes
+    ----------
+    column : the canonical column name.
+    aliases : other names it may carry in an export.
+    pseudonymise : replace its values by keyed pseudonyms at ingest.
+    references : the instrument whose rows it points to (e.g. ``branches``).
+    pseudonymise_as : the HMAC namespace, when not the column name.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> staff.respondent.column, staff.respondent.pseudonymise, staff.group.references
+    ('staff_id', True, 'branches')
+    """
 
     column: str
     aliases: tuple[str, ...] = ()
@@ -135,8 +229,43 @@ class KeyColumn:
 
 
 @dataclass(frozen=True)
+class FreeText(KeyColumn):
+    """An open answer: matched like a key column; personal data in it is masked at ingest unless ``mask`` is off.
+
+    Attributes
+    ----------
+    column, aliases : as in :class:`KeyColumn`.
+    mask : mask names, phone numbers, ids, e-mail addresses and URLs at ingest
+        (:func:`analysis.comments.mask_series`).
+    id_pattern : a regular expression of the organisation's own ids, masked too.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> staff.free_text["suggestion"].mask, staff.free_text["suggestion"].id_pattern
+    (True, 'S\\\\d{6}')
+    """
+
+    mask: bool = True
+    id_pattern: str | None = None
+
+
+@dataclass(frozen=True)
 class Careless:
-    """Thresholds for careless-responding flags (Curran 2016; Dunn et al. 2018)."""
+    """Thresholds for careless-responding flags (Curran 2016; Dunn et al. 2018).
+
+    Attributes
+    ----------
+    too_fast_seconds : completion time below which a respondent is flagged.
+    longstring_max : longest run of identical answers at which one is flagged.
+    irv_min : response variability below which one is flagged.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> staff.careless
+    Careless(too_fast_seconds=150, longstring_max=20, irv_min=0.25)
+    """
 
     too_fast_seconds: float | None = None
     longstring_max: int | None = None
@@ -145,6 +274,27 @@ class Careless:
 
 @dataclass(frozen=True)
 class Instrument:
+    """A codebook: one data file layout (a questionnaire or a record layout).
+
+    Attributes
+    ----------
+    id, version, kind, title, languages : what the codebook is (``kind``: ``survey`` or ``records``).
+    respondent, group, duration : the key columns (:class:`KeyColumn`; group and duration optional).
+    private : columns (names, phones) dropped at ingest.
+    fields, items, scales, free_text : the columns by code.
+    unique : columns that identify a row.
+    careless : careless-responding thresholds.
+    path : the file it was read from.
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> staff.id, staff.kind, len(staff.items), staff.scale_of("CO2"), staff.required_columns()[:2]
+    ('staff', 'survey', 49, 'CO', ['staff_id', 'branch_id'])
+    >>> staff.aliases()["staff_id"]
+    ['staff_id', '工号', '员工编号', '员工工号', 'Staff ID']
+    """
+
     id: str
     version: str
     kind: str
@@ -157,7 +307,7 @@ class Instrument:
     fields: dict[str, Field]
     items: dict[str, Item]
     scales: dict[str, Scale]
-    free_text: dict[str, KeyColumn]
+    free_text: dict[str, FreeText]
     unique: tuple[str, ...]
     careless: Careless
     path: Path | None = None
@@ -204,7 +354,18 @@ class Instrument:
 
 
 def load_instrument(path: str | Path) -> Instrument:
-    """Read and validate one codebook; raise :class:`InstrumentError` listing every problem."""
+    """Read and validate one codebook; raise :class:`InstrumentError` listing every problem.
+
+    Parameters
+    ----------
+    path : the codebook (YAML).
+
+    Examples
+    --------
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> staff.version, list(staff.scales)[:3]
+    ('2026.1', ['TS', 'CO', 'EF'])
+    """
     path = Path(path)
     return _instrument(load_yaml(path, InstrumentError, "instrument file"), path)
 
@@ -214,6 +375,15 @@ def load_instruments(directory: str | Path) -> dict[str, Instrument]:
 
     Other YAML files there (the study file, the action library) are skipped, but a file that is
     not valid YAML is an error: it could be a codebook.
+
+    Parameters
+    ----------
+    directory : the folder of codebooks (a project's ``surveys/``).
+
+    Examples
+    --------
+    >>> sorted(load_instruments("surveys"))
+    ['actions_register', 'branches', 'customer', 'kpi', 'ratings360', 'staff']
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -257,13 +427,25 @@ def _instrument(raw: Any, path: Path) -> Instrument:
         respondent=_key_column(spec.respondent), group=_key_column(spec.group) if spec.group else None,
         duration=_key_column(spec.duration) if spec.duration else None, private=tuple(_key_column(c) for c in spec.private),
         fields=fields, items=items, scales=scales,
-        free_text={code: KeyColumn(column=code, aliases=tuple(ft.aliases)) for code, ft in spec.free_text.items()},
+        free_text={code: FreeText(column=code, aliases=tuple(ft.aliases), mask=ft.mask, id_pattern=ft.id_pattern)
+                   for code, ft in spec.free_text.items()},
         unique=tuple(spec.unique or [spec.respondent.column]), careless=Careless(**spec.careless.model_dump()), path=path,
     )
 
 
 def to_label(spec: LabelSpec) -> Label:
-    """The :class:`Label` of a validated label of a configuration file."""
+    """The :class:`Label` of a validated label of a configuration file.
+
+    Parameters
+    ----------
+    spec : a validated label (:class:`analysis.config.LabelSpec`).
+
+    Examples
+    --------
+    >>> from analysis.config import LabelSpec
+    >>> to_label(LabelSpec(zh="目标设定", en="Target setting"))
+    Label(zh='目标设定', en='Target setting')
+    """
     return Label(zh=spec.zh, en=spec.en)
 
 

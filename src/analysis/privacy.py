@@ -44,6 +44,16 @@ def secret_path(path: str | Path | None = None, *, start: str | Path | None = No
 
     ``start`` is where the project root is looked for (default: the working directory). None
     when no project root is found.
+
+    Parameters
+    ----------
+    path : an explicit key file (``--secret``).
+    start : where the project root is looked for.
+
+    Examples
+    --------
+    >>> secret_path("keys/project.key").as_posix()
+    'keys/project.key'
     """
     if path:
         return Path(path)
@@ -55,7 +65,23 @@ def secret_path(path: str | Path | None = None, *, start: str | Path | None = No
 
 
 def read_secret(path: Path) -> bytes:
-    """The key in ``path``; refuses (one line naming the file) a key that is not ≥ 32 random bytes as hex."""
+    """The key in ``path``; refuses (one line naming the file) a key that is not ≥ 32 random bytes as hex.
+
+    Parameters
+    ----------
+    path : the key file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "secret.key")
+    ...     _ = path.write_text("00" * 32)
+    ...     read_secret(path)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.errors.InputFileError: .../secret.key: pseudonymisation key is not random (only 1 distinct byte values); ...
+    """
     where = f"{path}: pseudonymisation key"
     keep = "restore the key file from a backup, or, if nothing was ever ingested with it, delete it to make a new one"
     try:
@@ -79,7 +105,21 @@ def read_secret(path: Path) -> bytes:
 
 
 def create_secret(path: Path) -> bytes:
-    """Write a new random key to ``path`` atomically (mode 600); an existing key is read, never replaced."""
+    """Write a new random key to ``path`` atomically (mode 600); an existing key is read, never replaced.
+
+    Parameters
+    ----------
+    path : where the key is written (its folder is created, mode 700).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, ".hallperf", "secret.key")
+    ...     key = create_secret(path)
+    ...     len(key), read_secret(path) == key, oct(path.stat().st_mode & 0o777)
+    (32, True, '0o600')
+    """
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_bytes(MIN_KEY_BYTES)
@@ -114,6 +154,14 @@ def load_secret(path: str | Path | None = None, *, start: str | Path | None = No
     start : where to look for the project root instead of the working directory.
 
     Keep the file: a new secret gives new pseudonyms, and waves can no longer be linked.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "secret.key")
+    ...     load_secret(path) == load_secret(path)  # created on the first call, read on the second
+    True
     """
     where = secret_path(path, start=start)
     if where is None:
@@ -126,7 +174,17 @@ def load_secret(path: str | Path | None = None, *, start: str | Path | None = No
 
 
 def key_id(secret: bytes) -> str:
-    """A short fingerprint of the key, safe to record: two waves with one ``key_id`` can be linked."""
+    """A short fingerprint of the key, safe to record: two waves with one ``key_id`` can be linked.
+
+    Parameters
+    ----------
+    secret : the project key.
+
+    Examples
+    --------
+    >>> key_id(bytes(range(32)))
+    '5542ca6b8925'
+    """
     return hashlib.sha256(b"hallperf key id\x1f" + secret).hexdigest()[:12]
 
 
@@ -135,6 +193,22 @@ def pseudonymise(ids: pd.Series, secret: bytes, namespace: str) -> pd.Series:
 
     ``namespace`` is the canonical column name (e.g. ``staff_id``), so the same person links
     across instruments but a staff id and a customer id never collide.
+
+    Parameters
+    ----------
+    ids : raw ids (missing stays missing).
+    secret : the project key (:func:`load_secret`).
+    namespace : the canonical id column, e.g. ``staff_id``.
+
+    Examples
+    --------
+    >>> import hashlib, hmac
+    >>> import pandas as pd
+    >>> secret = bytes(range(32))
+    >>> pseudonymise(pd.Series(["1001", None, "1001"]), secret, "staff_id").tolist()
+    ['Padba31c5ae12e29b', <NA>, 'Padba31c5ae12e29b']
+    >>> "P" + hmac.new(secret, b"staff_id\\x1f1001", hashlib.sha256).hexdigest()[:16]  # RFC 2104 HMAC
+    'Padba31c5ae12e29b'
     """
     prefix = f"{namespace}\x1f".encode()
 
@@ -148,14 +222,38 @@ def pseudonymise(ids: pd.Series, secret: bytes, namespace: str) -> pd.Series:
 
 
 def check_min_group_size(k: int) -> int:
-    """Validate a minimum reporting group size (never below 3)."""
+    """Validate a minimum reporting group size (never below 3).
+
+    Parameters
+    ----------
+    k : the minimum reporting group size asked for.
+
+    Examples
+    --------
+    >>> check_min_group_size(5)
+    5
+    >>> check_min_group_size(2)
+    Traceback (most recent call last):
+    ...
+    ValueError: minimum reporting group size k=2 is below the floor of 3; use k >= 3
+    """
     if k < MIN_GROUP_SIZE_FLOOR:
         raise ValueError(f"minimum reporting group size k={k} is below the floor of {MIN_GROUP_SIZE_FLOOR}; use k >= 3")
     return k
 
 
 def reporting_k(provenance: dict) -> int:
-    """The minimum reporting size recorded in a results.json provenance (default 5, never below 3)."""
+    """The minimum reporting size recorded in a results.json provenance (default 5, never below 3).
+
+    Parameters
+    ----------
+    provenance : the parsed ``results.json``.
+
+    Examples
+    --------
+    >>> reporting_k({"parameters": {"min_group_size": 8}}), reporting_k({}), reporting_k({"parameters": {"min_group_size": 1}})
+    (8, 5, 3)
+    """
     try:
         k = int((provenance.get("parameters") or {}).get("min_group_size", MIN_GROUP_SIZE))
     except (TypeError, ValueError):
@@ -168,6 +266,20 @@ def suppress_small_groups(table: pd.DataFrame, k: int, *, group: str = "group", 
 
     Tables without both a ``group`` and an ``n`` column are returned unchanged. The rows are
     dropped rather than blanked so that no count of a small group survives either.
+
+    Parameters
+    ----------
+    table : one row per group.
+    k : minimum reporting size.
+    group, n : the group and the respondent-count columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"group": ["b1", "b2"], "n": [12, 3], "mean": [3.9, 4.4]})
+    >>> print(suppress_small_groups(table, 5).to_string(index=False))
+    group  n  mean
+       b1 12   3.9
     """
     if group not in table.columns or n not in table.columns:
         return table

@@ -42,12 +42,17 @@ def project_root(start: str | os.PathLike[str] | None = None) -> Path | None:
     Symbolic links are not followed (the folder holding a linked ``surveys/`` is the project).
     None when no folder up to the file system's root holds ``surveys/``.
 
+    Parameters
+    ----------
+    start : folder or file where the search begins (default: the working directory).
+
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp()).resolve()
-    >>> (root / "surveys").mkdir(); (root / "notebooks").mkdir()
-    >>> project_root(root / "notebooks") == root
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = pathlib.Path(folder).resolve()
+    ...     (root / "surveys").mkdir(); (root / "notebooks").mkdir()
+    ...     project_root(root / "notebooks") == root
     True
     """
     # absolute, not resolved: a project may link its surveys/ to another folder that holds one
@@ -75,6 +80,18 @@ class Results(Mapping[str, "pd.DataFrame"]):
     ------
     InputFileError
         The folder holds no ``results.json``.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> import pandas as pd
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = pathlib.Path(folder)
+    ...     pd.DataFrame({"scale": ["TS"], "alpha": [0.84]}).to_csv(out / "staff_reliability.csv", index=False)
+    ...     _ = (out / "results.json").write_text(json.dumps({"wave": "w1", "tables": {"staff_reliability": {}}}))
+    ...     results = Results(out)
+    ...     print(results.wave, list(results), results["staff_reliability"]["alpha"].tolist())
+    w1 ['staff_reliability'] [0.84]
     """
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
@@ -140,10 +157,11 @@ class Project:
     Found from a folder inside the project; relative paths are the project's:
 
     >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp()).resolve()
-    >>> (root / "surveys").mkdir()
-    >>> project = Project.find(root / "notebooks")
-    >>> project.root == root, project.path("output/sample/results") == root / "output" / "sample" / "results"
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     root = pathlib.Path(folder).resolve()
+    ...     (root / "surveys").mkdir()
+    ...     project = Project.find(root / "notebooks")
+    ...     project.root == root, project.path("output/sample/results") == root / "output" / "sample" / "results"
     (True, True)
 
     In a notebook of the project (after ``hallperf run``):

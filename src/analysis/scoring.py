@@ -15,6 +15,21 @@ def reverse_key(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
     """Copy of ``data`` with reverse-keyed items recoded as ``min + max - x``.
 
     Items absent from ``data`` are skipped. Non-item columns are returned unchanged.
+
+    Parameters
+    ----------
+    data : survey rows with item columns named by item code.
+    instrument : the codebook (which items are reversed, their response scales).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> staff = load_instrument("surveys/staff.yml")  # TS4 is reverse-keyed on 1-5
+    >>> print(reverse_key(pd.DataFrame({"TS3": [5, 2], "TS4": [5, 2]}), staff).to_string(index=False))
+     TS3  TS4
+       5    1
+       2    4
     """
     out = data.copy()
     for code, item in instrument.items.items():
@@ -32,7 +47,18 @@ def score_scales(data: pd.DataFrame, instrument: Instrument, *, keyed: bool = Fa
 
     Parameters
     ----------
+    data : survey rows with item columns named by item code.
+    instrument : the codebook (scales, their items and ``min_answered``).
     keyed : True if ``data`` is already reverse-keyed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> staff = load_instrument("surveys/staff.yml")  # TS: TS1-TS4, TS4 reversed, at least 2 answered
+    >>> answers = pd.DataFrame({"TS1": [5, 4, None], "TS2": [4, 4, None], "TS3": [5, 3, 2], "TS4": [4, None, None]})
+    >>> score_scales(answers, staff)["TS"].round(3).tolist()
+    [4.0, 3.667, nan]
     """
     items = data if keyed else reverse_key(data, instrument)
     scores: dict[str, pd.Series] = {}
@@ -49,6 +75,16 @@ def longstring(values: np.ndarray) -> np.ndarray:
     """Longest run of identical consecutive answers per row; a missing answer breaks a run.
 
     Johnson (2005), J. Research in Personality 39(1), 103–129; as ``careless::longstring`` in R.
+
+    Parameters
+    ----------
+    values : respondents x items, in questionnaire order (NaN = not answered).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> longstring(np.array([[3, 3, 3, 3, 1], [1, 2, np.nan, 2, 2]]))
+    array([4, 2])
     """
     values = np.asarray(values, dtype=float)
     n, k = values.shape
@@ -69,6 +105,16 @@ def irv(values: np.ndarray) -> np.ndarray:
 
     Dunn, Heggestad, Shanock & Theilgard (2018), J. Business and Psychology 33, 105–121;
     as ``careless::irv`` (R), which uses ``sd(..., na.rm = TRUE)``. Fewer than two answers → NaN.
+
+    Parameters
+    ----------
+    values : respondents x items (NaN = not answered).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> irv(np.array([[3, 3, 3, 3, 1], [1, 2, np.nan, 2, 2]])).round(3)  # careless::irv: sd(c(3, 3, 3, 3, 1))
+    array([0.894, 0.5  ])
     """
     values = np.asarray(values, dtype=float)
     count = (~np.isnan(values)).sum(axis=1)
@@ -83,6 +129,24 @@ def careless_indices(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame
 
     Indices use the answers as given (before reverse keying) in questionnaire order, as
     straight-lining shows in the raw answers. ``careless`` is True when any flag is raised.
+
+    Parameters
+    ----------
+    data : survey rows with item columns (raw coding) and the duration column when there is one.
+    instrument : the codebook (item order, ``careless`` thresholds, duration column).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> codes = staff.item_codes  # 49 items; s1 answers 3 throughout, in 100 seconds
+    >>> answers = pd.DataFrame([[3] * len(codes), np.resize([2, 4, 3, 5, 4], len(codes))], columns=codes)
+    >>> answers = answers.assign(staff_id=["s1", "s2"], branch_id="b1", duration_seconds=[100, 600])
+    >>> print(careless_indices(answers, staff).round(3).to_string(index=False))
+     items_answered  longstring   irv  flag_longstring  flag_irv  flag_too_fast  careless
+                 49          49 0.000             True      True           True      True
+                 49           1 1.039            False     False          False     False
     """
     codes = [c for c in instrument.item_codes if c in data]
     values = data[codes].to_numpy(dtype=float, na_value=np.nan) if codes else np.empty((len(data), 0))
@@ -107,7 +171,26 @@ def careless_indices(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame
 
 
 def score_table(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
-    """One row per respondent: ids, fields, scale scores and careless-responding indices."""
+    """One row per respondent: ids, fields, scale scores and careless-responding indices.
+
+    Parameters
+    ----------
+    data : accepted survey rows (ids, fields, items, duration).
+    instrument : the codebook.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> codes = staff.item_codes  # 49 items; s1 answers 3 throughout, in 100 seconds
+    >>> answers = pd.DataFrame([[3] * len(codes), np.resize([2, 4, 3, 5, 4], len(codes))], columns=codes)
+    >>> answers = answers.assign(staff_id=["s1", "s2"], branch_id="b1", duration_seconds=[100, 600])
+    >>> print(score_table(answers, staff)[["staff_id", "TS", "CO", "careless"]].to_string(index=False))
+    staff_id  TS   CO  careless
+          s1 3.0 3.00      True
+          s2 2.5 3.25     False
+    """
     keep = [instrument.respondent.column]
     if instrument.group:
         keep.append(instrument.group.column)

@@ -24,7 +24,18 @@ COLUMNS = ["action_id", "dimension", "outcome", "outcome_kind", "estimator", "es
 
 
 def library_dimensions(library: Mapping) -> dict[str, str]:
-    """Action id -> the dimension it targets, from an action library (``surveys/actions.yml``)."""
+    """Action id -> the dimension it targets, from an action library (``surveys/actions.yml``).
+
+    Parameters
+    ----------
+    library : the action library as parsed from YAML.
+
+    Examples
+    --------
+    >>> library_dimensions({"dimensions": {"TS": {"actions": [{"id": "TS-1"}, {"id": "TS-2"}]},
+    ...                                    "calls": {"actions": [{"id": "CA-1"}]}}})
+    {'TS-1': 'TS', 'TS-2': 'TS', 'CA-1': 'calls'}
+    """
     return {str(a["id"]): str(dim) for dim, spec in (library.get("dimensions") or {}).items()
             for a in (spec or {}).get("actions") or []}
 
@@ -37,6 +48,20 @@ def adoption(register: pd.DataFrame, dimensions: Mapping[str, str], *, after: st
     running during the previous wave (``earlier``) contaminates its baseline, one starting later
     has had no time to act. Months are ``YYYY-MM`` strings. Returns the register with
     ``dimension`` and ``status``.
+
+    Parameters
+    ----------
+    register : action register rows (``action_id``, ``start_month`` and the branch).
+    dimensions : action id -> dimension (:func:`library_dimensions`).
+    after, until : the previous and this wave's last months (``YYYY-MM``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> register = pd.DataFrame({"branch_id": ["b1", "b2", "b3", "b4"], "action_id": ["TS-1", "TS-1", "TS-1", "XX-9"],
+    ...                          "start_month": ["2025-11", "2026-02", "2026-08", "2026-02"]})
+    >>> adoption(register, {"TS-1": "TS"}, after="2025-12", until="2026-06")["status"].tolist()
+    ['earlier', 'adopted', 'later', 'unknown_action']
     """
     out = register.copy()
     out["dimension"] = out["action_id"].astype(str).map(dimensions)
@@ -119,6 +144,24 @@ def action_effects(
     Angrist, J. D., & Pischke, J.-S. (2009). Mostly harmless econometrics. Princeton UP.
     Bertrand, M., Duflo, E., & Mullainathan, S. (2004). How much should we trust
     differences-in-differences estimates? QJE, 119(1), 249-275. doi:10.1162/003355304772839588
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> register = pd.DataFrame({"branch_id": ["b1", "b2", "b3", "b4"], "action_id": "TS-1",
+    ...                          "start_month": ["2026-01", "2026-02", "2026-02", "2026-03"]})
+    >>> pre = np.array([3.2, 3.4, 3.1, 3.5, 3.3, 3.6, 3.2, 3.4])
+    >>> trend = np.array([0.05, -0.02, 0.04, 0.01, 0.03, -0.01, 0.02, 0.00])  # adopters b1-b4: +0.02 on average
+    >>> previous = pd.DataFrame({"branch_id": [f"b{i}" for i in range(1, 9)], "TS": pre, "n_respondents": 8,
+    ...                          "branch_type": ["urban", "rural"] * 4})
+    >>> current = previous.assign(TS=pre + trend + np.r_[[0.3] * 4, [0] * 4])  # the action adds 0.3
+    >>> out = action_effects(register, previous, current, dimensions={"TS-1": "TS"}, kpis=[], group="branch_id",
+    ...                      after="2025-12", until="2026-06")
+    >>> # did: (0.3 + 0.02) - 0.01, the adopters' change minus the others' (within branch types)
+    >>> print(out[["action_id", "outcome", "estimator", "estimate", "n_treated", "n_control"]].round(3).to_string(index=False))
+    action_id outcome    estimator  estimate  n_treated  n_control
+         TS-1      TS          did     0.310          4          4
+         TS-1      TS did_adjusted     0.312          4          4
     """
     strata = [s for s in strata if s in current.columns]
     invariant = None if invariant is None else set(invariant)
@@ -201,6 +244,36 @@ def branch_action_changes(register: pd.DataFrame, previous: pd.DataFrame, curren
     One row per branch and adopted action: group, action_id, dimension, start_month, status,
     previous, current, change, shown. The scale means are shown only when the branch had at
     least ``k`` respondents in both waves; otherwise they are NaN and ``shown`` is False.
+
+    Parameters
+    ----------
+    register : action register rows.
+    previous, current : branch frames of the two waves (dimension means, ``respondents``).
+    dimensions : action id -> dimension.
+    group : the branch column.
+    after, until : the previous and this wave's last months.
+    respondents : the column with each branch's respondents.
+    k : minimum reporting size in both waves.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> register = pd.DataFrame({"branch_id": ["b1", "b2", "b3", "b4"], "action_id": "TS-1",
+    ...                          "start_month": ["2026-01", "2026-02", "2026-02", "2026-03"]})
+    >>> pre = np.array([3.2, 3.4, 3.1, 3.5, 3.3, 3.6, 3.2, 3.4])
+    >>> trend = np.array([0.05, -0.02, 0.04, 0.01, 0.03, -0.01, 0.02, 0.00])  # adopters b1-b4: +0.02 on average
+    >>> previous = pd.DataFrame({"branch_id": [f"b{i}" for i in range(1, 9)], "TS": pre, "n_respondents": 8,
+    ...                          "branch_type": ["urban", "rural"] * 4})
+    >>> current = previous.assign(TS=pre + trend + np.r_[[0.3] * 4, [0] * 4])  # the action adds 0.3
+    >>> current.loc[2, "n_respondents"] = 3  # b3 below k this wave: its change is not shown
+    >>> out = branch_action_changes(register, previous, current, dimensions={"TS-1": "TS"}, group="branch_id",
+    ...                             after="2025-12", until="2026-06")
+    >>> print(out[["branch_id", "previous", "current", "change", "shown"]].round(2).to_string(index=False))
+    branch_id  previous  current  change  shown
+           b1       3.2     3.55    0.35   True
+           b2       3.4     3.68    0.28   True
+           b3       NaN      NaN     NaN  False
+           b4       3.5     3.81    0.31   True
     """
     status = adoption(register, dimensions, after=after, until=until)
     status = status[status["status"] == "adopted"]

@@ -21,6 +21,11 @@ def largest_remainder(shares: list[float], n: int) -> np.ndarray:
     Each count is ``floor(share * n)``, and the units left over go to the largest fractional
     parts (the better grade first on ties).
 
+    Parameters
+    ----------
+    shares : the shares, best grade first (summing to 1).
+    n : the number of people.
+
     Examples
     --------
     >>> largest_remainder([0.10, 0.20, 0.50, 0.15, 0.05], 37).tolist()
@@ -59,6 +64,17 @@ def assign_grades(data: pd.DataFrame, spec: Grades, *, score: str = "composite",
     Returns
     -------
     Series of grade labels aligned with ``data``.
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> people = pd.DataFrame({"staff_id": [f"s{i}" for i in range(10)],
+    ...                        "composite": [91, 85, 78, 77, 70, 66, 64, 60, 52, np.nan]})
+    >>> # forced distribution A/B/C/D/E = 10/20/50/15/5% of the 9 with a composite
+    >>> assign_grades(people, scheme.grades, tie="staff_id").fillna("-").tolist()
+    ['A', 'B', 'B', 'C', 'C', 'C', 'C', 'C', 'D', '-']
     """
     labels = spec.order
     scores = data[score].to_numpy(dtype=float)
@@ -81,6 +97,13 @@ def assign_grades(data: pd.DataFrame, spec: Grades, *, score: str = "composite",
 def split_bonus(data: pd.DataFrame, spec: Bonus, *, grade: str = "grade", tie: str | None = None) -> pd.DataFrame:
     """Each person's bonus: the pool split by grade coefficient (times contribution, if set).
 
+    Parameters
+    ----------
+    data : one row per person with ``grade`` (and the contribution column, if the scheme names one).
+    spec : the scheme's ``bonus`` (pool, coefficients per grade, unit).
+    grade : the grade column.
+    tie : column that orders equal remainders, so amounts are reproducible.
+
     Returns
     -------
     DataFrame aligned with ``data``: coefficient, contribution, share (of the pool), bonus_units
@@ -91,6 +114,18 @@ def split_bonus(data: pd.DataFrame, spec: Bonus, *, grade: str = "grade", tie: s
     ``share_i = c_i x_i / sum_j c_j x_j`` (``x`` = 1 without a contribution column). The pool, in
     units, is split by the largest-remainder method, so the amounts are whole units and sum to
     the pool exactly (people without a grade get nothing and do not count for ``per_staff``).
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> people = pd.DataFrame({"staff_id": [f"s{i}" for i in range(10)],
+    ...                        "composite": [91, 85, 78, 77, 70, 66, 64, 60, 52, np.nan]})
+    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> bonus = split_bonus(people, scheme.bonus, tie="staff_id")  # 1,500 per graded person, A x1.5 ... E x0.5
+    >>> bonus["bonus"].head(3).round(2).tolist(), round(float(bonus["bonus"].sum()), 2)
+    ([2087.63, 1670.11, 1670.11], 13500.0)
     """
     graded = data[grade].notna().to_numpy()
     coef = data[grade].map(spec.coefficients).astype(float).fillna(0.0).to_numpy()

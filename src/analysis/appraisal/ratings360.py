@@ -20,7 +20,32 @@ __all__ = ["rating_scores", "ratee_role_scores", "ratee_scores", "ratings_reliab
 
 
 def rating_scores(ratings: pd.DataFrame, spec: Ratings) -> pd.DataFrame:
-    """The ratings with ``score`` (mean of the answered rating items); roles outside the scheme dropped."""
+    """The ratings with ``score`` (mean of the answered rating items); roles outside the scheme dropped.
+
+    Parameters
+    ----------
+    ratings : one row per rating: rater, ratee, role and the rating items.
+    spec : the scheme's ``ratings`` section (columns, items, roles).
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> len(scored), round(float(scored["score"].iloc[0]), 2)
+    (20, 3.8)
+    """
     missing = [c for c in (spec.rater, spec.ratee, spec.role, *spec.items) if c not in ratings.columns]
     if missing:
         raise KeyError(f"360° ratings: column(s) {missing} not found; the scheme's ratings section names them")
@@ -36,6 +61,34 @@ def ratee_role_scores(scored: pd.DataFrame, spec: Ratings, min_raters: int) -> p
     """Per ratee and role: n_raters, the mean of every item and of the score, and ``shown``.
 
     ``shown`` is False for an anonymous role with fewer than ``min_raters`` raters.
+
+    Parameters
+    ----------
+    scored : :func:`rating_scores`.
+    spec : the scheme's ``ratings`` section.
+    min_raters : fewest raters an anonymous role needs to be shown.
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> print(roles[roles["ratee_id"] == "s1"][["rater_role", "n_raters", "score", "shown"]].round(2).to_string(index=False))
+    rater_role  n_raters  score  shown
+          peer         3   4.27   True
+          self         1   3.40   True
+    supervisor         1   3.80   True
     """
     keys = [spec.ratee, spec.role]
     grouped = scored.groupby(keys, observed=True)
@@ -53,6 +106,36 @@ def ratee_scores(role_scores: pd.DataFrame, spec: Ratings, *, exclude: tuple[str
     Weights are renormalised over the roles present (a clerk without subordinates is scored on
     the other roles). Returns one row per ratee: ratee, the items, score, roles_used (``;``),
     weight_covered (share of the scheme's role weight present), n_raters.
+
+    Parameters
+    ----------
+    role_scores : :func:`ratee_role_scores`.
+    spec : the scheme's ``ratings`` section (role weights).
+    exclude : roles left out (e.g. ``("self",)`` for the others' view).
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> out = ratee_scores(roles, spec)  # supervisor .4, peers .2, self .1 of the weight: 0.7 covered
+    >>> print(out[["ratee_id", "score", "roles_used", "weight_covered"]].round(3).to_string(index=False))
+    ratee_id  score           roles_used  weight_covered
+          s1  3.876 peer;self;supervisor             0.7
+          s2  4.086 peer;self;supervisor             0.7
+          s3  4.524 peer;self;supervisor             0.7
+          s4  4.095 peer;self;supervisor             0.7
     """
     used = role_scores[role_scores["shown"] & ~role_scores[spec.role].isin(exclude)].copy()
     used["w"] = used[spec.role].map(lambda r: spec.roles[r].weight)
@@ -76,6 +159,13 @@ def ratee_scores(role_scores: pd.DataFrame, spec: Ratings, *, exclude: tuple[str
 def ratings_reliability(scored: pd.DataFrame, spec: Ratings, *, n_options: int, ci: float = 0.95) -> pd.DataFrame:
     """Inter-rater reliability and agreement of each role's ratings of the same ratee.
 
+    Parameters
+    ----------
+    scored : :func:`rating_scores`.
+    spec : the scheme's ``ratings`` section.
+    n_options : response options of the rating items (for rwg(j)).
+    ci : level of the ICC(1) interval.
+
     Returns
     -------
     DataFrame, one row per role: role, n, n_ratees (with 2+ raters of the role), n_raters,
@@ -92,6 +182,31 @@ def ratings_reliability(scored: pd.DataFrame, spec: Ratings, *, n_options: int, 
     mean group size, ICC(1,k) is Bliese's ICC(2)), on ratees with at least 2 raters of the role;
     its interval is Shrout & Fleiss's (1979) F interval with the mean number of raters, exact for
     equal numbers and approximate otherwise.
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> out = ratings_reliability(scored, spec, n_options=5)
+    >>> print(out[["role", "n_ratees", "icc1", "icc1_k", "design"]].round(3).to_string(index=False))
+           role  n_ratees  icc1  icc1_k              design
+     supervisor         0   NaN     NaN one_rater_per_ratee
+           peer         4 0.413   0.679             crossed
+    subordinate         0   NaN     NaN one_rater_per_ratee
+       customer         0   NaN     NaN one_rater_per_ratee
+           self         0   NaN     NaN one_rater_per_ratee
     """
     rows = []
     q = 1 - (1 - ci) / 2
@@ -132,6 +247,12 @@ def ratings_reliability(scored: pd.DataFrame, spec: Ratings, *, n_options: int, 
 def rater_leniency(scored: pd.DataFrame, spec: Ratings, *, ci: float = 0.95) -> pd.DataFrame:
     """Leniency of each rater with ``min_ratings_leniency`` or more ratees: how much higher they rate.
 
+    Parameters
+    ----------
+    scored : :func:`rating_scores`.
+    spec : the scheme's ``ratings`` section (``min_ratings_leniency``, ``self_role``).
+    ci : confidence level.
+
     Returns
     -------
     DataFrame, one row per rater and role: rater, role, n_ratings, n_eff, estimate, se, ci_low,
@@ -148,6 +269,31 @@ def rater_leniency(scored: pd.DataFrame, spec: Ratings, *, ci: float = 0.95) -> 
     ratings each, which ignores the estimation error of the other raters' effects (small when
     ratees have several raters); its coverage is checked by simulation
     (tests/test_appraisal_ratings.py). Normal-theory interval and two-sided z test.
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> out = rater_leniency(scored, spec)
+    >>> print(out[["rater", "role", "n_ratings", "estimate", "se"]].round(3).to_string(index=False))
+    rater       role  n_ratings  estimate    se
+       m1 supervisor          4     0.000 0.269
+       p1       peer          3     0.205 0.311
+       p2       peer          3     0.005 0.311
+       p3       peer          3    -0.141 0.311
+       p4       peer          3    -0.068 0.311
     """
     part = scored if spec.self_role is None else scored[scored[spec.role] != spec.self_role]
     part = part.reset_index(drop=True)
@@ -205,6 +351,29 @@ def self_other(role_scores: pd.DataFrame, spec: Ratings, *, group_of: pd.Series 
     estimate (mean gap self - other), se, ci_low, ci_high, p (paired t test), r_self_other
     (Pearson correlation of self and other scores: self–other agreement), ci_level, method.
     ``other`` is the ratee's role-weighted score without the self-rating (:func:`ratee_scores`).
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
+    >>> rng = np.random.default_rng(0)
+    >>> rows = []
+    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
+    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
+    ...     for rater, role in raters:
+    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
+    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
+    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> out = self_other(roles, spec)
+    >>> print(out[["level", "unit", "n", "mean_self", "mean_other", "estimate"]].round(3).to_string(index=False))
+      level       unit  n  mean_self  mean_other  estimate
+    company        all  4       3.95       4.178    -0.228
+       role supervisor  4       3.95       4.250    -0.300
+       role       peer  4       3.95       4.033    -0.083
     """
     if spec.self_role is None:
         return pd.DataFrame()

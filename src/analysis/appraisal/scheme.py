@@ -202,7 +202,23 @@ class Actions(_Strict):
 
 
 class Scheme(_Strict):
-    """A validated appraisal scheme."""
+    """A validated appraisal scheme.
+
+    Attributes
+    ----------
+    id, version, title, source : what the scheme is and where it comes from.
+    indicators : indicator code -> :class:`Indicator` (value, weight, normalisation).
+    ratings : the 360° ratings section, or None.
+    grades, bonus : how composites become grades, and grades a bonus.
+    evaluation, actions : settings of the scheme's evaluation and of the action effects.
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> scheme.id, len(scheme.indicators), scheme.grades.order, round(scheme.weights()["target_completion"], 2)
+    ('hall_staff_appraisal', 10, ['A', 'B', 'C', 'D', 'E'], 0.25)
+    """
 
     id: str
     version: str
@@ -245,7 +261,23 @@ class Scheme(_Strict):
 
 # --------------------------------------------------------------------------- loading
 def load_scheme(path: str | Path) -> Scheme:
-    """Read and validate a scheme file; raise :class:`SchemeError` listing every problem."""
+    """Read and validate a scheme file; raise :class:`SchemeError` listing every problem.
+
+    Parameters
+    ----------
+    path : the scheme file (YAML, e.g. ``surveys/appraisal.yml``).
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> scheme.ratings.roles["supervisor"].weight
+    0.4
+    >>> load_scheme("no/such/appraisal.yml")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.SchemeError: no/such/appraisal.yml: appraisal scheme file not found
+    """
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -259,7 +291,24 @@ def load_scheme(path: str | Path) -> Scheme:
 
 
 def parse_scheme(raw: Any, *, label: str = "scheme") -> Scheme:
-    """Validate a scheme given as a mapping (what the YAML file holds)."""
+    """Validate a scheme given as a mapping (what the YAML file holds).
+
+    Parameters
+    ----------
+    raw : the scheme as a mapping.
+    label : the name errors start with (e.g. the file).
+
+    Examples
+    --------
+    >>> import yaml
+    >>> raw = yaml.safe_load(open("surveys/appraisal.yml", encoding="utf-8"))
+    >>> parse_scheme(raw).version
+    '2026.1'
+    >>> parse_scheme({**raw, "bonus": {**raw["bonus"], "coefficients": {"A": 1, "B": 2, "C": 1, "D": 1, "E": 1}}})
+    Traceback (most recent call last):
+    ...
+    analysis.errors.SchemeError: scheme: ... a better grade must not get a smaller coefficient (等级越高奖金比例越高)
+    """
     if not isinstance(raw, dict):
         raise SchemeError(f"{label}: top level must be a mapping")
     try:

@@ -37,6 +37,39 @@ def staff_frame(records: pd.DataFrame, spec: RecordsSpec, branches: pd.DataFrame
     objective target expectation) are joined; with ``expected_per_staff`` and the records'
     assigned target, ``target_gap = log(assigned / expected_per_staff)`` as in
     :func:`analysis.analyze.add_target_gap`.
+
+    Parameters
+    ----------
+    records : one row per person and month (KPI records).
+    spec : the study's ``datasets.records`` (columns summed, ratios).
+    branches : the branch frame (type, district, ``expected_per_staff``).
+    person, group : the person and branch id columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.datasets import RecordsSpec
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
+    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
+    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
+    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
+    ...                         "target": [50.0] * 6})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
+    ...                     group="branch_id")
+    >>> print(staff.to_string(index=False))
+    staff_id  sales  target  records branch_id branch_type
+          s1  120.0   100.0        2        b1       urban
+          s2   90.0   100.0        2        b1       urban
+          s3   60.0   100.0        2        b2       rural
     """
     per_person = aggregate_records(records, person, spec)
     order = records.sort_values("month", kind="stable") if "month" in records else records
@@ -74,6 +107,38 @@ def indicator_values(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame
     indexed by person id); without it (a wave without ratings) the ratings indicators are missing,
     so composites use the other indicators. Raises :class:`SchemeError` naming the indicator and
     the missing column.
+
+    Parameters
+    ----------
+    scheme : the appraisal scheme.
+    staff : :func:`staff_frame`.
+    branches : the branch frame (team indicators' columns).
+    ratee : 360° item scores by person id, or None.
+    person, group : the person and branch id columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.datasets import RecordsSpec
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
+    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
+    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
+    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
+    ...                         "target": [50.0] * 6})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
+    ...                     group="branch_id")
+    >>> values = indicator_values(scheme, staff, branches, None, person="staff_id", group="branch_id")
+    >>> values["completion"]["value"].tolist(), values["branch_sat"]["value"].tolist()
+    ([1.2, 0.9, 0.6], [4.2, 3.4])
     """
     out = {}
     for code, ind in scheme.indicators.items():
@@ -98,7 +163,37 @@ def indicator_values(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame
 
 
 def indicator_points(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
-    """Points 0–100 of one indicator's values (module docstring for the formulas)."""
+    """Points 0–100 of one indicator's values (module docstring for the formulas).
+
+    Parameters
+    ----------
+    frame : the indicator's :func:`indicator_values` frame.
+    ind : the indicator of the scheme.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.datasets import RecordsSpec
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
+    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
+    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
+    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
+    ...                         "target": [50.0] * 6})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
+    ...                     group="branch_id")
+    >>> values = indicator_values(scheme, staff, branches, None, person="staff_id", group="branch_id")
+    >>> indicator_points(values["completion"], scheme.indicators["completion"]).tolist()  # 100 * min(r, 1.2) / 1.2
+    [100.0, 75.0, 50.0]
+    """
     x = frame["value"].astype(float)
     norm = ind.normalise
     lower = ind.direction == "lower"
@@ -127,6 +222,20 @@ def composite(points: pd.DataFrame, weights: dict[str, float]) -> pd.DataFrame:
     """Weighted mean of each row's indicator points (columns) over the indicators present.
 
     Returns ``composite`` and ``weight_covered`` (the share of the weight present), per row.
+
+    Parameters
+    ----------
+    points : one row per person, one column of points per indicator.
+    weights : indicator -> weight.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> points = pd.DataFrame({"a": [100.0, 50.0], "b": [50.0, None]})
+    >>> print(composite(points, {"a": 0.75, "b": 0.25}).to_string(index=False))  # row 2 is scored on a alone
+     composite  weight_covered
+          87.5            1.00
+          50.0            0.75
     """
     w = pd.Series(weights)[points.columns]
     present = points.notna()
@@ -139,11 +248,47 @@ def scorecard(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame, ratee
               person: str, group: str, weights: dict[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Indicator points of every person and their composite.
 
+    Parameters
+    ----------
+    scheme : the appraisal scheme.
+    staff : :func:`staff_frame`.
+    branches : the branch frame.
+    ratee : 360° item scores by person id, or None.
+    person, group : the person and branch id columns.
+    weights : indicator weights to use instead of the scheme's.
+
     Returns
     -------
     (long, wide). ``long``: one row per person and indicator: person, group, indicator, level,
     value, points, weight (normalised), weighted_points. ``wide``: one row per person: person,
     group, a column of points per indicator, composite, weight_covered.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.datasets import RecordsSpec
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
+    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
+    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
+    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
+    ...                         "target": [50.0] * 6})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
+    ...                     group="branch_id")
+    >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
+    >>> print(wide.round(2).to_string(index=False))
+    staff_id branch_id  completion  branch_sat  composite  weight_covered
+          s1        b1       100.0        80.0      95.00             1.0
+          s2        b1        75.0        80.0      76.25             1.0
+          s3        b2        50.0        60.0      52.50             1.0
     """
     weights = weights or scheme.weights()
     values = indicator_values(scheme, staff, branches, ratee, person=person, group=group)
@@ -169,6 +314,40 @@ def branch_scorecard(long: pd.DataFrame, wide: pd.DataFrame, *, group: str, k: i
     One row per branch and indicator (``indicator = composite`` for the composite): group, indicator,
     level, n (staff), mean_value, mean_points, sd_points. Branches with fewer than ``k`` staff appraised
     are left out (:func:`analysis.privacy.suppress_small_groups`).
+
+    Parameters
+    ----------
+    long, wide : :func:`scorecard`.
+    group : the branch column.
+    k : minimum reporting size.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.datasets import RecordsSpec
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
+    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
+    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
+    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
+    ...                         "target": [50.0] * 6})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
+    ...                     group="branch_id")
+    >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
+    >>> out = branch_scorecard(long, wide, group="branch_id", k=2)  # b2 has one person: left out
+    >>> print(out[["branch_id", "indicator", "n", "mean_points"]].round(2).to_string(index=False))
+    branch_id  indicator  n  mean_points
+           b1 branch_sat  2        80.00
+           b1 completion  2        87.50
+           b1  composite  2        85.62
     """
     parts = long.groupby([group, "indicator"], observed=True, sort=False).agg(
         level=("level", "first"), n=("points", "count"), mean_value=("value", "mean"), mean_points=("points", "mean"),

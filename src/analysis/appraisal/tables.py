@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.appraisal import action_effects as actions
-from analysis.appraisal import evaluation, ratings360
+from analysis.appraisal import evaluation, ratings360, stability
 from analysis.appraisal.grades import assign_grades, split_bonus
 from analysis.appraisal.scheme import Scheme
 from analysis.appraisal.scorecard import branch_scorecard, scorecard
@@ -25,7 +25,22 @@ __all__ = ["appraisal_tables", "complement_small_remainder", "scheme_table"]
 
 
 def scheme_table(scheme: Scheme) -> pd.DataFrame:
-    """The scheme's indicators as a table: what a report prints beside the results."""
+    """The scheme's indicators as a table: what a report prints beside the results.
+
+    Parameters
+    ----------
+    scheme : the appraisal scheme.
+
+    Examples
+    --------
+    >>> from analysis.appraisal.scheme import load_scheme
+    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> print(scheme_table(scheme)[["indicator", "level", "weight", "method"]].head(3).to_string(index=False))
+            indicator      level  weight       method
+    target_completion individual    0.25 target_ratio
+        sales_revenue individual    0.10   percentile
+         sales_growth       team    0.05   percentile
+    """
     weights = scheme.weights()
     return pd.DataFrame([{
         "indicator": code, "label_zh": i.label.zh, "label_en": i.label.en,
@@ -44,6 +59,22 @@ def complement_small_remainder(table: pd.DataFrame, *, n: str, total: int, k: in
     A table that shows a total and its parts minus the small ones reveals the small ones pooled, by
     difference; leaving out the next-smallest part too makes that pooled remainder a group of k or
     more (complementary suppression).
+
+    Parameters
+    ----------
+    table : one row per group, with its count.
+    n : the count column.
+    total : the total the table's groups are parts of.
+    k : minimum reporting size.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"group": ["A", "B", "C"], "n": [12, 9, 6]})  # of 30: 3 left out
+    >>> print(complement_small_remainder(table, n="n", total=30, k=5).to_string(index=False))
+    group  n
+        A 12
+        B  9
     """
     out = table.sort_values(n, kind="stable")
     while len(out) and 0 < total - out[n].sum() < k:
@@ -126,6 +157,31 @@ def appraisal_tables(
     Returns
     -------
     dict of table name -> DataFrame (see docs/appraisal.md for every table and column).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> scheme = parse_scheme({
+    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
+    ...     "indicators": {
+    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3,
+    ...                        "ratio": ["sales", "assigned_target"],
+    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
+    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
+    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
+    ...     "grades": {"rule": "forced_distribution", "shares": {"A": 0.2, "B": 0.6, "C": 0.2}},
+    ...     "bonus": {"pool": {"per_staff": 1000}, "coefficients": {"A": 1.5, "B": 1.0, "C": 0.5}}})
+    >>> rng = np.random.default_rng(0)
+    >>> staff = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(12)], "branch_id": np.repeat(["b1", "b2"], 6),
+    ...                       "sales": rng.uniform(60, 130, 12).round(), "assigned_target": np.tile([100.0, 120.0], 6),
+    ...                       "expected_per_staff": 100.0})
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "customer_SAT": [4.2, 3.6]})
+    >>> out = appraisal_tables(scheme, staff, branches, k=5)  # no 360° ratings, survey or previous wave
+    >>> sorted(out)
+    ['appraisal_bonus', 'appraisal_bonus_summary', 'appraisal_branch_scorecard', 'appraisal_grades', 'appraisal_scheme', 'appraisal_scorecard', 'appraisal_team_weighting']
+    >>> out["appraisal_grades"]["grade"].value_counts().sort_index().to_dict()  # 2.4, 7.2, 2.4: A gets the remainder
+    {'A': 3, 'B': 7, 'C': 2}
     """
     out: dict[str, pd.DataFrame] = {"appraisal_scheme": scheme_table(scheme)}
     ev = scheme.evaluation
@@ -154,9 +210,9 @@ def appraisal_tables(
 
     seed = ev.seed if ev.seed is not None else seed
     if scored is not None:
-        reps = evaluation.rater_bootstrap_composites(scored, roles, points, people, scheme, person=person,
+        reps = stability.rater_bootstrap_composites(scored, roles, points, people, scheme, person=person,
                                                      n_boot=ev.n_boot, seed=seed)
-        p_change, reliability = evaluation.grade_stability(people, reps, scheme.grades, tie=person)
+        p_change, reliability = stability.grade_stability(people, reps, scheme.grades, tie=person)
         graded["p_grade_change"] = p_change.to_numpy()
         grades_part = complement_small_remainder(reliability[(reliability["grade"] != "all") & (reliability["n"] >= k)],
                                                  n="n", total=int(reliability["n"].iloc[0]), k=k)

@@ -39,6 +39,34 @@ def priorities(profiles: pd.DataFrame, importance: pd.Series, gate: pd.DataFrame
     ``importance`` maps dimension → share of R² (sums to 1). ``gate`` (scale, group,
     aggregation_ok) comes from rwg(j): a branch climate score without agreement is still shown,
     flagged.
+
+    Parameters
+    ----------
+    profiles : :func:`dimension_profiles` of the shown branches.
+    importance : dimension -> share of R² (sums to 1).
+    gate : rwg(j) rows (scale, group, aggregation_ok), or None.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("surveys/staff.yml")
+    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
+    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
+    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
+    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
+    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
+    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> from analysis.improvement import dimension_profiles
+    >>> profiles = dimension_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id",
+    ...                               respondent="staff_id", district=district, k=5)
+    >>> out = priorities(profiles, pd.Series({"TS": 0.6, "CO": 0.4}))
+    >>> print(out[["branch_id", "dimension", "gap", "priority", "rank", "strength_rank"]].round(3).to_string(index=False))
+    branch_id dimension    gap  priority  rank  strength_rank
+           b1        CO -0.188     0.000     1              2
+           b1        TS -0.208     0.000     2              1
+           b2        TS  0.208     0.125     1              2
+           b2        CO  0.188     0.075     2              1
     """
     out = profiles.copy()
     out["importance"] = out["dimension"].map(importance).astype(float)
@@ -80,6 +108,17 @@ def kpi_needs(values: pd.DataFrame, specs: list[dict], *, group: str) -> pd.Data
     basis_benchmark (the guide, else the company mean of the branches with a value), basis_kind
     ("guide" or "company"), basis_format, lower_is_better, need (shortfall in between-branch SDs;
     a missed guide counts at least :data:`NEED_SD`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> values = pd.DataFrame({"branch_id": ["b1", "b2", "b3"], "calls": [22.0, 15.0, 30.0]})
+    >>> specs = [{"column": "calls", "dimension": "calls", "kind": "kpi", "format": "number",
+    ...           "lower_is_better": False, "benchmark": 20}]
+    >>> needs = kpi_needs(values, specs, group="branch_id")  # b2 misses the guide of 20 calls a day
+    >>> print(needs[["branch_id", "basis", "basis_value", "basis_benchmark", "basis_kind", "need"]].round(3).to_string(index=False))
+    branch_id basis  basis_value  basis_benchmark basis_kind  need
+           b2 calls         15.0             20.0      guide 0.977
     """
     rows = []
     for spec in specs:
@@ -111,6 +150,50 @@ def branch_actions(prioritised: pd.DataFrame, needs: pd.DataFrame, district_prof
     """Every branch's actions by source (see the module docstring); at least one row per branch.
 
     ``branches`` has ``branch_id`` and ``district`` for every branch to report on.
+
+    Parameters
+    ----------
+    prioritised : :func:`priorities` of the shown branches.
+    needs : :func:`kpi_needs`.
+    district_profiles : :func:`analysis.improvement.district_profiles`, for branches with nothing else.
+    branches : ``branch_id`` and ``district`` of every branch to report on.
+    library : the action library (``surveys/actions.yml``): dimension -> ordered actions.
+    importance : dimension -> share of R², for the fallback keep action.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("surveys/staff.yml")
+    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
+    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
+    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
+    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
+    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
+    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> from analysis.improvement import dimension_profiles, district_profiles
+    >>> profiles = dimension_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id",
+    ...                               respondent="staff_id", district=district, k=5)
+    >>> library = {"dimensions": {d: {"actions": [
+    ...     {"id": f"{d}-{i}", "title": {"zh": f"{d}行动{i}", "en": f"{d} action {i}"}, "detail": {"zh": "", "en": ""}}
+    ...     for i in (1, 2)]} for d in ("TS", "CO", "calls")}}
+    >>> values = pd.DataFrame({"branch_id": ["b1", "b2", "b3"], "calls": [22.0, 15.0, 30.0]})
+    >>> specs = [{"column": "calls", "dimension": "calls", "kind": "kpi", "format": "number",
+    ...           "lower_is_better": False, "benchmark": 20}]
+    >>> importance = pd.Series({"TS": 0.6, "CO": 0.4})
+    >>> actions = branch_actions(priorities(profiles, importance), kpi_needs(values, specs, group="branch_id"),
+    ...                          district_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id",
+    ...                                            respondent="staff_id", district=district, k=5, importance=importance),
+    ...                          pd.DataFrame({"branch_id": ["b1", "b2", "b3"], "district": "D1"}), library,
+    ...                          importance=importance)
+    >>> print(actions[["branch_id", "source", "rank", "dimension", "action_id"]].to_string(index=False))
+    branch_id       source  rank dimension action_id
+           b2 staff_survey     1        TS      TS-1
+           b2 staff_survey     1        TS      TS-2
+           b2 staff_survey     2        CO      CO-1
+           b1         keep     1        TS      TS-1
+           b2          kpi     1     calls   calls-1
+           b3         keep     1        TS      TS-1
     """
     rows: list[dict] = []
     chosen = prioritised[(prioritised["rank"] <= TOP_PRIORITIES) & (prioritised["priority"] > 0)]
@@ -159,6 +242,25 @@ def district_actions(district_profiles: pd.DataFrame, library: dict, *, top: int
 
     Columns: district, rank, dimension, order, action_id, title/detail/kpi in zh and en, horizon,
     basis_value (the district's mean), basis_benchmark (the company's), covers_benchmark, importance.
+
+    Parameters
+    ----------
+    district_profiles : :func:`analysis.improvement.district_profiles`.
+    library : the action library (dimension -> ordered actions).
+    top : how many priorities per district.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> library = {"dimensions": {d: {"actions": [
+    ...     {"id": f"{d}-{i}", "title": {"zh": f"{d}行动{i}", "en": f"{d} action {i}"}, "detail": {"zh": "", "en": ""}}
+    ...     for i in (1, 2)]} for d in ("TS", "CO", "calls")}}
+    >>> profiles = pd.DataFrame({"district": ["D1", "D1"], "dimension": ["TS", "CO"], "rank": [1, 2],
+    ...                          "priority": [0.12, 0.0], "mean": [3.3, 3.5], "benchmark": [3.5, 3.5],
+    ...                          "covers_benchmark": [False, True], "importance": [0.6, 0.4]})
+    >>> print(district_actions(profiles, library)[["district", "rank", "dimension", "action_id", "title_en"]].to_string(index=False))
+    district  rank dimension action_id    title_en
+          D1     1        TS      TS-1 TS action 1
     """
     rows = []
     chosen = district_profiles[(district_profiles["rank"] <= top) & (district_profiles["priority"] > 0)]

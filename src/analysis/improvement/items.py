@@ -22,7 +22,20 @@ ITEM_COLUMNS = ["branch_id", "dimension", "item", "n", "mean", "pct_favourable",
 
 
 def item_labels(instrument: Instrument, dimensions: list[str]) -> pd.DataFrame:
-    """The wording of every item of the dimensions: item, dimension, text_zh, text_en, reverse."""
+    """The wording of every item of the dimensions: item, dimension, text_zh, text_en, reverse.
+
+    Parameters
+    ----------
+    instrument : the survey's codebook.
+    dimensions : scale codes.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> labels = item_labels(load_instrument("surveys/staff.yml"), ["TS"])
+    >>> labels.loc[0, "item"], labels.loc[0, "text_en"]
+    ('TS1', "Our branch's sales targets are broken down to each individual")
+    """
     return pd.DataFrame([
         {"item": code, "dimension": dim, "text_zh": instrument.items[code].text.zh,
          "text_en": instrument.items[code].text.en, "reverse": instrument.items[code].reverse}
@@ -47,6 +60,30 @@ def item_results(items: pd.DataFrame, instrument: Instrument, dimensions: list[s
     DataFrame with :data:`ITEM_COLUMNS`. ``difference_favourable`` = branch − company % favourable
     (percentage points); ``strength_rank`` 1..top for the items most above the company (positive
     differences only), ``opportunity_rank`` 1..top for those most below (negative only), else NA.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("surveys/staff.yml")
+    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
+    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
+    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
+    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
+    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
+    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> out = item_results(items, instrument, ["TS"], group="branch_id", district=district, k=5, top=1)
+    >>> print(out[["branch_id", "item", "pct_favourable", "difference_favourable", "strength_rank",
+    ...            "opportunity_rank"]].round(1).to_string(index=False))
+    branch_id item  pct_favourable  difference_favourable  strength_rank  opportunity_rank
+           b1  TS1            50.0                    0.0           <NA>              <NA>
+           b2  TS1            50.0                    0.0           <NA>              <NA>
+           b1  TS2            83.3                   25.0              1              <NA>
+           b2  TS2            33.3                  -25.0           <NA>                 1
+           b1  TS3            66.7                    8.3           <NA>              <NA>
+           b2  TS3            50.0                   -8.3           <NA>              <NA>
+           b1  TS4            50.0                   -8.3           <NA>                 1
+           b2  TS4            66.7                    8.3              1              <NA>
     """
     rows = []
     for dim in dimensions:

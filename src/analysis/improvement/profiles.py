@@ -81,6 +81,26 @@ def dimension_profiles(staff: pd.DataFrame, items: pd.DataFrame, instrument: Ins
     company), ``covers_benchmark`` when the CI holds the benchmark (the gap may be chance), the CI
     clipped to the response scale (``ci_clipped`` says it was), % favourable/neutral/unfavourable of
     the branch, ``benchmark_favourable`` and ``district_favourable``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("surveys/staff.yml")
+    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
+    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
+    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
+    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
+    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
+    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> profiles = dimension_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id",
+    ...                               respondent="staff_id", district=district, k=5)
+    >>> print(profiles[["branch_id", "dimension", "n", "mean", "benchmark", "gap", "pct_favourable"]].round(2).to_string(index=False))
+    branch_id dimension  n  mean  benchmark   gap  pct_favourable
+           b1        CO  6  3.71       3.52 -0.19           58.33
+           b1        TS  6  3.71       3.50 -0.21           62.50
+           b2        CO  6  3.33       3.52  0.19           45.83
+           b2        TS  6  3.29       3.50  0.21           50.00
     """
     long = _dimension_long(staff, items, instrument, dimensions, group=group, respondent=respondent, k=k)
     if long.empty:
@@ -124,6 +144,29 @@ def district_profiles(staff: pd.DataFrame, items: pd.DataFrame, instrument: Inst
     ci_clipped, benchmark (company, over shown branches), gap (benchmark − mean),
     covers_benchmark, pct_favourable, pct_neutral, pct_unfavourable, benchmark_favourable,
     importance, priority (importance × max(gap, 0)), rank (1 = first priority in the district).
+
+    Parameters
+    ----------
+    staff, items, instrument, dimensions, group, respondent, district, k, ci : as in :func:`dimension_profiles`.
+    importance : dimension -> importance (share of R²), for the priorities.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> instrument = load_instrument("surveys/staff.yml")
+    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
+    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
+    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
+    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
+    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
+    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> out = district_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id", respondent="staff_id",
+    ...                         district=district, k=5, importance=pd.Series({"TS": 0.6, "CO": 0.4}))
+    >>> print(out[["district", "dimension", "n", "n_branches", "mean", "rank"]].round(2).to_string(index=False))
+    district dimension  n  n_branches  mean  rank
+          D1        CO 12           2  3.52     1
+          D1        TS 12           2  3.50     2
     """
     long = _dimension_long(staff, items, instrument, dimensions, group=group, respondent=respondent, k=k)
     columns = ["district", "dimension", "n", "n_branches", "mean", "sd", "ci_low", "ci_high", "ci_clipped", "benchmark",

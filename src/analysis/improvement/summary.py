@@ -12,8 +12,27 @@ from analysis.instrument import Instrument
 def kpi_snapshot(branches: pd.DataFrame, kpis: list, *, group: str, district: str, withheld: dict[str, pd.Series]) -> pd.DataFrame:
     """Per branch and KPI: value, district and company means, the KPI's benchmark and percentile.
 
-    ``withheld`` maps a KPI column → boolean Series (by branch id) of branches whose value must not
-    be shown (e.g. fewer than k customer respondents); they are left out of the means as well.
+    Parameters
+    ----------
+    branches : one row per branch: ``group``, ``district`` and the KPI columns.
+    kpis : the study's KPIs (:class:`analysis.study.KpiSpec`: column, label, format, benchmark, lower_is_better).
+    group, district : the branch id and district columns.
+    withheld : KPI column -> boolean Series (by branch id) of values that must not be shown (e.g.
+        fewer than k customer respondents); they are left out of the means as well.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.instrument import Label
+    >>> from analysis.study import KpiSpec
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2", "b3"], "district": "D1", "calls": [22.0, 15.0, 30.0]})
+    >>> kpis = [KpiSpec("calls", Label("日均外呼", "Calls a day"), benchmark=20)]
+    >>> snap = kpi_snapshot(branches, kpis, group="branch_id", district="district", withheld={})
+    >>> print(snap[["branch_id", "value", "company_mean", "benchmark", "percentile"]].round(3).to_string(index=False))
+    branch_id  value  company_mean  benchmark  percentile
+           b1   22.0        22.333         20       0.667
+           b2   15.0        22.333         20       0.333
+           b3   30.0        22.333         20       1.000
     """
     rows = []
     frame = branches.set_index(group)
@@ -47,6 +66,29 @@ def branch_summary(
     ``<column>_zh`` and ``<column>_en``, so reports need not know the codebook. ``staff_on_record``
     (the register's ``employed`` column) is shown for every branch; ``response_rate`` (respondents
     / staff on record) only where the staff results are shown.
+
+    Parameters
+    ----------
+    branches : one row per branch: ``group``, the name columns, ``n_respondents`` and optionally
+        ``employed`` and ``rating_n``.
+    group : the branch id column.
+    k : minimum reporting size (complementary suppression included, :mod:`analysis.disclosure`).
+    rating_n : column with the number of customer respondents, or None.
+    name_columns : columns copied as they are (names, type, district).
+    groups_instrument : the branch register's codebook, for category labels.
+    employed : column with the staff on record.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2", "b3"], "name": ["东门厅", "西门厅", "南门厅"],
+    ...                          "n_respondents": [6, 6, 2], "staff_count": [8, 6, 3]})
+    >>> out = branch_summary(branches, group="branch_id", k=5, rating_n=None, name_columns=["name"])
+    >>> print(out.to_string(index=False))  # b3 is below k = 5; b1 is hidden too, or b3's count would follow
+    branch_id name  staff_results_shown  n_respondents  staff_on_record  response_rate
+           b1  东门厅                False           <NA>                8            NaN
+           b2  西门厅                 True              6                6            1.0
+           b3  南门厅                False           <NA>                3            NaN
     """
     out = branches[[group, *name_columns]].copy().rename(columns={group: "branch_id"})
     fields = groups_instrument.fields if groups_instrument else {}
@@ -73,7 +115,21 @@ def branch_summary(
 
 
 def dimension_labels(instrument: Instrument, dimensions: list[str]) -> pd.DataFrame:
-    """Labels of the dimensions: a scale's, a field's, else the code itself."""
+    """Labels of the dimensions: a scale's, a field's, else the code itself.
+
+    Parameters
+    ----------
+    instrument : the survey's codebook.
+    dimensions : scale or field codes.
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> print(dimension_labels(load_instrument("surveys/staff.yml"), ["TS", "CO"]).to_string(index=False))
+    dimension label_zh                label_en stage      level
+           TS     目标设定          Target setting  plan individual
+           CO  绩效辅导与监控 Coaching and monitoring    do     branch
+    """
     rows = []
     for d in dimensions:
         scale = instrument.scales.get(d)

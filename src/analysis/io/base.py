@@ -34,6 +34,25 @@ class RawTable:
     (the header is row 1 in a plain CSV/XLSX), so quarantine entries can be found by hand.
     ``damaged`` lists the rows that could not be read at all; every row of the file is either
     in ``frame``, in ``damaged``, or blank (counted in ``notes['blank_rows_skipped']``).
+
+    Attributes
+    ----------
+    frame : the cells as text, headers as delivered.
+    source_rows : 1-based row number in the file of each row of ``frame``.
+    format, encoding : the reader's name and the text encoding found.
+    notes : what the reader noticed (e.g. ``blank_rows_skipped``).
+    missing_codes : extra cell values meaning "no answer".
+    damaged : rows that could not be split into cells.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "staff_survey.csv")
+    ...     _ = path.write_text("工号,TS1,TS2\\nA001,4,5\\nA002,,3\\n", encoding="utf-8")
+    ...     table = read_table(path)
+    >>> table.frame.iloc[0].tolist(), int(table.frame["TS1"].isna().sum()), table.source_rows.tolist(), table.rows_read
+    (['A001', '4', '5'], 1, [2, 3], 2)
     """
 
     frame: pd.DataFrame
@@ -91,6 +110,22 @@ def register_reader(name: str, reader: Reader, detector: Detector, *, generic: b
 
     Detectors of specific layouts (问卷星, Qualtrics, SPSS) are tried before those of ``generic``
     readers (plain CSV and Excel, which would claim any such file), each group in registration order.
+
+    Parameters
+    ----------
+    name : the format's name (``--format``).
+    reader : path -> :class:`RawTable`.
+    detector : path -> whether the file has this layout.
+    generic : a catch-all layout (plain CSV, Excel), tried after the specific ones.
+
+    Examples
+    --------
+    How the plain CSV reader registers itself (registering a name again keeps its place):
+
+    >>> from analysis.io.tabular import _is_csv, read_csv
+    >>> register_reader("csv", read_csv, _is_csv, generic=True)
+    >>> _detection_order()
+    ['qualtrics', 'sav', 'wjx', 'csv', 'xlsx']
     """
     _READERS[name] = (reader, detector, generic)
 
@@ -100,7 +135,21 @@ def _detection_order() -> list[str]:
 
 
 def detect_format(path: Path) -> str:
-    """Name of the first registered reader whose detector accepts the file."""
+    """Name of the first registered reader whose detector accepts the file.
+
+    Parameters
+    ----------
+    path : the export file.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "staff_survey.csv")
+    ...     _ = path.write_text("工号,TS1,TS2\\nA001,4,5\\nA002,,3\\n", encoding="utf-8")
+    ...     print(detect_format(path))
+    csv
+    """
     for name in _detection_order():
         try:
             if _READERS[name][1](path):
@@ -114,7 +163,23 @@ def detect_format(path: Path) -> str:
 
 
 def read_table(path: str | Path, format: str | None = None) -> RawTable:
-    """Read any supported export into a :class:`RawTable`."""
+    """Read any supported export into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    path : the export file.
+    format : the reader to use (default: detected, :func:`detect_format`).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "staff_survey.csv")
+    ...     _ = path.write_text("工号,TS1,TS2\\nA001,4,5\\nA002,,3\\n", encoding="utf-8")
+    ...     table = read_table(path)
+    >>> table.format, table.encoding, list(table.frame.columns)
+    ('csv', 'utf-8', ['工号', 'TS1', 'TS2'])
+    """
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: file not found")

@@ -26,7 +26,9 @@ using lme4. *Journal of Statistical Software, 67*(1), 1-48. https://doi.org/10.1
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,7 +107,37 @@ def fit_mixed(frame: pd.DataFrame, y: str, fixed, group: str, slopes, reml: bool
     n = len(frame)
     exog = np.column_stack([np.ones(n), frame[list(fixed)].to_numpy()]) if fixed else np.ones((n, 1))
     exog_re = np.column_stack([np.ones(n), frame[list(slopes)].to_numpy()]) if slopes else np.ones((n, 1))
-    model = sm.MixedLM(frame[y].to_numpy(), exog, groups=frame[group].to_numpy(), exog_re=exog_re)
+    endog, groups = frame[y].to_numpy(), frame[group].to_numpy()
+    key = _design_key(endog, exog, exog_re, groups, reml, fit_kwargs)
+    if key in _FITS:
+        _FITS.move_to_end(key)
+        return _FITS[key]
+    fit = _fit(endog, exog, exog_re, groups, reml, fit_kwargs)
+    _FITS[key] = fit
+    if len(_FITS) > _KEEP:
+        _FITS.popitem(last=False)
+    return fit
+
+
+# A multilevel hypothesis fits the same models several times (its coefficients, the pseudo-R²'s null
+# and random-intercept models, the null model table): the last few fits are kept by a digest of their
+# design, so each is fitted once (MixedLM was a sixth of `hallperf analyze` on a national wave).
+_FITS: OrderedDict[bytes, MixedFit] = OrderedDict()
+_KEEP = 8
+
+
+def _design_key(endog, exog, exog_re, groups, reml: bool, fit_kwargs: dict) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (endog, exog, exog_re):
+        digest.update(np.ascontiguousarray(part, dtype=float).tobytes())
+        digest.update(str(part.shape).encode())
+    digest.update(pd.util.hash_array(np.asarray(groups, dtype=object)).tobytes())
+    digest.update(repr((reml, sorted(fit_kwargs.items()))).encode())
+    return digest.digest()
+
+
+def _fit(endog, exog, exog_re, groups, reml: bool, fit_kwargs: dict) -> MixedFit:
+    model = sm.MixedLM(endog, exog, groups=groups, exog_re=exog_re)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(reml=reml, method=list(OPTIMIZERS), **fit_kwargs)

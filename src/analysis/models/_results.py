@@ -25,6 +25,9 @@ Provenance columns (:data:`PROVENANCE_COLUMNS`, on every row; NA where they do n
 ``warnings``
     Problems met while estimating, as codes from :data:`WARNINGS` joined by ``";"`` in the
     order of that vocabulary (``""`` when there are none), e.g. ``"boundary;hessian_not_pd"``.
+
+Regression and moderation tables also carry ``centred``: the variables mean-centred before their
+products were formed, joined by ``";"`` (``""`` when none were).
 """
 
 from __future__ import annotations
@@ -157,6 +160,7 @@ def finish(frame: pd.DataFrame) -> pd.DataFrame:
               "estimator", "se_type", "ci_method", "cluster", "resample"):
         if c in frame:
             frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
-    if "warnings" in frame:
-        frame["warnings"] = frame["warnings"].fillna("").astype(str)
+    for c in ("warnings", "centred"):
+        if c in frame:
+            frame[c] = frame[c].fillna("").astype(str)
     return frame

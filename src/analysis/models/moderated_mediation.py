@@ -84,7 +84,8 @@ def moderated_mediation(
         ``b_model`` rows), ``w``, ``y``, ``w_point`` (``"mean-1sd"``, ``"mean"``,
         ``"mean+1sd"`` on default conditional effects, else NA), ``predictor`` and ``outcome``
         (the term and dependent variable of a regression row: ``a_model`` rows are
-        ``m ~ predictor``, ``b_model`` rows ``y ~ predictor``; NA on bootstrap rows), and the
+        ``m ~ predictor``, ``b_model`` rows ``y ~ predictor``; NA on bootstrap rows), ``centred``
+        (``"x;w"`` when ``center``, else ``""``) and the
         provenance columns of :mod:`analysis.models._results` as in
         :func:`analysis.models.mediation.mediation` (``n_boot``/``n_boot_valid``/``resample``
         on bootstrap rows only).
@@ -206,11 +207,12 @@ def moderated_mediation(
     out["x"], out["w"], out["y"] = x, w, y
     if center:
         out["method"] = out["method"] + f"; {x} and {w} mean-centred before the product"
+    out["centred"] = f"{x};{w}" if center else ""
     for c in ("std_estimate", "std_ci_low", "std_ci_high"):
         out[c] = out[c].astype(float)  # NaN on the regression rows
     out["std_kind"] = out["std_kind"].fillna("")
     cols_out = ["model", "part", "mediator", "term", "w_value", "estimate", "se", "t", "df", "p", "ci_low",
                 "ci_high", "n", "ci_level", "n_boot", "method", "std_estimate", "std_ci_low", "std_ci_high",
-                "std_kind", "estimand", "x", "m", "w", "y", "w_point", "predictor", "outcome"]
+                "std_kind", "estimand", "x", "m", "w", "y", "w_point", "predictor", "outcome", "centred"]
     cols_out += [c for c in rs.PROVENANCE_COLUMNS if c not in cols_out]
     return rs.finish(out.reindex(columns=cols_out))

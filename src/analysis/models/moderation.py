@@ -60,6 +60,7 @@ def _fit_model1(data, x, w, y, covar, center, ci, group):
     table, res = _fit(work, y, [x, w, inter, *cs], group, ci, label)
     if center:
         table["method"] = table["method"] + f"; {x} and {w} mean-centred before the product"
+    table["centred"] = f"{x};{w}" if center else ""
     return frame, table, res, shift_x, shift_w, inter
 
 
@@ -156,7 +157,8 @@ def moderation(
         rows; the value itself is ``w_value``), ``jn_within_range`` (boolean on boundary rows,
         NA elsewhere), ``x``, ``w``, ``y``, ``outcome`` (``y``) and the provenance columns of
         :func:`analysis.models.regression.ols` (``se_type``, ``ci_method = "t"``, ``cluster``,
-        ``n_clusters``, ``warnings``; no bootstrap).
+        ``n_clusters``, ``warnings``; no bootstrap); ``centred`` is ``"x;w"`` when ``center``
+        else ``""``.
 
     Notes
     -----
@@ -221,6 +223,7 @@ def moderation(
     out["n"], out["ci_level"], out["method"] = n, ci, method
     out[_MODEL1_STRUCT] = full[_MODEL1_STRUCT]
     out["x"], out["w"], out["y"], out["outcome"] = x, w, y, y
+    out["centred"] = table["centred"].iloc[0]
     return rs.stamp(out, meta)
 
 
@@ -239,8 +242,16 @@ def johnson_neyman(
 ) -> pd.DataFrame:
     """Johnson–Neyman boundaries of the moderator (rows ``part == "johnson_neyman"`` of :func:`moderation`).
 
-    See :func:`moderation` for parameters, formula and references (Bauer & Curran, 2005).
+    See :func:`moderation` for the formula and references (Bauer & Curran, 2005).
     Centring does not change the boundaries on the original ``w`` scale.
+
+    Parameters
+    ----------
+    data : one row per respondent.
+    x, w, y : predictor, moderator and outcome columns.
+    covar : control column(s).
+    ci : confidence level; a boundary is where the slope's two-sided p equals ``1 - ci``.
+    group : cluster column for cluster-robust standard errors, as in :func:`moderation`.
 
     Examples
     --------

@@ -228,6 +228,16 @@ class HierarchicalResult:
         has no interval).  ``p`` is the p-value of the F change (raw, not adjusted).
     coefficients : DataFrame
         One row per step and term, columns as :func:`ols` plus ``step``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100)})
+    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> result = hierarchical_regression(d, y="y", covar="c", x="x")
+    >>> result.coefficients.groupby("step")["term"].apply(list).to_dict()
+    {1: ['Intercept', 'c'], 2: ['Intercept', 'c', 'x']}
     """
 
     steps: pd.DataFrame
@@ -267,7 +277,8 @@ def hierarchical_regression(
         Wald F test of each block.
     center_interactions : bool
         Mean-centre (on the analysis sample) every variable that appears in an interaction,
-        in all steps (Aiken & West, 1991).  Recorded in ``method``.
+        in all steps (Aiken & West, 1991).  Recorded in ``method`` and, as codes, in ``centred``
+        (the centred variables joined by ``";"``) of both tables.
     ci : float
         Confidence level.
 
@@ -345,6 +356,7 @@ def hierarchical_regression(
         table.insert(1, "step", s)
         if centred:
             table["method"] = table["method"] + f"; mean-centred before products: {', '.join(centred)}"
+        table["centred"] = ";".join(centred)
         coefs.append(table)
         r2 = 1.0 - float(np.sum(res.resid**2)) / tss
         k = len(terms)
@@ -386,6 +398,7 @@ def hierarchical_regression(
                 "wald_p": wald[3],
                 "n": n,
                 "method": table["method"].iloc[0] + "; F change classical",
+                "centred": table["centred"].iloc[0],
                 **{c: table[c].iloc[0] for c in rs.PROVENANCE_COLUMNS if c not in ("n", "ci_method", "ci_level")},
                 "ci_method": None,
                 "ci_level": np.nan,

@@ -1,6 +1,7 @@
 """Stage orchestration: with ``cli``, the only code that reads and writes files.
 
-``core`` holds ingest, score, analyze and export; ``simulated`` the simulate stage; ``report``
+``prepare`` holds ingest and score, ``analyze_stage`` analyze, ``core`` what they share and the export
+stage; ``simulated`` the simulate stage; ``report``
 the report stage; ``waves`` the comparison of waves; ``batch`` and ``engine`` run notebooks.
 Each stage reads only what the stage before it wrote and writes atomically (:mod:`analysis.atomic`).
 The stage functions are imported lazily, so that a notebook worker importing
@@ -13,9 +14,9 @@ import importlib
 from typing import Any
 
 _WHERE = {
-    "load_processed": "core", "package_versions": "core", "read_survey": "core", "run_analyze_instrument": "core",
-    "run_analyze_study": "core", "run_export": "core", "run_ingest": "core", "run_score": "core",
-    "write_results": "core", "run_simulate": "simulated",
+    "load_processed": "core", "package_versions": "core", "read_survey": "analyze_stage",
+    "run_analyze_instrument": "analyze_stage", "run_analyze_study": "analyze_stage", "run_export": "core",
+    "run_ingest": "prepare", "run_score": "prepare", "write_results": "core", "run_simulate": "simulated",
 }
 __all__ = sorted(_WHERE)
 

@@ -107,7 +107,31 @@ def run_simulate(
     start_month: str = "2026-07", shifts: dict[str, float] | None = None, excel_customers: bool = False,
     staff: int | None = None, customers: int | None = None, overwrite: bool = False,
 ) -> Path:
-    """Simulate a wave into ``out`` (see :func:`install_simulated_wave` for an existing folder)."""
+    """Simulate a wave into ``out`` (see :func:`install_simulated_wave` for an existing folder).
+
+    Parameters
+    ----------
+    wave : the wave label.
+    branches : number of branches.
+    seed : the seed of every random draw.
+    out : the raw folder to write (``data/raw/<wave>``).
+    instruments_dir, model_path : the codebooks and the simulation model (``surveys/simulation.yml``).
+    start_month : the wave's first month (``YYYY-MM``).
+    shifts : scale -> latent mean shift in SD units.
+    excel_customers : write the customer survey as Excel.
+    staff, customers : respondents per branch (default: the model's).
+    overwrite : replace an existing simulated wave.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     raw = run_simulate("w1", branches=4, seed=1, out=pathlib.Path(folder, "w1"), instruments_dir=pathlib.Path("surveys"),
+    ...                        model_path=pathlib.Path("surveys/simulation.yml"))
+    ...     files = sorted(p.name for p in raw.iterdir())
+    >>> files
+    ['branches.csv', 'customer_survey.csv', 'kpi.csv', 'ratings360.csv', 'staff_survey.csv', 'truth.json', 'truth_appraisal.json', 'wave.yml']
+    """
     instruments = load_instruments(instruments_dir)
     model = load_model(model_path)
     check_simulate_target(out, overwrite=overwrite)  # refuse before the (long) simulation

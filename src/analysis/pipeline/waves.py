@@ -54,6 +54,24 @@ def list_waves(raw_root: Path = Path("data/raw"), processed_root: Path = Path("d
     processed ``manifest.json``; missing until ingested), ingested, scored, problem (why the
     delivery note could not be read, if so). A raw wave without ``wave.yml`` has one row with
     its data files and no instrument. Sorted by period start, then wave.
+
+    Parameters
+    ----------
+    raw_root : the folder of delivered waves (``data/raw``).
+    processed_root : the folder of ingested waves (``data/processed``).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     raw = pathlib.Path(folder, "raw", "2026Q3")
+    ...     raw.mkdir(parents=True)
+    ...     _ = (raw / "wave.yml").write_text("wave: 2026Q3\\nperiod: {start: 2026-07, end: 2026-09}\\n"
+    ...                                       "files:\\n- {path: staff_survey.csv, instrument: staff}\\n")
+    ...     waves = list_waves(pathlib.Path(folder, "raw"), pathlib.Path(folder, "processed"))
+    >>> print(waves[["wave", "period_start", "n_months", "instrument", "files", "ingested"]].to_string(index=False))
+      wave period_start  n_months instrument            files  ingested
+    2026Q3      2026-07         3      staff staff_survey.csv     False
     """
     raw_root, processed_root = Path(raw_root), Path(processed_root)
     rows: list[dict] = []
@@ -127,6 +145,30 @@ def run_simulate_follow_up(
     ``base_dir`` may itself be a follow-up; the new wave is the next step of the same base.
     ``shifts`` are latent mean changes relative to the base wave (SD units). ``actions``: branches
     adopt the model's actions (an action register with known effects in ``out``).
+
+    Parameters
+    ----------
+    wave : the new wave's label.
+    base_dir : the raw folder of the wave before (with its ``truth.json``).
+    out : the raw folder to write (atomically).
+    instruments_dir, model_path : the codebooks and the simulation model (``surveys/simulation.yml``).
+    shifts : scale -> latent mean change relative to the base wave, in SD units.
+    turnover : share of staff replaced since the base wave (default: the model's).
+    excel_customers : write the customer survey as Excel, as the platforms deliver it.
+    actions : branches adopt the model's actions.
+
+    Examples
+    --------
+    Simulating two waves takes a few seconds (``tests/test_waves.py`` runs it):
+
+    >>> from pathlib import Path
+    >>> from analysis.pipeline import run_simulate
+    >>> surveys = Path("surveys")
+    >>> run_simulate("w1", branches=25, seed=11, out=Path("data/raw/w1"), instruments_dir=surveys,
+    ...              model_path=surveys / "simulation.yml")  # doctest: +SKIP
+    >>> run_simulate_follow_up("w2", base_dir=Path("data/raw/w1"), out=Path("data/raw/w2"), instruments_dir=surveys,
+    ...                        model_path=surveys / "simulation.yml", shifts={"CO": 0.3})  # doctest: +SKIP
+    PosixPath('data/raw/w2')
     """
     truth = _read_json(Path(base_dir) / "truth.json")
     if not truth or "arguments" not in truth:
@@ -291,6 +333,27 @@ def run_compare_waves(
     the waves' periods differ in length.
 
     Returns the updated ``results.json`` content.
+
+    Parameters
+    ----------
+    current, previous : the wave labels (both ingested and scored; analyzed for the KPI trends).
+    processed_root : the folder of ingested waves.
+    out_root : the output folder (results go to ``out_root/<current>/results/``).
+    instruments_dir : the codebooks of ``current``.
+    study_path : the study file.
+    k : minimum reporting size (default: the study's).
+    previous_instruments_dir : the codebooks of ``previous``, when they changed.
+    alpha : level of the Holm-adjusted tests.
+
+    Examples
+    --------
+    After ``hallperf analyze`` of both waves (``tests/test_waves.py`` runs the whole chain):
+
+    >>> from pathlib import Path
+    >>> info = run_compare_waves("w2", "w1", processed_root=Path("data/processed"), out_root=Path("output"),
+    ...                          instruments_dir=Path("surveys"), study_path=Path("surveys/study.yml"))  # doctest: +SKIP
+    >>> sorted(t for t in info["tables"] if t.startswith("waves_"))[:3]  # doctest: +SKIP
+    ['waves_branch', 'waves_changes', 'waves_company']
     """
     from analysis.study import load_study
 

@@ -320,11 +320,13 @@ def _fit_fiml(x, model, equal_loadings, equal_intercepts, orthogonal, informatio
                                 max_iter=max_iter, polish_steps=30)
     fmin, grad = fun(xh)
     lo = lower_bounds(pars.kind)
-    info = _observed_information(xh, fun, lo) if information == "observed" else _expected_information_fiml(xh, maps, datas, N)
-    try:
-        vcov = np.linalg.inv(info) / N
-    except np.linalg.LinAlgError:
-        vcov = np.full((q, q), np.nan)
+    vcov = np.full((q, q), np.nan)
+    if information != "none":  # "none": a fit only compared by its indices needs no 2q gradient evaluations
+        info = _observed_information(xh, fun, lo) if information == "observed" else _expected_information_fiml(xh, maps, datas, N)
+        try:
+            vcov = np.linalg.inv(info) / N
+        except np.linalg.LinAlgError:
+            pass
     f_h1 = sum(w * fiml_moments(s, mu, dt)[0] for w, (mu, s), dt in zip(wg, h1, datas))
     # Baseline: independent items with free means and variances per group; under FIML its ML
     # estimates are the available-case means and variances (divisor n_j): the likelihood factorises.

@@ -31,6 +31,12 @@ def harman_single_factor(data: pd.DataFrame, items: Sequence[str] | None = None,
                          missing: str = "pairwise") -> pd.DataFrame:
     """Harman's single-factor test: share of total variance of the first unrotated component.
 
+    Parameters
+    ----------
+    data : respondents x items.
+    items : item columns (default: all columns).
+    missing : ``"pairwise"`` (default) or ``"listwise"`` correlations.
+
     Returns
     -------
     DataFrame with one row: test, estimate (share of variance, 0-1), threshold (0.50),
@@ -41,6 +47,14 @@ def harman_single_factor(data: pd.DataFrame, items: Sequence[str] | None = None,
     -----
     First eigenvalue of the (pairwise by default, or listwise) item correlation matrix divided by
     the number of items (unrotated principal component, the usual SPSS implementation).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> row = harman_single_factor(hs, [f"x{i}" for i in range(1, 10)]).iloc[0]
+    >>> round(float(row["estimate"]), 3), bool(row["flag"])
+    (0.357, False)
     """
     c = item_correlations(data, items, missing=missing, where="harman_single_factor")
     share = np.linalg.eigvalsh(c.r)[-1] / len(c.items)
@@ -61,6 +75,22 @@ def common_method_cfa(
     Both models are fitted with the same ``missing`` handling (``"fiml"``, the default, or
     ``"listwise"``), so they use the same respondents and likelihood. See
     :func:`common_method_comparison` for the row.
+
+    Parameters
+    ----------
+    data : respondents x items.
+    model : factor -> items of the measurement model.
+    measurement : the measurement model's :func:`cfa` result, when already fitted.
+    missing : ``"fiml"`` (default) or ``"listwise"``, for both models.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> row = common_method_cfa(hs, model).iloc[0]
+    >>> round(float(row["delta_chisq"]), 2), int(row["delta_df"]), bool(row["flag"])
+    (226.96, 3, False)
     """
     if measurement is None:
         measurement = cfa(data, model, missing=missing)
@@ -72,12 +102,27 @@ def common_method_cfa(
 def common_method_comparison(measurement_fit: pd.DataFrame, single_fit: pd.DataFrame) -> pd.DataFrame:
     """The common-method row from two fitted CFAs (measurement model, single factor).
 
+    Parameters
+    ----------
+    measurement_fit : the ``fit`` table of the measurement model's :func:`cfa`.
+    single_fit : the ``fit`` table of the single-factor model, on the same respondents.
+
     Returns
     -------
     DataFrame with one row: test, estimate (= delta_chisq), chisq_single, df_single, cfi_single,
     chisq_model, df_model, cfi_model, delta_chisq, delta_df, p, delta_cfi (model - single), flag
     (True when the single factor is *not* significantly worse, i.e. p >= .05, or delta CFI < .01),
     caveat, estimator, missing, n.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> items = [it for its in model.values() for it in its]
+    >>> row = common_method_comparison(cfa(hs, model).fit, cfa(hs, {"common": items}).fit).iloc[0]
+    >>> round(float(row["chisq_single"]), 2), int(row["df_single"])
+    (312.26, 27)
     """
     fm, fs = measurement_fit.iloc[0], single_fit.iloc[0]
     if (fm["missing"], int(fm["n"])) != (fs["missing"], int(fs["n"])):

@@ -62,6 +62,19 @@ def composite_reliability(result: CFAResult, *, method: str = "standardized") ->
     doi:10.1177/002224378101800104
     Jorgensen, T. D., et al. (2022). semTools 0.5-6, ``compRelSEM`` and ``AVE``.
     ``observed``/``implied`` checked against semTools 0.5-6 (tests/reference/psychometrics.R).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.psychometrics import cfa
+    >>> hs = holzinger39.get_data()
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> cr = composite_reliability(cfa(hs, model), method="observed")  # semTools::compRelSEM: .612 .885 .686
+    >>> print(cr[["factor", "cr", "ave"]].round(3).to_string(index=False))
+     factor    cr   ave
+     visual 0.612 0.371
+    textual 0.885 0.721
+      speed 0.686 0.424
     """
     if method not in CR_METHODS:
         raise ValueError(f"composite_reliability: method={method!r}; use one of {CR_METHODS}")
@@ -90,6 +103,11 @@ def composite_reliability(result: CFAResult, *, method: str = "standardized") ->
 def fornell_larcker(result: CFAResult, *, method: str = "standardized") -> pd.DataFrame:
     """Fornell-Larcker criterion: sqrt(AVE) of each factor vs. its correlations with the others.
 
+    Parameters
+    ----------
+    result : a single-group :func:`analysis.psychometrics.cfa` result.
+    method : how AVE is computed, as in :func:`composite_reliability`.
+
     Returns
     -------
     DataFrame, one row per ordered factor pair: factor, other, sqrt_ave, correlation,
@@ -97,6 +115,19 @@ def fornell_larcker(result: CFAResult, *, method: str = "standardized") -> pd.Da
     ``other == factor`` and ``correlation = sqrt_ave`` (the matrix diagonal) so the usual
     matrix can be pivoted from it; and the :func:`composite_reliability` method columns (AVE by
     ``method``, Fornell & Larcker's standardised version by default).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> from analysis.psychometrics import cfa
+    >>> hs = holzinger39.get_data()
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> fl = fornell_larcker(cfa(hs, model))
+    >>> print(fl[fl["factor"] == "visual"][["other", "sqrt_ave", "correlation", "discriminant_ok"]].round(3).to_string(index=False))
+      other  sqrt_ave  correlation discriminant_ok
+     visual     0.609        0.609             NaN
+    textual     0.609        0.459            True
+      speed     0.609        0.471            True
     """
     cr = composite_reliability(result, method=method).set_index("factor")
     meta = {"method": method, **_cfa_columns(result)}
@@ -156,6 +187,18 @@ def htmt(
     2637-2650. doi:10.1108/IMDS-02-2021-0082
     Checked against ``semTools::htmt`` 0.5-6, listwise and on pairwise correlations
     (tests/reference/psychometrics.R).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> out = htmt(hs, model, method="htmt2")  # semTools::htmt(model, data): .384 .387 .280
+    >>> print(out[["factor", "other", "htmt"]].round(3).to_string(index=False))
+     factor   other  htmt
+     visual textual 0.384
+     visual   speed 0.387
+    textual   speed 0.280
     """
     if method not in HTMT_METHODS:
         raise ValueError(f"htmt: method={method!r}; use one of {HTMT_METHODS}")

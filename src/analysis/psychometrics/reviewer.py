@@ -78,6 +78,20 @@ def reviewer_table(
     model and the other common-method rows, whose rules are :data:`SINGLE_FACTOR_RULES`,
     ``harman_share <= .50`` and ``delta_cfi_single >= .01``). For ``rwg_j`` the value is the
     scale's mean rwg(j) over groups; the per-group gate is ``rwg.aggregation_ok``.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> from analysis.psychometrics import scale_reliability
+    >>> rel = scale_reliability(hs, {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"]})
+    >>> table = reviewer_table({"reliability": rel})
+    >>> print(table[["scale", "statistic", "value", "rule", "threshold", "passed"]].round(3).to_string(index=False))
+      scale statistic  value rule  threshold  passed
+     visual     alpha  0.626   >=        0.7   False
+     visual     omega  0.633   >=        0.7   False
+    textual     alpha  0.883   >=        0.7    True
+    textual     omega  0.886   >=        0.7    True
     """
     th = dict(THRESHOLDS)
     if thresholds:

@@ -80,6 +80,39 @@ def psychometrics_suite(
     carries its method columns (``estimator``, ``missing``, ``n``; ``method`` where two
     definitions exist; ``ci_method``, ``n_boot`` for intervals). Tables that could not be
     computed are empty (with a row in ``problems`` saying why).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> import pathlib, tempfile
+    >>> from analysis.instrument import load_instrument
+    >>> codebook = '''
+    ... id: hs1939
+    ... version: "1"
+    ... kind: survey
+    ... title: {en: Holzinger & Swineford (1939)}
+    ... respondent: {column: id}
+    ... response_scales: {score: {type: number, min: 0, max: 10}}
+    ... default_response: score
+    ... items: {x1: {text: {en: Visual perception}}, x2: {text: {en: Cubes}}, x3: {text: {en: Lozenges}},
+    ...         x4: {text: {en: Paragraph comprehension}}, x5: {text: {en: Sentence completion}},
+    ...         x6: {text: {en: Word meaning}}}
+    ... scales:
+    ...   visual: {label: {en: Visual}, items: [x1, x2, x3]}
+    ...   textual: {label: {en: Textual}, items: [x4, x5, x6]}
+    ... '''
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "hs.yml"
+    ...     _ = path.write_text(codebook, encoding="utf-8")
+    ...     instrument = load_instrument(path)
+    >>> out = psychometrics_suite(hs, instrument)
+    >>> print(out["reliability"][["scale", "alpha", "omega"]].round(3).to_string(index=False))
+      scale  alpha  omega
+     visual  0.626  0.633
+    textual  0.883  0.886
+    >>> len(out["problems"])
+    0
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"psychometrics_suite: data must be a pandas DataFrame, got {type(data).__name__}")
@@ -210,7 +243,7 @@ def psychometrics_suite(
         if len(model) > 1:
             # One single-factor fit serves both the fit table and the common-method comparison.
             single = attempt(lambda: cfa(numeric, {"common": all_items}, name="single_factor",
-                                         missing=cfa_missing).fit, "cfa_failed")
+                                         missing=cfa_missing, information="none").fit, "cfa_failed")
             if single is not None:
                 cm = common_method_comparison(res.fit, single)
                 fits.append(single)

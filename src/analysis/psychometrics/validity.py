@@ -68,6 +68,12 @@ def bartlett_sphericity(data: pd.DataFrame, items: Sequence[str] | None = None, 
                         missing: str = "pairwise") -> pd.DataFrame:
     """Bartlett's test that the item correlation matrix is an identity matrix.
 
+    Parameters
+    ----------
+    data : respondents x items.
+    items : item columns (default: all columns).
+    missing : ``"pairwise"`` (default) or ``"listwise"`` correlations.
+
     Returns
     -------
     DataFrame with one row: chisq, df, p, k, estimator (``"pearson"``), missing, n, n_pair_min.
@@ -82,6 +88,14 @@ def bartlett_sphericity(data: pd.DataFrame, items: Sequence[str] | None = None, 
     ----------
     Bartlett, M. S. (1951). Biometrika, 38, 337-344. doi:10.1093/biomet/38.3-4.337
     Checked against ``psych::cortest.bartlett`` 2.2.9 (tests/reference/psychometrics.R).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> row = bartlett_sphericity(hs, [f"x{i}" for i in range(1, 10)]).iloc[0]
+    >>> round(float(row["chisq"]), 1), int(row["df"])  # k(k - 1)/2 = 36 df
+    (904.1, 36)
     """
     c = item_correlations(data, items, missing=missing, where="bartlett_sphericity")
     k = len(c.items)
@@ -119,6 +133,15 @@ def parallel_analysis(
 ) -> pd.DataFrame:
     """Horn's parallel analysis on principal-component eigenvalues of the correlation matrix.
 
+    Parameters
+    ----------
+    data : respondents x items.
+    items : item columns (default: all columns).
+    n_iter : number of random data sets.
+    quantile : quantile of the random eigenvalues to exceed (default .95).
+    seed : seed of ``numpy.random.default_rng``.
+    missing : ``"pairwise"`` (default) or ``"listwise"`` correlations.
+
     Returns
     -------
     DataFrame, one row per component: component (1-based), eigenvalue, random_mean,
@@ -137,6 +160,14 @@ def parallel_analysis(
     ----------
     Horn, J. L. (1965). Psychometrika, 30, 179-185. doi:10.1007/BF02289447
     Glorfeld, L. W. (1995). Educational and Psychological Measurement, 55, 377-393.
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> pa = parallel_analysis(hs, [f"x{i}" for i in range(1, 10)], n_iter=20, seed=0)
+    >>> int(pa["n_factors"].iloc[0])  # the three factors of Holzinger & Swineford's tests
+    3
     """
     if n_iter < 1:
         raise ValueError(f"parallel_analysis: n_iter must be >= 1, got {n_iter}")
@@ -161,9 +192,13 @@ def efa(
 
     Parameters
     ----------
+    data : respondents x items.
+    items : item columns (default: all columns; at least 3).
+    n_factors : number of factors (default: from :func:`parallel_analysis` with ``seed``).
     rotation : ``"oblimin"`` (default; gamma = 0, direct quartimin, as
         ``psych::fa(rotate = "oblimin")``), ``"varimax"`` or None.
     method : extraction, ``"minres"`` (default, psych's) or ``"ml"``.
+    seed : seed of the parallel analysis.
     missing : ``"pairwise"`` (default) or ``"listwise"`` correlations.
 
     Returns
@@ -184,6 +219,17 @@ def efa(
     ----------
     Jennrich, R. I. (2002). A simple general method for oblique rotation. Psychometrika, 67, 7-19.
     Checked against ``psych::fa`` 2.2.9 with GPArotation (tests/reference/psychometrics.R).
+
+    Examples
+    --------
+    >>> from semopy.examples import holzinger39
+    >>> hs = holzinger39.get_data()
+    >>> out = efa(hs, [f"x{i}" for i in range(1, 10)], 3)
+    >>> print(out["variance"][["factor", "ss_loadings", "cumulative"]].round(3).to_string(index=False))
+    factor  ss_loadings  cumulative
+        F1        2.197       0.244
+        F2        1.275       0.386
+        F3        1.239       0.523
     """
     c = item_correlations(data, items, missing=missing, where="efa", min_items=3)
     out: dict[str, pd.DataFrame] = {}

@@ -87,6 +87,18 @@ def bar_profile(df: pd.DataFrame, value: str, label: str, benchmark: str | None 
     title, xlabel : texts; ``xlim`` fixes the axis (e.g. the scale range 1–5).
     sort : draw the dimensions by ``value`` descending (stable) instead of the given order.
     value_name, benchmark_name : legend texts (default "本厅"/"基准").
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> profile = pd.DataFrame({"dimension": ["Targets", "Coaching"], "mean": [3.4, 3.9], "benchmark": [3.6, 3.7],
+    ...                         "ci_low": [3.1, 3.6], "ci_high": [3.7, 4.2]})
+    >>> fig = bar_profile(profile, "mean", "dimension", "benchmark", "ci_low", "ci_high", xlim=(1, 5), lang="en")
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_yticklabels()], [round(float(p.get_width()), 2) for p in ax.patches]
+    (['Targets', 'Coaching'], [2.4, 2.9])
+    >>> plt.close(fig)
     """
     _check(df, value, label, benchmark, ci_low, ci_high)
     words = _words(lang)
@@ -129,6 +141,26 @@ def priority_matrix(df: pd.DataFrame, importance: str, gap: str, label: str, *,
     median importance and gap 0); when omitted, the median of the plotted points is used as a
     display reference. Upper right = improve first, lower right = keep up, upper left = improve
     later, lower left = low priority.
+
+    Parameters
+    ----------
+    df : DataFrame, one row per dimension.
+    importance, gap, label : columns with the importance, the gap (positive: behind) and the name.
+    importance_cut, gap_cut : where the quadrant lines are drawn (default: the medians).
+    title, xlabel, ylabel : texts (default axis labels in ``lang``).
+    lang : ``"zh"`` or ``"en"``.
+    ax : an existing matplotlib Axes to draw in.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> dims = pd.DataFrame({"dimension": ["Targets", "Coaching", "Fairness"], "importance": [0.4, 0.35, 0.25],
+    ...                      "gap": [0.2, -0.1, 0.3]})
+    >>> fig = priority_matrix(dims, "importance", "gap", "dimension", gap_cut=0, lang="en")
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['Targets', 'Coaching', 'Fairness', 'Improve first', 'Keep up', 'Improve later', 'Low priority']
+    >>> plt.close(fig)
     """
     _check(df, importance, gap, label)
     words = _words(lang)
@@ -180,6 +212,17 @@ def kpi_bullets(df: pd.DataFrame, kpi: str, value: str, *,
     target : column with a norm (e.g. the guide's 20 outbound calls per day), drawn as a thick
         black line; rows with a missing target have none.
     unit : column with each KPI's unit, appended to its name.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> kpis = pd.DataFrame({"kpi": ["Calls a day", "Completion"], "value": [15.0, 0.92], "district": [18.0, 0.95],
+    ...                      "target": [20.0, None]})
+    >>> fig = kpi_bullets(kpis, "kpi", "value", references={"district": "District mean"}, target="target", lang="en")
+    >>> len(fig.axes), sorted(t.get_text() for t in fig.legends[0].get_texts())
+    (2, ['District mean', 'Target', 'This branch'])
+    >>> plt.close(fig)
     """
     references = dict(references or {})
     _check(df, kpi, value, target, unit, *references)
@@ -230,6 +273,26 @@ def forest(df: pd.DataFrame, term: str, estimate: str, ci_low: str, ci_high: str
 
     ``null`` draws the no-effect reference line (0 for differences and coefficients, 1 for
     ratios; None for none).
+
+    Parameters
+    ----------
+    df : DataFrame, one row per coefficient.
+    term, estimate, ci_low, ci_high : columns with the name, the estimate and its interval.
+    null : no-effect reference line.
+    title, xlabel : texts.
+    lang : ``"zh"`` or ``"en"``.
+    ax : an existing matplotlib Axes to draw in.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> coefficients = pd.DataFrame({"term": ["Coaching", "Fairness"], "estimate": [0.31, 0.12],
+    ...                              "ci_low": [0.18, -0.02], "ci_high": [0.44, 0.26]})
+    >>> fig = forest(coefficients, "term", "estimate", "ci_low", "ci_high", lang="en")
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()], fig.axes[0].get_xlabel()
+    (['Coaching', 'Fairness'], 'Estimate (95% CI)')
+    >>> plt.close(fig)
     """
     _check(df, term, estimate, ci_low, ci_high)
     words = _words(lang)
@@ -261,6 +324,29 @@ def trend(df: pd.DataFrame, wave: str, value: str, group: str | None = None, *,
     Waves are drawn in ``order`` if given, else in order of first appearance (not sorted, so
     labels like "2025H2" keep the order of the results). Groups get colours in order of first
     appearance.
+
+    Parameters
+    ----------
+    df : DataFrame, one row per wave (and group).
+    wave, value : columns with the wave label and the value.
+    group : column with the group (one line each), or None for one line.
+    ci_low, ci_high : columns with the interval (both or neither).
+    order : the waves in drawing order.
+    title, ylabel, xlabel : texts.
+    ax : an existing matplotlib Axes to draw in.
+    lang : ``"zh"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> means = pd.DataFrame({"wave": ["2025H1", "2025H2"] * 2, "mean": [3.5, 3.7, 3.4, 3.3],
+    ...                       "branch": ["b1", "b1", "b2", "b2"]})
+    >>> fig = trend(means, "wave", "mean", "branch", lang="en")
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_xticklabels()], [line.get_label() for line in ax.get_lines()]
+    (['2025H1', '2025H2'], ['b1', 'b2'])
+    >>> plt.close(fig)
     """
     _check(df, wave, value, group, ci_low, ci_high)
     _words(lang)

@@ -276,6 +276,15 @@ def write_index(rows: Sequence[Mapping[str, Any]], path: str | os.PathLike[str],
     -------
     Path
         The file written. All data texts are HTML-escaped; link targets are percent-encoded.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     rows = [{"branch": "东门厅", "href": "b1.html"}, {"branch": "西门厅", "href": "b2.html"}]
+    ...     html = write_index(rows, pathlib.Path(folder, "index.html"), {"branch": "营业厅"}).read_text(encoding="utf-8")
+    >>> html.count("<a href"), "东门厅" in html
+    (2, True)
     """
     page = render_index(rows, columns, lang=lang, title=title, link_column=link_column,
                         href_key=href_key, footer=footer)

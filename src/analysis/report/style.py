@@ -65,6 +65,11 @@ def register_fonts() -> tuple[str, ...]:
     ------
     ModuleNotFoundError
         If the font package ``pylopdf-fonts-zh-cn`` is not installed.
+
+    Examples
+    --------
+    >>> register_fonts()
+    ('Noto Sans SC', 'Noto Serif SC')
     """
     global _registered
     if _registered is not None:
@@ -140,6 +145,14 @@ def use_style(lang: str = "zh", *, serif: bool = False, context: str = "paper",
         seaborn plotting context (``"paper"``, ``"notebook"``, ``"talk"``).
     font_scale : float
         seaborn font scale.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> with matplotlib.rc_context():  # leaves the global style as it was
+    ...     use_style("en")
+    ...     matplotlib.rcParams["font.sans-serif"][0]
+    'Noto Sans SC'
     """
     import seaborn as sns
 
@@ -170,6 +183,20 @@ def save_figure(fig: Any, path_stem: str | os.PathLike[str],
     -------
     list of Path
         The files written, in the order of ``formats``.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([1, 2], [3, 4])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     files = save_figure(fig, pathlib.Path(folder, "figures", "line"), ("png", "svg"))
+    ...     first = [f.read_bytes() for f in files]
+    ...     again = [f.read_bytes() for f in save_figure(fig, pathlib.Path(folder, "figures", "line"), ("png", "svg"))]
+    >>> [f.name for f in files], first == again  # byte for byte the same
+    (['line.png', 'line.svg'], True)
+    >>> plt.close(fig)
     """
     if isinstance(formats, str):
         formats = (formats,)

@@ -134,6 +134,27 @@ def export_table(df: pd.DataFrame, path_stem: str | os.PathLike[str], *, title: 
     -------
     dict of str to Path
         Format → file written, in the order of ``formats``. Files are written atomically.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"term": ["Coaching", "Fairness"], "estimate": [0.312, 0.118], "p": [0.0004, 0.21]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = export_table(table, pathlib.Path(folder, "t1"), title="Coefficients", number=1, lang="en",
+    ...                        star_columns={"estimate": "p"}, drop=["p"], formats=("csv", "md"))
+    ...     print(out["md"].read_text(encoding="utf-8"))
+    **Table 1**
+    <BLANKLINE>
+    *Coefficients*
+    <BLANKLINE>
+    | term | estimate |
+    |:---|---:|
+    | Coaching | 0.312\\*\\*\\* |
+    | Fairness | 0.118 |
+    <BLANKLINE>
+    *Note.* \\*p < .05. \\*\\*p < .01. \\*\\*\\*p < .001.
+    <BLANKLINE>
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout={layout!r} is not supported; use one of {LAYOUTS}")

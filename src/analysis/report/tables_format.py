@@ -132,7 +132,17 @@ def format_p(p: Any, decimals: int = 3, *, na_rep: str = "") -> str:
 
 
 def stars(p: Any) -> str:
-    """Significance stars: ``***`` p < .001, ``**`` p < .01, ``*`` p < .05, else ``""``."""
+    """Significance stars: ``***`` p < .001, ``**`` p < .01, ``*`` p < .05, else ``""``.
+
+    Parameters
+    ----------
+    p : a p-value (missing: no stars).
+
+    Examples
+    --------
+    >>> stars(0.0004), stars(0.03), stars(0.2), stars(None)
+    ('***', '*', '', '')
+    """
     if _is_missing(p):
         return ""
     value = float(p)

@@ -44,6 +44,17 @@ def instrument_changes(old: Instrument, new: Instrument) -> pd.DataFrame:
     only help match export columns). A response scale counts as changed when its range or any
     label differs, whatever its code. ``scale`` is the item's scale in ``new`` (in ``old`` for a
     removed item); ``moved`` items name both scales.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from analysis.instrument import load_instrument
+    >>> old = load_instrument("surveys/staff.yml")
+    >>> ts1 = replace(old.items["TS1"], text=replace(old.items["TS1"].text, en="Targets are split per person"))
+    >>> new = replace(old, version="2027.1", items={**old.items, "TS1": ts1})
+    >>> print(instrument_changes(old, new)[["item", "scale", "change", "new_value"]].to_string(index=False))
+    item scale      change                    new_value
+     TS1    TS reworded_en Targets are split per person
     """
     rows: list[dict] = []
 
@@ -82,6 +93,24 @@ def trend_items(old: Instrument, new: Instrument) -> dict[str, list[str]]:
 
     Scales left with no such item are omitted. See :func:`instrument_changes` for what counts as
     a change.
+
+    Parameters
+    ----------
+    old, new : the instrument as used in the earlier and in the later wave.
+
+    Returns
+    -------
+    dict scale -> unchanged common items.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from analysis.instrument import load_instrument
+    >>> old = load_instrument("surveys/staff.yml")
+    >>> ts1 = replace(old.items["TS1"], text=replace(old.items["TS1"].text, en="Targets are split per person"))
+    >>> new = replace(old, version="2027.1", items={**old.items, "TS1": ts1})
+    >>> trend_items(old, new)["TS"]  # TS1 was reworded
+    ['TS2', 'TS3', 'TS4']
     """
     changed = set(instrument_changes(old, new)["item"])
     out: dict[str, list[str]] = {}
@@ -99,6 +128,18 @@ def trend_instrument(instrument: Instrument, items_by_scale: Mapping[str, Sequen
 
     ``min_answered`` is capped at the number of items left, so a scale that lost items is
     scored with the same rule on what remains.
+
+    Parameters
+    ----------
+    instrument : the instrument to copy.
+    items_by_scale : scale -> the items it keeps (e.g. :func:`trend_items`).
+
+    Examples
+    --------
+    >>> from analysis.instrument import load_instrument
+    >>> trend = trend_instrument(load_instrument("surveys/staff.yml"), {"TS": ["TS2", "TS3", "TS4"]})
+    >>> list(trend.scales), trend.scales["TS"].items, trend.scales["TS"].min_answered
+    (['TS'], ('TS2', 'TS3', 'TS4'), 2)
     """
     scales = {}
     for code, items in items_by_scale.items():

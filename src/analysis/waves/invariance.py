@@ -73,6 +73,23 @@ def wave_invariance(
     doi:10.1177/0049124114543236
     Checked by simulation: follow-up waves from :func:`analysis.simulate.simulate_wave` with
     identical item parameters and shifted latent means hold scalar invariance (tests/test_waves.py).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.instrument import load_instrument
+    >>> rng = np.random.default_rng(0)
+    >>> def wave(shift, n=300):  # one factor, 4 items on 1-5, the latent mean moved by ``shift``
+    ...     f = rng.normal(shift, 1, (n, 1))
+    ...     return pd.DataFrame(np.clip(np.rint(3 + 0.8 * f + rng.normal(0, 0.6, (n, 4))), 1, 5),
+    ...                         columns=["TS1", "TS2", "TS3", "TS4"])
+    >>> invariance = wave_invariance({"2025": wave(0), "2026": wave(0.3)}, load_instrument("surveys/staff.yml"),
+    ...                              {"TS": ["TS1", "TS2", "TS3", "TS4"]})
+    >>> print(invariance[["scale", "step", "df", "cfi", "delta_cfi", "invariant", "comparable"]].round(3).to_string(index=False))
+    scale       step  df   cfi  delta_cfi  invariant  comparable
+       TS configural   4 0.994        NaN       True        True
+       TS     metric   7 0.995     -0.002       True        True
+       TS     scalar  10 0.996     -0.001       True        True
     """
     if len(data_by_wave) < 2:
         raise ValueError(f"wave_invariance: {len(data_by_wave)} wave(s) given; need at least 2")
@@ -125,6 +142,23 @@ def comparability(invariance: pd.DataFrame, scales: Sequence[str]) -> tuple[dict
     """``comparable`` and ``reason`` per scale from a :func:`wave_invariance` table.
 
     Scales absent from the table are not comparable, with reason ``invariance_not_tested``.
+
+    Parameters
+    ----------
+    invariance : a :func:`wave_invariance` table.
+    scales : the scales to look up.
+
+    Returns
+    -------
+    (scale -> comparable, scale -> reason for the scales that are not).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> invariance = pd.DataFrame({"scale": ["TS", "CO"], "comparable": [True, False],
+    ...                            "reason": [None, "scalar_invariance_fails"]})
+    >>> comparability(invariance, ["TS", "CO", "EF"])
+    ({'TS': True, 'CO': False, 'EF': False}, {'CO': 'scalar_invariance_fails', 'EF': 'invariance_not_tested'})
     """
     comparable: dict[str, bool] = {}
     reasons: dict[str, str] = {}

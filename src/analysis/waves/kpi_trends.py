@@ -33,6 +33,14 @@ def period_dependent_kpis(
     kpis : KPI columns (e.g. ``branch_kpis.kpi``).
     sums : the record columns summed over the wave (study ``datasets.records.sum``).
     ratios : ratio name -> (numerator, denominator) (study ``records.ratio`` and ``group_ratio``).
+
+    Examples
+    --------
+    >>> period_dependent_kpis(["sales_revenue", "revenue_per_staff", "target_completion"],
+    ...                       sums=["sales_revenue", "assigned_target"],
+    ...                       ratios={"revenue_per_staff": ("sales_revenue", "staff_count"),
+    ...                               "target_completion": ("sales_revenue", "assigned_target")})
+    ['sales_revenue', 'revenue_per_staff']
     """
     totals = set(sums)
     ratios = dict(ratios or {})
@@ -86,6 +94,17 @@ def kpi_trends(
     sampling error; judge a change against the branch's own history, not a significance test.
     Values missing in either wave are never filled in, so nothing withheld in a wave can be
     recovered from its change.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> k1 = pd.DataFrame({"branch_id": ["b1", "b2"], "kpi": "calls", "value": [18.0, 25.0]})
+    >>> k2 = pd.DataFrame({"branch_id": ["b1", "b2"], "kpi": "calls", "value": [21.0, None]})  # b2 withheld
+    >>> out = kpi_trends({"2025": k1, "2026": k2})
+    >>> print(out[["branch_id", "kpi", "value", "previous_value", "change", "reason"]].to_string(index=False))
+    branch_id   kpi  value  previous_value  change               reason
+           b1 calls   21.0            18.0     3.0 records_not_a_sample
+           b2 calls    NaN            25.0     NaN        value_missing
     """
     if len(kpis_by_wave) < 2:
         raise ValueError(f"kpi_trends: {len(kpis_by_wave)} wave(s) given; need at least 2")
@@ -151,6 +170,21 @@ def combine_branch_trends(
     and any extra columns. KPI rows have no ``mean``, CI, ``p`` or ``n`` and ``significant``
     is missing (not tested); survey rows have no ``value``. ``significant`` and ``comparable``
     are nullable booleans.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> k1 = pd.DataFrame({"branch_id": ["b1", "b2"], "kpi": "calls", "value": [18.0, 25.0]})
+    >>> k2 = pd.DataFrame({"branch_id": ["b1", "b2"], "kpi": "calls", "value": [21.0, None]})  # b2 withheld
+    >>> staff = pd.DataFrame({"branch_id": ["b1"], "dimension": ["TS"], "wave": "2026", "previous_wave": "2025",
+    ...                       "mean": [3.7], "previous_mean": [3.5], "change": [0.2], "significant": [False],
+    ...                       "comparable": [True]})
+    >>> out = combine_branch_trends(staff=staff, kpi=kpi_trends({"2025": k1, "2026": k2}))
+    >>> print(out[["branch_id", "dimension", "source", "change", "value", "significant"]].to_string(index=False))
+    branch_id dimension source  change  value  significant
+           b1        TS  staff     0.2    NaN        False
+           b1     calls    kpi     3.0   21.0         <NA>
+           b2     calls    kpi     NaN    NaN         <NA>
     """
     parts = []
     for source, frame in (("staff", staff), ("customer", customer), ("kpi", kpi)):

@@ -120,6 +120,20 @@ def compare_waves(
     120-126. doi:10.20982/tqmp.13.2.p120
     Checked against ``scipy.stats.ttest_ind(equal_var=False)`` and by simulation with known
     shifts (tests/test_waves.py).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> w1 = pd.DataFrame({"TS": rng.normal(3.5, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
+    >>> w2 = pd.DataFrame({"TS": rng.normal(3.8, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
+    >>> out = compare_waves({"2025": w1, "2026": w2}, ["TS"], comparable={"TS": True})
+    >>> print(out[["unit", "n", "previous_n", "mean", "previous_mean", "change", "t", "df", "p"]].round(3).to_string(index=False))
+    unit  n  previous_n  mean  previous_mean  change     t     df     p
+     all 40          40 3.712          3.502   0.211 1.851 74.016 0.068
+    >>> from scipy import stats  # the same Welch test
+    >>> round(float(stats.ttest_ind(w2["TS"], w1["TS"], equal_var=False).pvalue), 3)
+    0.068
     """
     if level not in LEVELS:
         raise ValueError(f"compare_waves: level '{level}' is not one of {', '.join(LEVELS)}")
@@ -202,6 +216,27 @@ def branch_trends(
     ci_low, ci_high (of the change), p (unadjusted), p_holm (Holm-adjusted within the branch;
     ``significant`` is ``p_holm < alpha``), comparable, reason; then n and previous_n. Branches
     with fewer than ``k`` scored respondents in either wave have no rows.
+
+    Parameters
+    ----------
+    scores_by_wave : wave label -> one row per respondent with ``group`` and the dimension scores,
+        oldest first.
+    dimensions : the scales to compare.
+    group : the branch column.
+    k : minimum reporting size in both waves.
+    comparable, reasons, ci, alpha : as in :func:`compare_waves`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> w1 = pd.DataFrame({"TS": rng.normal(3.5, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
+    >>> w2 = pd.DataFrame({"TS": rng.normal(3.8, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
+    >>> out = branch_trends({"2025": w1, "2026": w2}, ["TS"], comparable={"TS": True})
+    >>> print(out[["branch_id", "mean", "previous_mean", "change", "p_holm", "significant", "n"]].round(3).to_string(index=False))
+    branch_id  mean  previous_mean  change  p_holm  significant  n
+           b1 3.709          3.522   0.186   0.145        False 20
+           b2 3.716          3.481   0.235   0.233        False 20
     """
     table = compare_waves(scores_by_wave, dimensions, level="branch", group=group, k=k, comparable=comparable,
                           reasons=reasons, ci=ci, alpha=alpha)

@@ -77,9 +77,10 @@ def at_a_glance(ctx: BranchContext) -> Block:
     prof = ctx.profiles if ctx.staff_shown else ctx.district
     lines = []
     if not prof.empty and {"mean", "benchmark", "dimension"} <= set(prof.columns):
-        diff = prof["mean"] - prof["benchmark"]
-        up = prof[diff > 0].assign(_d=diff).sort_values("_d", ascending=False).head(2)
-        down = prof[diff < 0].assign(_d=diff).sort_values("_d").head(2)
+        # the difference is a column before filtering: assigning a Series to an empty frame would add its rows
+        prof = prof.assign(_d=prof["mean"] - prof["benchmark"])
+        up = prof[prof["_d"] > 0].sort_values("_d", ascending=False).head(2)
+        down = prof[prof["_d"] < 0].sort_values("_d").head(2)
         for key, rows in (("glance_strengths", up), ("glance_opportunities", down)):
             texts = [t(lang, "dim_vs", label=ctx.label(r["dimension"]), mean=num(r["mean"]),
                        direction=t(lang, "ahead" if r["_d"] > 0 else "behind"), diff=num(abs(r["_d"])))

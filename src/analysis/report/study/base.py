@@ -1,22 +1,24 @@
 """Building blocks of the research report: number formatters, table/figure containers, labels.
 
-:class:`Labels` turns variable codes, model terms and method descriptions into the report
-language from the study file and the codebooks; :class:`StudyReport` inherits it.
+:class:`Labels` turns variable codes, model rows and method provenance into the report language
+by looking them up (study file, codebooks, :mod:`.vocabulary`); it never parses result text.
+:class:`StudyReport` inherits it.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..tables import format_number, format_p, format_table
-from .vocabulary import COLS, IDENT, SPECIAL_TERMS, W
+from .vocabulary import (BOOT_TEXT, CI_TEXT, COLS, ESTIMANDS, ESTIMATOR_TEXT, METHOD_PARTS, SE_TEXT, SPECIAL_TERMS, W,
+                         W_POINT_LABELS, WARNING_TEXT)
 
 def p3(x: Any) -> str:
     return format_p(x, 3)
@@ -40,6 +42,12 @@ def is_missing(x: Any) -> bool:
         return x is None or (isinstance(x, float) and math.isnan(x)) or bool(pd.isna(x))
     except (TypeError, ValueError):
         return False
+
+
+def present(row: Mapping[str, Any], col: str) -> Any:
+    """``row[col]``, or None when the column is absent or the value missing (NaN, NA, None)."""
+    value = row.get(col)
+    return None if is_missing(value) else value
 
 
 @dataclass(frozen=True)
@@ -111,93 +119,101 @@ class Labels:
         inst = self.instruments.get(inst_id)
         return inst.title.get(self.lang) if inst is not None and inst.title.get(self.lang) else inst_id
 
-    def var_label(self, name: Any) -> str:
-        """Display label of a variable: scales, fields, KPIs, dummy codes, centred parts."""
-        name = str(name)
-        w = self.w
-        if name == "Intercept":
-            return w["intercept"]
-        if name in SPECIAL_TERMS:
-            return self.t(SPECIAL_TERMS[name])
+    @cached_property
+    def _levels(self) -> dict[tuple[str, str], str]:
+        """(field, level code) → label, for every coded field of the codebooks (first codebook wins)."""
+        out: dict[tuple[str, str], str] = {}
+        for inst in self.instruments.values():
+            for var, spec in inst.fields.items():
+                for level, label in (spec.values or {}).items():
+                    out.setdefault((var, str(level)), f"{spec.label.get(self.lang)}{self.w['sep']}{label.get(self.lang)}")
+        return out
+
+    @cached_property
+    def _names(self) -> dict[str, str]:
+        """Every variable code a result can name → its label, built once and looked up exactly.
+
+        Codes: KPI columns, scales, fields, ``<instrument>_<scale>`` (branch means of another
+        instrument), dummy codes in the three spellings the models write (``var_level``,
+        ``var[level]``, ``var[T.level]``), and the derived ``<code>_within``,
+        ``<code>_between`` and ``log_<code>``.  The first source listed wins a clash.
+        """
+        w, lang = self.w, self.lang
+        names: dict[str, str] = {"Intercept": w["intercept"]}
+        for code, pair in SPECIAL_TERMS.items():
+            names.setdefault(code, self.t(pair))
         for kpi in self.study.kpis:
-            if kpi.column == name:
-                return kpi.label.get(self.lang)
+            names.setdefault(kpi.column, kpi.label.get(lang))
         for inst in self.instruments.values():
-            if name in inst.scales:
-                return inst.scales[name].label.get(self.lang)
+            for code, scale in inst.scales.items():
+                names.setdefault(code, scale.label.get(lang))
         for inst in self.instruments.values():
-            if name in inst.fields:
-                return inst.fields[name].label.get(self.lang)
-        for suffix, key in (("_within", "within"), ("_between", "between")):
-            if name.endswith(suffix):
-                return self.var_label(name[: -len(suffix)]) + w[key]
-        if name.startswith("log_"):
-            return f"{w['ln']}({self.var_label(name[4:])})"
-        m = re.fullmatch(r"(\w+)\[(?:T\.)?([^\]]+)\]", name)
-        if m:
-            return self._level_label(m.group(1), m.group(2)) or name
-        if "_" in name:
-            base, level = name.rsplit("_", 1)
-            text = self._level_label(base, level)
-            if text:
-                return text
+            for code, spec in inst.fields.items():
+                names.setdefault(code, spec.label.get(lang))
         for inst_id, inst in self.instruments.items():
-            prefix = f"{inst_id}_"
-            rest = name[len(prefix):]
-            if name.startswith(prefix) and rest in inst.scales:
-                scale = inst.scales[rest].label.get(self.lang)
-                if inst_id == "customer":
-                    return w["customer"] + (scale if self.lang == "zh" else scale.lower())
-                return f"{self.instrument_name(inst_id)}{w['sep']}{scale}"
+            for code, scale in inst.scales.items():
+                label = scale.label.get(lang)
+                names.setdefault(f"{inst_id}_{code}", w["customer"] + (label if lang == "zh" else label.lower())
+                                 if inst_id == "customer" else f"{self.instrument_name(inst_id)}{w['sep']}{label}")
+        for (var, level), label in self._levels.items():
+            for code in (f"{var}_{level}", f"{var}[{level}]", f"{var}[T.{level}]"):
+                names.setdefault(code, label)
+        for code, label in list(names.items()):
+            names.setdefault(f"{code}_within", label + w["within"])
+            names.setdefault(f"{code}_between", label + w["between"])
+            names.setdefault(f"log_{code}", f"{w['ln']}({label})")
+        return names
+
+    def var_label(self, name: Any) -> str:
+        """Display label of a variable code (see :attr:`_names`); a product term ``a:b`` (the models'
+        and patsy's interaction spelling) is labelled factor by factor; an unknown code shows as is."""
+        if is_missing(name):
+            return ""
+        name = str(name)
+        if name in self._names:
+            return self._names[name]
+        if ":" in name:
+            return " × ".join(self.var_label(part) for part in name.split(":"))
         return name
 
-    def _level_label(self, var: str, level: str) -> str | None:
-        for inst in self.instruments.values():
-            spec = inst.fields.get(var)
-            if spec is not None and spec.values and level in spec.values:
-                return f"{spec.label.get(self.lang)}{self.w['sep']}{spec.values[level].get(self.lang)}"
-        return None
+    def level_label(self, var: Any, level: Any) -> str:
+        """Label of level ``level`` of the coded field ``var`` (the ``predictor``/``level`` columns)."""
+        return self._levels.get((str(var), str(level)), f"{self.var_label(var)}{self.w['sep']}{level}")
 
-    def term_label(self, text: Any) -> str:
-        """Translate a model term such as ``TS -> EN`` or ``slope of X at W mean - 1 SD``."""
-        if is_missing(text):
-            return ""
-        text = str(text)
-        if text in SPECIAL_TERMS or re.fullmatch(r"\w+(\[[^\]]+\])?", text):
-            return self.var_label(text)
-        zh = self.lang == "zh"
-        rules: list[tuple[str, str]] = [
-            (r"^index of moderated mediation \((.+), by (\w+)\)$",
-             r"有调节的中介指数（\1，调节变量：\2）" if zh else r"index of moderated mediation (\1, moderator \2)"),
-            (r"^indirect (.+) at (\w+) (mean.*)$",
-             r"\1（\2 = \3）" if zh else r"\1 (\2 at \3)"),
-            (r"^slope of (\w+) at (\w+) (mean.*)$",
-             r"\1 的斜率（\2 = \3）" if zh else r"slope of \1 (\2 at \3)"),
-            (r"^J-N boundary \(outside observed range of (\w+)\)$",
-             r"J–N 边界（超出 \1 观测范围）" if zh else r"J–N boundary (outside the observed range of \1)"),
-            (r"^J-N boundary \(within observed range of (\w+)\)$",
-             r"J–N 边界（在 \1 观测范围内）" if zh else r"J–N boundary (within the observed range of \1)"),
-            (r" \(total\)$", "（总效应）" if zh else " (total)"),
-            (r" \(direct\)$", "（直接效应）" if zh else " (direct)"),
-        ]
-        for pattern, repl in rules:
-            text = re.sub(pattern, repl, text)
-        if zh:
-            text = text.replace("mean - 1 SD", "均值 - 1 SD").replace("mean + 1 SD", "均值 + 1 SD")
-            text = re.sub(r"\bmean\b", "均值", text)
-        text = text.replace(" -> ", " → ").replace("->", "→")
-        keep = {"mean", "SD", "at", "of", "by", "index", "moderated", "mediation", "slope", "indirect",
-                "moderator", "the", "observed", "range", "within", "outside", "boundary", "J", "N"}
+    def row_label(self, row: Mapping[str, Any]) -> str:
+        """Label of one model row from its structured columns (``estimand``, ``x``, ``m``, ``y``,
+        ``w``, ``w_point``, ``predictor``, ``level``, ``jn_within_range``; :mod:`analysis.models._results`).
 
-        def swap(m: re.Match[str]) -> str:
-            word = m.group(0)
-            if word in keep:
-                return word
-            label = self.var_label(word)
-            return label
+        Rows without an ``estimand`` (other result tables) are labelled by their ``term`` code.
+        """
+        get = partial(present, row)
+        estimand = get("estimand")
+        if estimand is None:
+            return self.var_label(get("term"))
+        if estimand == "coefficient":
+            level = get("level")
+            label = self.level_label(get("predictor"), level) if level is not None else self.var_label(get("predictor"))
+            if get("part") not in ("a_model", "b_model"):
+                return label
+            key = "path_coefficient"
+        elif estimand == "jn_boundary":
+            key = "jn_inside" if bool(get("jn_within_range")) else "jn_outside"
+        elif estimand == "variance" and get("predictor") == "Intercept":
+            key = "intercept_variance"
+        elif estimand in ESTIMANDS:
+            key = estimand
+        else:  # e.g. a relative weight or a correlation: the predictor (or term) names the row
+            return self.var_label(get("predictor") if get("predictor") is not None else get("term"))
+        point = get("w_point")
+        fields = {c: self.var_label(get(c)) for c in ("x", "m", "y", "w", "predictor", "predictor2", "outcome")}
+        if estimand == "coefficient":
+            fields["predictor"] = label
+        fields["point"] = self.t(W_POINT_LABELS[point]) if point is not None else N2(get("w_value"))
+        return self.t(ESTIMANDS[key]).format(**fields)
 
-        text = IDENT.sub(swap, text)
-        return text.replace(":", " × ")
+    def row_labels(self, df: pd.DataFrame) -> list[str]:
+        """:meth:`row_label` of every row of ``df``."""
+        return [self.row_label(row) for row in df.to_dict("records")]
 
     def hypothesis_title(self, h: Any, what: tuple[str, str]) -> str:
         sep = "：" if self.lang == "zh" else ": "
@@ -205,7 +221,7 @@ class Labels:
         return f"{h.id}{sep}{h.label.get(self.lang)}{dash}{self.t(what)}"
 
     def scale_label(self, code: Any) -> str:
-        return self.var_label(code) if not is_missing(code) else ""
+        return self.var_label(code)
 
     def reviewer_scale(self, s: Any) -> str:
         if is_missing(s):
@@ -237,40 +253,69 @@ class Labels:
         text = p3(p)
         return text if text.startswith(("<", ">")) else f"= {text}"
 
-    def method_note(self, df: pd.DataFrame) -> str:
-        methods = [str(m) for m in df.get("method", pd.Series(dtype=str)).dropna().unique()]
-        n = int(df["n"].dropna().iloc[0]) if "n" in df and df["n"].notna().any() else None
+    def method_note(self, df: pd.DataFrame, extra: tuple[str, ...] = ()) -> str:
+        """``n`` and how the table was estimated, from the provenance columns of ``df``.
+
+        One method text per distinct way the rows with a standard error were estimated (all rows
+        when none has one), then the centred variables, the warning codes of all rows and the
+        :data:`METHOD_PARTS` keys in ``extra``.
+        """
         zh = self.lang == "zh"
         parts = []
-        if n is not None:
+        if "n" in df and df["n"].notna().any():
+            n = int(df["n"].dropna().iloc[0])
             parts.append(f"n = {n}。" if zh else f"n = {n}.")
-        for m in methods:
-            parts.append(self.translate_method(m))
+        if "estimator" not in df or df["estimator"].isna().all():
+            return ("" if zh else " ").join(parts)
+        rows = df[df["se_type"].notna()] if "se_type" in df and df["se_type"].notna().any() else df
+        keys = [c for c in _METHOD_KEYS if c in rows]
+        texts = list(dict.fromkeys(self.method_text(r) for r in rows[keys].to_dict("records")))
+        join = self.t(METHOD_PARTS["join"])
+        centred = [c for v in df.get("centred", pd.Series(dtype=str)).dropna() for c in str(v).split(";") if c]
+        if centred:
+            names = self.t(METHOD_PARTS["list_sep"]).join(self.var_label(c) for c in dict.fromkeys(centred))
+            texts.append(self.t(METHOD_PARTS["centred"]).format(names=names))
+        codes = {c for v in df.get("warnings", pd.Series(dtype=str)).dropna() for c in str(v).split(";") if c}
+        if codes:
+            text = self.t(METHOD_PARTS["list_sep"]).join(self.t(WARNING_TEXT[c]) for c in WARNING_TEXT if c in codes)
+            texts.append(self.t(METHOD_PARTS["warnings"]).format(text=text))
+        texts += [self.t(METHOD_PARTS[k]) for k in extra]
+        text = join.join(texts)
+        if not zh:
+            text = text[:1].upper() + text[1:]
+        parts.append(text + self.t(METHOD_PARTS["end"]))
         return ("" if zh else " ").join(parts)
 
-    def translate_method(self, m: str) -> str:
-        if self.lang == "en":
-            return m[0].upper() + m[1:] + ("" if m.endswith(".") else ".")
-        out = m
-        subs = [
-            (r"OLS, cluster-robust SE \(CR1\) by (\w+), (\d+) clusters, t\(df=(\d+)\)(; F change classical)?",
-             lambda g: f"OLS 估计，按{self.var_label(g.group(1))}聚类稳健标准误（CR1，{g.group(2)} 个聚类，t 检验 df = {g.group(3)}）"
-                       + ("；F 变化量为经典检验" if g.group(4) else "")),
-            (r"OLS, classical SE", lambda g: "OLS 估计，经典标准误"),
-            (r"cluster bootstrap over (\w+) \((\d+) clusters\), (\d+) resamples, (percentile|bias-corrected)",
-             lambda g: f"按{self.var_label(g.group(1))}整群重抽样的 Bootstrap（{g.group(2)} 个群，{g.group(3)} 次重抽样，"
-                       + ("百分位区间" if g.group(4) == "percentile" else "偏差校正区间") + "）"),
-            (r"percentile bootstrap, (\d+) resamples", lambda g: f"百分位 Bootstrap（{g.group(1)} 次重抽样）"),
-            (r"linear mixed model \(statsmodels MixedLM, REML\), (\d+) groups; Wald z tests",
-             lambda g: f"线性混合模型（statsmodels MixedLM，REML 估计，{g.group(1)} 个营业厅），Wald z 检验"),
-            (r"The MLE may be on the boundary of the parameter space\.?",
-             lambda g: "极大似然估计可能位于参数空间边界（某个方差分量接近 0）"),
-            (r"; warnings: (.*)$", lambda g: f"；估计提示：{g.group(1)}"),
-            (r"OLS of log sales on branch factors, Duan smearing retransformation",
-             lambda g: "对数销售额对营业厅因素做 OLS 回归，以 Duan 涂抹估计（smearing）还原到原始尺度"),
-            (r"Johnson \(2000\) relative weights", lambda g: "Johnson（2000）相对权重法"),
-            (r"no bootstrap", lambda g: "未做 Bootstrap"),
-        ]
-        for pattern, repl in subs:
-            out = re.sub(pattern, repl, out)
-        return out + ("" if out.endswith(("。", ".")) else "。")
+    def method_text(self, row: Mapping[str, Any]) -> str:
+        """How one row was estimated, from its provenance codes (:data:`ESTIMATOR_TEXT` and friends)."""
+        get = partial(present, row)
+        fields = self._method_fields(row)
+        estimator = ESTIMATOR_TEXT.get(get("estimator"))  # every models._results code has one (tested)
+        pieces = [self.t(estimator).format(**fields)] if estimator else []
+        se, ci_method = get("se_type"), get("ci_method")
+        if se == "cluster_cr1":
+            pieces.append(self.t(SE_TEXT["cluster_cr1_t" if ci_method == "t" and get("df") is not None else se]).format(**fields))
+        elif se in SE_TEXT:
+            pieces.append(self.t(SE_TEXT[se]))
+        if ci_method == "wald_z":
+            pieces.append(self.t(SE_TEXT["wald_z"]))
+        text = self.t(METHOD_PARTS["comma"]).join(pieces)
+        if get("n_boot") or get("estimator") == "relative_weights":
+            text += self.t(METHOD_PARTS["join"]) + self.boot_text(row)
+        return text
+
+    def boot_text(self, row: Mapping[str, Any]) -> str:
+        """The bootstrap of a row (``n_boot``, ``resample``, ``ci_method``, ``cluster``), e.g.
+        ``按营业厅整群重抽样的 Bootstrap（60 个群，5000 次重抽样，百分位区间）``; :data:`BOOT_TEXT`."""
+        key = (present(row, "resample") or "cases") if present(row, "n_boot") else "none"
+        return self.t(BOOT_TEXT[key]).format(**self._method_fields(row))
+
+    def _method_fields(self, row: Mapping[str, Any]) -> dict[str, str]:
+        get = partial(present, row)
+        return {"cluster": self.var_label(get("cluster")), "df": N0(get("df")), "n_clusters": N0(get("n_clusters")),
+                "n_boot": N0(get("n_boot")),
+                "interval": self.t(CI_TEXT[get("ci_method")]) if get("ci_method") in CI_TEXT else ""}
+
+
+#: Provenance columns that tell two ways of estimating apart in :meth:`Labels.method_note`.
+_METHOD_KEYS = ("estimator", "se_type", "ci_method", "cluster", "n_clusters", "n_boot", "resample", "df")

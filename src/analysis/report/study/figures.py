@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .base import B2, StudyFigure
-from .vocabulary import SECTION_OF_MODEL, SECTIONS, STATS
+from .base import B2, N2, StudyFigure
+from .vocabulary import PARTS, SECTION_OF_MODEL, SECTIONS, STATS, W_POINT_LABELS
 
 if TYPE_CHECKING:
     from .report import StudyReport
@@ -55,8 +53,8 @@ def study_figures(r: StudyReport) -> list[StudyFigure]:
     figs.sort(key=lambda f: order.index(f.section))
     return [StudyFigure(f.name, f.section, f.title, f.draw, i) for i, f in enumerate(figs, 1)]
 
-def forest_frame(df: pd.DataFrame, label: Callable[[Any], str]) -> pd.DataFrame:
-    frame = pd.DataFrame({"term": [label(t) for t in df["term"]], "estimate": df["estimate"].to_numpy(float),
+def forest_frame(df: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({"term": labels, "estimate": df["estimate"].to_numpy(float),
                           "ci_low": df["ci_low"].to_numpy(float), "ci_high": df["ci_high"].to_numpy(float)})
     # a percentile interval may, rarely, not contain its point estimate; the figure shows the interval
     frame["ci_low"] = np.minimum(frame["ci_low"], frame["estimate"])
@@ -72,7 +70,7 @@ def draw_coef_forest(r: StudyReport, h: Any) -> Any:
     if "step" in df:
         df = df[df["step"] == df["step"].max()]
     df = df[(df["term"] != "Intercept") & df["ci_low"].notna()]
-    frame = forest_frame(df, r.term_label)
+    frame = forest_frame(df, r.row_labels(df))
     xlabel = ("b（95% CI）" if r.lang == "zh" else "b (95% CI)")
     return forest(frame, "term", "estimate", "ci_low", "ci_high", xlabel=xlabel, lang=r.lang,
                   title=f"{h.id}：{r.var_label(h.roles['y'])}" if r.lang == "zh"
@@ -83,7 +81,7 @@ def draw_indirect(r: StudyReport, h: Any) -> Any:
 
     df = r.result(f"{h.id}_effects")
     df = df[df["path"] == "indirect"]
-    frame = forest_frame(df, r.term_label)
+    frame = forest_frame(df, r.row_labels(df))
     xlabel = "间接效应 a×b（Bootstrap 95% CI）" if r.lang == "zh" else "Indirect effect a×b (bootstrap 95% CI)"
     return forest(frame, "term", "estimate", "ci_low", "ci_high", xlabel=xlabel, lang=r.lang,
                   title=f"{h.id}")
@@ -95,15 +93,9 @@ def draw_conditional_indirect(r: StudyReport, h: Any) -> Any:
     df = df[df["part"].isin(["conditional_indirect", "index"])]
     zh = r.lang == "zh"
     w = r.var_label(h.roles["w"])
-
-    def label(term: str) -> str:
-        m = re.search(r" at \w+ (mean.*)$", str(term))
-        if m:
-            level = m.group(1)
-            return f"{w} = " + (level.replace("mean", "均值") if zh else level)
-        return "有调节的中介指数" if zh else "Index of moderated mediation"
-
-    frame = forest_frame(df, label)
+    labels = [f"{w} = " + (r.t(W_POINT_LABELS[p]) if isinstance(p, str) else N2(v)) if e == "conditional_indirect"
+              else r.t(PARTS["index"]) for e, p, v in zip(df["estimand"], df["w_point"], df["w_value"])]
+    frame = forest_frame(df, labels)
     xlabel = "效应值（Bootstrap 95% CI）" if zh else "Effect (bootstrap 95% CI)"
     return forest(frame, "term", "estimate", "ci_low", "ci_high", xlabel=xlabel, lang=r.lang, title=h.id)
 
@@ -129,7 +121,7 @@ def draw_moderation(r: StudyReport, h: Any) -> Any:
                 label="简单斜率（95% CI）" if zh else "Simple slope (95% CI)")
     ax.axhline(0, color="#7f7f7f", linestyle="--", linewidth=1, zorder=1)
     if jn is not None and not jn.empty:
-        inside = jn[jn["term"].astype(str).str.contains("within")]
+        inside = jn[jn["jn_within_range"].fillna(False).astype(bool)]
         for value in inside["w_value"].to_numpy(float):
             ax.axvline(value, color=PALETTE[3], linestyle=":", linewidth=1.5, zorder=1)
             ax.annotate(f"J–N：{w} = {value:.2f}" if zh else f"J–N: {w} = {value:.2f}", (value, 1.0),
@@ -150,7 +142,7 @@ def draw_weights(r: StudyReport, h: Any) -> Any:
     frame = forest_frame(df.rename(columns={"estimate": "_raw", "rescaled": "estimate",
                                                   "ci_low": "_lo", "ci_high": "_hi",
                                                   "rescaled_ci_low": "ci_low", "rescaled_ci_high": "ci_high"}),
-                               r.var_label)
+                               r.row_labels(df))
     frame = frame.sort_values("estimate", ascending=False, kind="mergesort").reset_index(drop=True)
     n = len(frame)
     fig, ax = plt.subplots(figsize=(6.4, max(2.4, 0.42 * n + 1.2)))

@@ -123,6 +123,16 @@ def narrative(r: StudyReport, section: str) -> str:
         lines.append((f"指标公平性：先以营业厅客观因素估计每个营业厅的销售预期，再比较下达指标与预期的偏差（{refs}）。" if zh else
                       f"Target fairness: each branch's objective sales expectation is estimated from branch factors, and "
                       f"assigned targets are compared with it ({refs})."))
+    elif section == "appraisal":
+        if tables:
+            lines.append(f"按研究文件中的考核方案（docs/appraisal.md）计算综合分、等级与奖金，并评估方案本身：等级是否稳定、"
+                         f"360° 评价是否可信、指标偏差是否影响等级、团队权重与内部竞争（{refs}）。" if zh else
+                         "The study's appraisal scheme (docs/appraisal.md) gives composites, grades and bonuses, and is "
+                         "itself evaluated: grade stability, 360° reliability, whether target gaps cost grades, team "
+                         f"weighting and internal competition ({refs}).")
+        else:
+            lines.append("研究文件未设考核方案（appraisal:），本节从略。" if zh else
+                         "The study file has no appraisal scheme (appraisal:), so this section is empty.")
     elif section == "waves":
         if r.wave_table_names():
             lines.append(f"多期比较结果见{refs}。只有达到标量不变性的量表才检验均值变化。" if zh else
@@ -173,15 +183,15 @@ def _hypothesis_sentence(r: StudyReport, h: Any) -> str:
         if df is None:
             return ""
         ind = df[df["path"] == "indirect"]
-        parts = [f"{r.term_label(t)} = {N3(e)}，95% CI {ci_text(lo, hi, N3)}" if zh else
-                 f"{r.term_label(t)} = {N3(e)}, 95% CI {ci_text(lo, hi, N3)}"
-                 for t, e, lo, hi in zip(ind["term"], ind["estimate"], ind["ci_low"], ind["ci_high"])]
+        parts = [f"{t} = {N3(e)}，95% CI {ci_text(lo, hi, N3)}" if zh else
+                 f"{t} = {N3(e)}, 95% CI {ci_text(lo, hi, N3)}"
+                 for t, e, lo, hi in zip(r.row_labels(ind), ind["estimate"], ind["ci_low"], ind["ci_high"])]
         return ("间接效应：" + "；".join(parts) + "。") if zh else ("Indirect effects: " + "; ".join(parts) + ".")
     if h.model == "moderation":
         df = r.result(f"{h.id}_slopes")
         if df is None:
             return ""
-        inter = df[(df["part"] == "coefficient") & df["term"].astype(str).str.contains(":")]
+        inter = df[(df["part"] == "coefficient") & (df["predictor"] == f"{df['x'].iloc[0]}:{df['w'].iloc[0]}")]
         if inter.empty:
             return ""
         row = inter.iloc[0]
@@ -202,6 +212,6 @@ def _hypothesis_sentence(r: StudyReport, h: Any) -> str:
         if df is None:
             return ""
         top = df.sort_values("rank", kind="mergesort").head(3)
-        parts = [f"{r.var_label(t)}（{N2(v)}%）" if zh else f"{r.var_label(t)} ({N2(v)}%)" for t, v in zip(top["term"], top["rescaled"])]
+        parts = [f"{t}（{N2(v)}%）" if zh else f"{t} ({N2(v)}%)" for t, v in zip(r.row_labels(top), top["rescaled"])]
         return ("相对权重最高的三项：" + "、".join(parts) + "。") if zh else ("Largest relative weights: " + ", ".join(parts) + ".")
     return ""

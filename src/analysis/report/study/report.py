@@ -17,12 +17,13 @@ from .base import Labels, StudyFigure, StudyTable
 from .narrative import narrative
 from .tables_data import (aggregation_tables, sample_tables, screening_tables, table1, target_tables,
                           wave_table_names, wave_tables)
+from .tables_appraisal import appraisal_tables
 from .tables_hypotheses import hypothesis_tables
 from .tables_psychometrics import common_method_tables, psychometric_tables
 from .vocabulary import LANGS, LAYOUTS, SECTIONS, W
 
 _BUILDERS = (sample_tables, screening_tables, psychometric_tables, common_method_tables, table1,
-             aggregation_tables, hypothesis_tables, target_tables, wave_tables)
+             aggregation_tables, hypothesis_tables, target_tables, appraisal_tables, wave_tables)
 
 
 class StudyReport(Labels):

@@ -171,10 +171,9 @@ def target_tables(r: StudyReport) -> list[StudyTable]:
     gaps = r.result("target_gaps")
     if gaps is not None:
         frame = gaps[[c for c in ("branch_id", "target", "actual", "expected", "gap_ratio", "log_gap") if c in gaps]]
-        method = str(gaps["method"].iloc[0]) if "method" in gaps else ""
         note = ("对数偏差 = ln(下达指标 / 客观预期)：0 表示指标与客观预期一致，0.10 约高出 10%。" if zh else
                 "Log gap = ln(assigned target / objective expectation): 0 is a target at the objective level, "
-                "0.10 about 10% above it.") + (" " + r.translate_method(method) if method else "")
+                "0.10 about 10% above it.") + " " + r.method_note(gaps.drop(columns="n", errors="ignore"))
         out.append(StudyTable("target_gaps", "targets",
                               "指标公平性：各营业厅下达指标与客观预期" if zh else "Target fairness: assigned targets against the objective expectation",
                               frame, {"target": N0, "actual": N0, "expected": N0, "gap_ratio": N3, "log_gap": N3},

@@ -17,7 +17,7 @@ def coef_frame(r: StudyReport, df: pd.DataFrame, *, keep_step: bool = False) -> 
     frame = pd.DataFrame()
     if keep_step and "step" in df:
         frame["step"] = df["step"].astype(int)
-    frame["term"] = df["term"].map(r.term_label)
+    frame["term"] = r.row_labels(df)
     for c in ("estimate", "se", "beta", "t", "z", "p"):
         if c in df:
             frame[c] = df[c]
@@ -41,7 +41,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                 frame = pd.DataFrame({
                     "step": steps["step"].astype(int),
                     "terms_added": [", ".join(r.var_label(t.strip()) for t in str(s).split(","))
-                                    for s in steps["terms_added"]],
+                                    for s in steps["terms_added"]],  # the model's comma-joined term codes
                     "r2": steps["r2"], "adj_r2": steps["adj_r2"], "delta_r2": steps["delta_r2"],
                     "f_change": steps["f_change"], "df1": steps["df1"].astype(int), "df2": steps["df2"].astype(int),
                     "p": steps["p"]})
@@ -49,7 +49,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                                       frame, {"step": "int", "r2": B3, "adj_r2": B3, "delta_r2": B3, "f_change": N2,
                                               "df1": "int", "df2": "int", "p": p3},
                                       {**r.col(*frame.columns), "p": "ΔF 的 p" if zh else "p of F change"},
-                                      r.method_note(steps), source=f"{h.id}_steps"))
+                                      r.method_note(steps, ("f_change_classical",)), source=f"{h.id}_steps"))
             coef = r.result(f"{h.id}_coefficients")
             if coef is not None:
                 frame = coef_frame(r, coef, keep_step=True)
@@ -80,7 +80,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                 if df is None:
                     continue
                 frame = pd.DataFrame({"effect": [r.t(PARTS.get(e, (e, e))) for e in df["effect"]],
-                                      "term": df["term"].map(r.term_label), "estimate": df["estimate"],
+                                      "term": r.row_labels(df), "estimate": df["estimate"],
                                       "se": df["se"], "z": df["z"], "p": df["p"],
                                       "ci": [ci_text(a, b, N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
                 has_beta = "beta" in df and df["beta"].notna().any()
@@ -105,7 +105,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
             df = r.result(f"{h.id}_effects")
             if df is not None:
                 frame = pd.DataFrame({"path": [r.t(PATHS.get(p, (p, p))) for p in df["path"]],
-                                      "effect": df["term"].map(r.term_label), "estimate": df["estimate"],
+                                      "effect": r.row_labels(df), "estimate": df["estimate"],
                                       "se": df["se"], "t": df["t"], "p": df["p"],
                                       "ci": [ci_text(a, b, N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
                 has_std = "std_estimate" in df and df["std_estimate"].notna().any()
@@ -113,13 +113,13 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                     frame["std_estimate"] = df["std_estimate"].to_numpy()
                     frame["std_ci"] = [ci_text(a, b, N3) for a, b in zip(df["std_ci_low"], df["std_ci_high"])]
                 covar = ", ".join(r.var_label(v) for v in h.roles.get("covar", []))
-                n_boot = int(df["n_boot"].dropna().iloc[0]) if "n_boot" in df and df["n_boot"].notna().any() else None
+                boot = boot_of(r, df)
                 note = (f"PROCESS 模型 4（Hayes, 2022）；每个自变量单独建模，其余自变量{('及' + covar) if covar else ''}作为控制变量。"
-                        f"a、b、c、c′ 为 OLS 估计与 t 检验；间接效应的 SE 为 Bootstrap 标准误，95% CI 为 "
-                        f"{n_boot} 次百分位 Bootstrap 区间，区间不含 0 即间接效应显著。" if zh else
+                        f"a、b、c、c′ 为 OLS 估计与 t 检验；间接效应的 SE 为 Bootstrap 标准误，95% CI 来自{boot}，"
+                        "区间不含 0 即间接效应显著。" if zh else
                         f"PROCESS model 4 (Hayes, 2022), one model per predictor with the other predictors"
                         f"{(' and ' + covar) if covar else ''} as covariates. a, b, c, c′: OLS with t tests; indirect "
-                        f"effect: bootstrap SE and {n_boot}-resample percentile 95% CI (significant when it excludes 0).")
+                        f"effect: bootstrap SE and 95% CI ({boot}; significant when it excludes 0).")
                 if has_std:
                     kinds = set(df["std_kind"].dropna()) if "std_kind" in df else set()
                     partial = any(str(k).startswith("partial") for k in kinds)
@@ -162,11 +162,11 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
             df = r.result(f"{h.id}_effects")
             if df is not None:
                 frame = moderation_frame(r, df)
-                n_boot = int(df["n_boot"].dropna().iloc[0]) if "n_boot" in df and df["n_boot"].notna().any() else None
-                note = (f"PROCESS 模型 7（Hayes, 2022）：第一阶段受调节的中介。有调节的中介指数与条件间接效应的 95% CI 为 {n_boot} 次百分位 Bootstrap；"
+                boot = boot_of(r, df)
+                note = (f"PROCESS 模型 7（Hayes, 2022）：第一阶段受调节的中介。有调节的中介指数与条件间接效应的 95% CI 来自{boot}；"
                         "指数的区间不含 0 即存在有调节的中介（Hayes, 2015）。" if zh else
                         f"PROCESS model 7 (Hayes, 2022), first-stage moderated mediation. Index of moderated mediation "
-                        f"and conditional indirect effects with {n_boot}-resample percentile bootstrap 95% CIs; an index "
+                        f"and conditional indirect effects with 95% CIs ({boot}); an index "
                         "interval excluding 0 indicates moderated mediation (Hayes, 2015).")
                 out.append(StudyTable(f"{h.id}_effects", section, r.hypothesis_title(h, ("有调节的中介", "moderated mediation")),
                                       frame, COEF_FMT, {**r.col(*frame.columns), "estimate": "效应值" if zh else "Effect"},
@@ -174,17 +174,17 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
         elif h.model == "relative_weights":
             df = r.result(f"{h.id}_weights")
             if df is not None:
-                frame = pd.DataFrame({"term": df["term"].map(r.var_label), "weight": df["estimate"],
+                frame = pd.DataFrame({"term": r.row_labels(df), "weight": df["estimate"],
                                       "ci": [ci_text(a, b, B3) for a, b in zip(df["ci_low"], df["ci_high"])],
                                       "rescaled": df["rescaled"],
                                       "rescaled_ci": [ci_text(a, b, N2) for a, b in zip(df["rescaled_ci_low"], df["rescaled_ci_high"])],
                                       "rank": df["rank"].astype(int)})
                 r2 = B3(df["r2"].iloc[0]) if "r2" in df else ""
-                n_boot = int(df["n_boot"].iloc[0]) if "n_boot" in df else 0
+                boot = boot_of(r, df)
                 note = (f"Johnson（2000）相对权重法；原始权重之和等于 R² = {r2}，相对权重为其占 R² 的百分比；"
-                        f"95% CI 为 {n_boot} 次百分位 Bootstrap（Tonidandel & LeBreton, 2011）。n = {int(df['n'].iloc[0])}。" if zh else
+                        f"95% CI（Tonidandel & LeBreton, 2011）来自{boot}。n = {int(df['n'].iloc[0])}。" if zh else
                         f"Johnson (2000) relative weights; raw weights sum to R² = {r2}, rescaled weights are percentages "
-                        f"of R²; {n_boot}-resample percentile bootstrap 95% CIs (Tonidandel & LeBreton, 2011). "
+                        f"of R²; 95% CIs: {boot} (Tonidandel & LeBreton, 2011). "
                         f"n = {int(df['n'].iloc[0])}.")
                 out.append(StudyTable(f"{h.id}_weights", section, r.hypothesis_title(h, ("相对权重", "relative weights")),
                                       frame, {"weight": B3, "rescaled": N2, "rank": "int"},
@@ -192,9 +192,15 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                                       note, source=f"{h.id}_weights"))
     return out
 
+def boot_of(r: StudyReport, df: pd.DataFrame) -> str:
+    """How the bootstrapped rows of ``df`` were resampled (the first row with ``n_boot``), in words."""
+    rows = df[df["n_boot"].notna()] if "n_boot" in df else df.iloc[:0]
+    return r.boot_text(rows.iloc[0].to_dict() if len(rows) else {})
+
+
 def moderation_frame(r: StudyReport, df: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"part": [r.t(PARTS.get(p, (p, p))) for p in df["part"]],
-                          "term": df["term"].map(r.term_label)})
+                          "term": r.row_labels(df)})
     if "w_value" in df:
         frame["w_value"] = df["w_value"].to_numpy()
     for c in ("estimate", "se", "t", "p"):

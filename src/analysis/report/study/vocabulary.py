@@ -1,12 +1,14 @@
 """Bilingual vocabulary of the research report: section headings, column labels, reason codes, terms.
 
 Every fixed text of the report is looked up here by a stable key; the tables and the narrative
-never translate result text.
+never translate result text.  Model rows are labelled from their structured columns (see
+:mod:`analysis.models._results`): :data:`ESTIMANDS` by ``estimand``, :data:`W_POINT_LABELS` by
+``w_point``, and the method notes from the provenance codes (:data:`ESTIMATOR_TEXT`,
+:data:`SE_TEXT`, :data:`BOOT_TEXT`, :data:`WARNING_TEXT`).  Templates take ``str.format`` fields
+filled with labels (``{x}``, ``{m}``, ``{y}``, ``{w}``, ``{point}``, …) or numbers.
 """
 
 from __future__ import annotations
-
-import re
 
 LANGS = ("zh", "en")
 LAYOUTS = ("apa", "three_line")
@@ -24,6 +26,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "mediation": ("中介与调节效应", "Mediation and moderation"),
     "drivers": ("关键驱动因素", "Key drivers"),
     "targets": ("指标公平性", "Target fairness"),
+    "appraisal": ("考核方案评估", "The appraisal scheme evaluated"),
     "waves": ("多期比较", "Waves"),
 }
 
@@ -125,19 +128,96 @@ PATHS: dict[str, tuple[str, str]] = {
     "a": ("a", "a"), "b": ("b", "b"), "c": ("c（总效应）", "c (total)"), "c'": ("c′（直接效应）", "c′ (direct)"),
     "indirect": ("间接效应 a×b", "Indirect a×b"),
 }
+#: Variables the analysis derives (not in any codebook) → (zh, en).
 SPECIAL_TERMS: dict[str, tuple[str, str]] = {
-    "tau00": ("τ00（组间方差）", "τ00 (between-branch variance)"),
-    "sigma2": ("σ²（组内方差）", "σ² (within-branch variance)"),
-    "icc": ("ICC(1)", "ICC(1)"), "design_effect": ("设计效应", "Design effect"),
-    "var(Intercept)": ("截距方差 τ00", "Intercept variance τ00"),
-    "var(Residual)": ("残差方差 σ²", "Residual variance σ²"),
-    "REML criterion": ("REML 准则", "REML criterion"),
     "target_gap": ("指标偏差", "Target gap"),
     "target_completion": ("目标完成率", "Target completion"),
     "branch_id": ("营业厅", "branch"),
 }
 
-IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Labels of model rows by ``estimand`` → (zh, en) templates; fields are variable labels.
+ESTIMANDS: dict[str, tuple[str, str]] = {
+    "a": ("{x} → {m}", "{x} → {m}"),
+    "b": ("{m} → {y}", "{m} → {y}"),
+    "total": ("{x} → {y}（总效应）", "{x} → {y} (total)"),
+    "direct": ("{x} → {y}（直接效应）", "{x} → {y} (direct)"),
+    "indirect": ("{x} → {m} → {y}", "{x} → {m} → {y}"),
+    "total_indirect": ("{x} → 全部中介变量 → {y}（总间接效应）", "{x} → all mediators → {y} (total indirect)"),
+    "index": ("有调节的中介指数（{x} → {m} → {y}，调节变量：{w}）",
+              "index of moderated mediation ({x} → {m} → {y}, moderator {w})"),
+    "conditional_indirect": ("{x} → {m} → {y}（{w} = {point}）", "{x} → {m} → {y} ({w} at {point})"),
+    "slope": ("{x} 的斜率（{w} = {point}）", "slope of {x} ({w} at {point})"),
+    "jn_inside": ("J–N 边界（在 {w} 观测范围内）", "J–N boundary (within the observed range of {w})"),
+    "jn_outside": ("J–N 边界（超出 {w} 观测范围）", "J–N boundary (outside the observed range of {w})"),
+    "path_coefficient": ("{outcome} ~ {predictor}", "{outcome} ~ {predictor}"),
+    "variance": ("{predictor} 的随机斜率方差", "Random-slope variance of {predictor}"),
+    "intercept_variance": ("τ00（组间方差）", "τ00 (between-branch variance)"),
+    "covariance": ("{predictor} 与 {predictor2} 的随机效应协方差", "Random-effect covariance of {predictor} and {predictor2}"),
+    "residual_variance": ("σ²（组内方差）", "σ² (within-branch variance)"),
+    "icc1": ("ICC(1)", "ICC(1)"), "icc2": ("ICC(2)", "ICC(2)"), "design_effect": ("设计效应", "Design effect"),
+    "reml_criterion": ("REML 准则", "REML criterion"), "deviance": ("离差（−2LL）", "Deviance (−2LL)"),
+    "aic": ("AIC", "AIC"), "bic": ("BIC", "BIC"),
+}
+#: ``w_point`` codes → (zh, en); a given moderator value is shown as a number instead.
+W_POINT_LABELS: dict[str, tuple[str, str]] = {
+    "mean-1sd": ("均值 - 1 SD", "mean - 1 SD"), "mean": ("均值", "mean"), "mean+1sd": ("均值 + 1 SD", "mean + 1 SD"),
+}
+#: Method notes from the provenance codes.  ``estimator`` → (zh, en) template.
+ESTIMATOR_TEXT: dict[str, tuple[str, str]] = {
+    "ols": ("OLS 估计", "OLS"),
+    "mixedlm_reml": ("线性混合模型（statsmodels MixedLM，REML 估计，{n_clusters} 个营业厅）",
+                     "linear mixed model (statsmodels MixedLM, REML), {n_clusters} groups"),
+    "mixedlm_ml": ("线性混合模型（statsmodels MixedLM，ML 估计，{n_clusters} 个营业厅）",
+                   "linear mixed model (statsmodels MixedLM, ML), {n_clusters} groups"),
+    "relative_weights": ("Johnson（2000）相对权重法", "Johnson (2000) relative weights"),
+    "ols_log_smearing": ("对数销售额对营业厅因素做 OLS 回归，以 Duan 涂抹估计（smearing）还原到原始尺度",
+                         "OLS of log sales on branch factors, Duan smearing retransformation"),
+    "anova": ("单因素随机效应方差分析", "one-way random-effects ANOVA"),
+    "pearson": ("Pearson 相关", "Pearson correlation"), "spearman": ("Spearman 等级相关", "Spearman rank correlation"),
+    "mean_difference": ("两组均值之差", "difference of two means"),
+}
+#: ``se_type`` (with its ``ci_method``) → (zh, en) template; ``{df}`` only where the table has t tests.
+SE_TEXT: dict[str, tuple[str, str]] = {
+    "classical": ("经典标准误", "classical SE"),
+    "cluster_cr1": ("按{cluster}聚类稳健标准误（CR1，{n_clusters} 个聚类）", "cluster-robust SE (CR1) by {cluster}, {n_clusters} clusters"),
+    "cluster_cr1_t": ("按{cluster}聚类稳健标准误（CR1，{n_clusters} 个聚类，t 检验 df = {df}）",
+                      "cluster-robust SE (CR1) by {cluster}, {n_clusters} clusters, t(df={df})"),
+    "wald_z": ("Wald z 检验", "Wald z tests"),
+    "welch": ("Welch 标准误", "Welch SE"),
+}
+#: Bootstrap by ``resample`` → (zh, en) template; ``{interval}`` from :data:`CI_TEXT`.
+BOOT_TEXT: dict[str, tuple[str, str]] = {
+    "cases": ("{interval} Bootstrap（{n_boot} 次重抽样）", "{interval} bootstrap, {n_boot} resamples"),
+    "clusters": ("按{cluster}整群重抽样的 Bootstrap（{n_clusters} 个群，{n_boot} 次重抽样，{interval}区间）",
+                 "cluster bootstrap over {cluster} ({n_clusters} clusters), {n_boot} resamples, {interval}"),
+    "none": ("未做 Bootstrap", "no bootstrap"),
+}
+CI_TEXT: dict[str, tuple[str, str]] = {"percentile": ("百分位", "percentile"), "bias_corrected": ("偏差校正", "bias-corrected")}
+#: ``warnings`` codes → (zh, en).
+WARNING_TEXT: dict[str, tuple[str, str]] = {
+    "not_converged": ("优化未报告收敛", "the optimiser did not report convergence"),
+    "optimization_failed": ("所有优化算法均失败", "every optimiser failed"),
+    "optimizer_retry": ("首选优化算法失败，已换用其他算法", "the first optimiser failed and another was used"),
+    "hessian_not_pd": ("Hessian 矩阵非正定，标准误不可靠", "the Hessian is not positive definite: SEs are unreliable"),
+    "singular_cov": ("随机效应协方差矩阵奇异", "the random-effects covariance matrix is singular"),
+    "boundary": ("某个随机效应方差为 0（边界解）", "a random-effects variance is at zero (boundary fit)"),
+    "nonfinite_likelihood": ("对数似然非有限值", "the log-likelihood is not finite"),
+    "other_warning": ("估计时出现其他警告", "another warning was raised while fitting"),
+    "rank_deficient": ("设计矩阵不满秩，系数不可识别", "the design matrix is rank deficient: coefficients are not identified"),
+    "few_clusters": ("聚类数少于 30，聚类稳健标准误与整群 Bootstrap 为近似结果",
+                     "fewer than 30 clusters: cluster-robust SEs and the cluster bootstrap are approximate"),
+    "clusters_ignored": ("给定了聚类变量，但按独立个案重抽样", "clusters were given but rows were resampled as independent"),
+    "degenerate_resamples": ("部分 Bootstrap 重抽样无有限估计值，已剔除", "some bootstrap resamples gave no finite estimate and were dropped"),
+    "undefined": ("该统计量对这些数据无定义", "the statistic is undefined for these data"),
+    "nonpositive_expectation": ("存在非正的拟合预期值，其比值与对数偏差缺失", "a non-positive fitted expectation: its ratio and log gap are missing"),
+}
+#: Other pieces of method notes → (zh, en).
+METHOD_PARTS: dict[str, tuple[str, str]] = {
+    "warnings": ("估计提示：{text}", "warnings: {text}"),
+    "centred": ("构造交互项前均值中心化：{names}", "mean-centred before products: {names}"),
+    "f_change_classical": ("ΔF 为经典 F 检验", "F change classical"),
+    "list_sep": ("、", ", "), "comma": ("，", ", "), "join": ("；", "; "), "end": ("。", "."),
+}
 
 WAVE_TITLES = {
     "waves_invariance": ("各量表跨期测量不变性（形态、度量、标量）", "Measurement invariance of each scale across waves (configural, metric, scalar)"),

@@ -11,11 +11,14 @@ mobile number in one of its written forms, a surname with a title, a staff id af
 surname), all of forms that :func:`analysis.comments.mask_personal` masks, so masking is exercised.
 
 Pure functions: frames and a ``numpy.random.Generator`` in, a Series out (blank for respondents
-who wrote nothing, as the questionnaire exports have it). Give them a generator of their own
-(e.g. ``numpy.random.default_rng([seed, 1])``) so the simulator's other draws stay as they were.
+who wrote nothing, as the questionnaire exports have it). :func:`add_comments` fills a simulated
+wave's two open questions with them; :func:`analysis.simulate.simulate_wave` gives it a generator
+of its own (``default_rng([seed, follow_up, 3])``) so the simulator's other draws stay as they were.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -116,7 +119,8 @@ def _comments(scores: pd.DataFrame, rng: np.random.Generator, *, share: float, w
                 text = "建议" + text[2:]
             text = f"{rng.choice(_OPENINGS)}{text}{rng.choice(_ENDINGS if staff else _ENDINGS[:5])}"
         if rng.random() < pii_rate:
-            text = f"{text}，{_pii(rng, staff=staff)}" if rng.random() < 0.5 else f"{_pii(rng, staff=staff)}，{text}"
+            # After the remark, its closing 。 or ！ goes: "体验很差，朱店长人很好", not "体验很差。，朱店长".
+            text = f"{text.rstrip('。！')}，{_pii(rng, staff=staff)}" if rng.random() < 0.5 else f"{_pii(rng, staff=staff)}，{text}"
         out[i] = text
     return pd.Series(out, index=scores.index, name=name, dtype=object)
 
@@ -164,3 +168,42 @@ def customer_comments(customer_scores: pd.DataFrame, rng: np.random.Generator, s
     """
     return _comments(customer_scores, rng, share=share, weak_t=CUSTOMER_WEAK, strong_t=CUSTOMER_STRONG,
                      neutral=CUSTOMER_NEUTRAL, pii_rate=pii_rate, weak=weak, staff=False, name="comment")
+
+
+#: Keys of the ``comments`` section of the generating model, with the defaults of the functions above.
+COMMENT_DEFAULTS = {"staff_share": 0.35, "customer_share": 0.2, "pii_rate": 0.03, "weak": -0.5}
+
+
+def add_comments(staff: pd.DataFrame, customers: pd.DataFrame, staff_scores: pd.DataFrame, customer_scores: pd.DataFrame,
+                 rng: np.random.Generator, cfg: Mapping | None = None) -> dict:
+    """Write ``suggestion`` into ``staff`` and ``comment`` into ``customers`` (in place); return their truth.
+
+    Parameters
+    ----------
+    staff, customers : the survey exports, one row per respondent.
+    staff_scores, customer_scores : the respondents' latent dimension scores, row for row.
+    rng : the comments' own random generator.
+    cfg : the ``comments`` section of the generating model (keys of ``COMMENT_DEFAULTS``).
+
+    Returns
+    -------
+    dict with the settings used and the numbers of staff and customers who wrote something.
+
+    Examples
+    --------
+    >>> staff, customers = pd.DataFrame({"staff_id": ["S1", "S2"]}), pd.DataFrame({"customer_id": ["C1"]})
+    >>> truth = add_comments(staff, customers, pd.DataFrame({"TD": [-2.0, 0.0]}), pd.DataFrame({"WAI": [-2.0]}),
+    ...                      np.random.default_rng(1), {"staff_share": 1.0, "customer_share": 1.0, "pii_rate": 0.0})
+    >>> truth["staff_comments"], truth["customer_comments"], list(staff.columns)
+    (2, 1, ['staff_id', 'suggestion'])
+    """
+    unknown = sorted(set(cfg or {}) - set(COMMENT_DEFAULTS))
+    if unknown:
+        raise ValueError(f"simulation model: comments has unknown key(s) {', '.join(unknown)}; "
+                         f"use {', '.join(COMMENT_DEFAULTS)}")
+    settings = {**COMMENT_DEFAULTS, **(cfg or {})}
+    common = {"pii_rate": settings["pii_rate"], "weak": settings["weak"]}
+    staff["suggestion"] = staff_suggestions(staff_scores, rng, settings["staff_share"], **common).to_numpy()
+    customers["comment"] = customer_comments(customer_scores, rng, settings["customer_share"], **common).to_numpy()
+    return {**settings, "staff_comments": int(staff["suggestion"].ne("").sum()),
+            "customer_comments": int(customers["comment"].ne("").sum())}
