@@ -266,6 +266,7 @@ def run_cli(*args):
         (["compare", "--wave", "sample", "--previous", "../../x"], "--previous"),
         (["compare", "--wave", "a\nb", "--previous", "sample"], "--wave"),
         (["export", "--wave", "x/../../y"], "--wave"),
+        (["paper", "--wave", "../sample"], "--wave"),
         (["run", "--wave", "../sample"], "--wave"),
         (["run", "--wave", "sample", "--previous", "a\0b"], "--previous"),
     ],

@@ -122,3 +122,62 @@ def test_subtraction_attack_on_the_sample_results(sample_results):
     assert len(hidden) > 0 and hidden[["n_respondents", "TS", "EN"]].isna().all().all()
     customers = data["customer_n"]
     assert (customers.dropna() >= k).all()
+
+
+# --- every subtraction of shown counts, table by table ----------------------------------------
+
+def _figures(results):
+    """Shown counts of the sample results as {(table, measure): {(level, unit): n}}; level is
+    company, district or branch. Each table's levels count the same people the same way, so a
+    reader subtracts within a table (across tables the profiles/descriptives test above applies)."""
+    read = lambda name: pd.read_parquet(results / f"{name}.parquet")  # noqa: E731
+    out: dict = {}
+
+    def add(table, measure, level, unit, n):
+        out.setdefault((table, measure), {})[(level, str(unit))] = int(n)
+
+    for row in read("response_rates").itertuples():
+        add("response_rates", "respondents", row.level, row.unit, row.respondents)
+    for row in read("comment_groups").itertuples():
+        add("comment_groups", (row.survey, row.question), {"branch_id": "branch"}.get(row.level, row.level), row.group, row.n)
+    descriptives = read("descriptives").set_index("variable")["n"]
+    for row in read("district_profiles").itertuples():
+        add("profiles", row.dimension, "district", row.district, row.n)
+    for row in read("branch_profiles").itertuples():
+        add("profiles", row.dimension, "branch", row.branch_id, row.n)
+        add("profiles", row.dimension, "company", "all", descriptives[row.dimension])
+    for row in read("appraisal_self_other").itertuples():
+        if row.level in ("company", "group"):
+            add("appraisal_self_other", "self_other", {"group": "branch"}.get(row.level, row.level), row.unit, row.n)
+    return out
+
+
+def test_every_subtraction_of_shown_counts_leaves_zero_or_k(sample_results):
+    """A coarser figure minus any shown finer figures inside it: 0 or at least k people remain.
+
+    Minus all of them is the smallest remainder that is not a shown figure itself (each shown
+    figure is >= k); it is tried for company − districts, company − branches, district − its
+    branches, and every single pair of nested figures.
+    """
+    k = int(json.loads((sample_results / "results.json").read_text(encoding="utf-8"))["parameters"]["min_group_size"])
+    summary = pd.read_parquet(sample_results / "branch_summary.parquet")
+    district_of = dict(zip(summary["branch_id"].astype(str), summary["district"].astype(str)))
+    figures = _figures(sample_results)
+    assert {t for t, _ in figures} == {"response_rates", "comment_groups", "profiles", "appraisal_self_other"}
+    tried = 0
+    for (table, measure), shown in figures.items():
+        assert all(n >= k for (level, _), n in shown.items() if level != "company"), (table, measure)
+        company = shown.get(("company", "all"))
+        districts = {u: n for (level, u), n in shown.items() if level == "district"}
+        branches = {u: n for (level, u), n in shown.items() if level == "branch"}
+        for coarse, parts in ((company, districts), (company, branches)):
+            if coarse is not None and parts:
+                assert _remainder_ok(coarse - sum(parts.values()), k), (table, measure)
+                tried += 1 + len(parts)
+        for district, n in districts.items():
+            inside = [m for b, m in branches.items() if district_of.get(b) == district]
+            if inside:
+                assert _remainder_ok(n - sum(inside), k), (table, measure, district)
+                assert all(_remainder_ok(n - m, k) for m in inside), (table, measure, district)
+                tried += 1 + len(inside)
+    assert tried > 500

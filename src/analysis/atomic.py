@@ -15,6 +15,7 @@ reworded.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -136,23 +137,41 @@ def atomic_dir(final: str | os.PathLike[str]) -> Iterator[Path]:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
-    """Delete the temporary files and folders that interrupted writes left under ``folder``.
+def _is_temporary(entry: Path) -> bool:
+    """A name :func:`atomic_write_with` (``.NAME.xxxx.tmp``) or :func:`atomic_dir` (``.NAME.tmp-xxxx``) made."""
+    name = entry.name
+    return name.startswith(".") and (".tmp-" in name if entry.is_dir() else name.endswith(".tmp"))
 
-    Only call it while no other writer can be at work in ``folder`` (the caller holds the wave's
-    lock, :mod:`analysis.pipeline.locks`). Returns what was removed.
+
+def remove_stale_temporaries(folder: str | os.PathLike[str], *, inside: bool = True) -> list[Path]:
+    """Delete the temporary files and folders that interrupted writes left in or beside ``folder``.
+
+    Inside ``folder``, at any depth, and beside it those of ``folder`` itself (``.NAME.tmp-*``, the
+    replacement an :func:`atomic_dir` of ``folder`` was building); other entries beside it are not
+    touched. A previous folder moved aside for its replacement (``.NAME.tmp-old``) is put back
+    when ``NAME`` is missing (a run stopped between the two renames), else removed. Only call it
+    while no other writer can be at work there (the caller holds the wave's lock,
+    :mod:`analysis.pipeline.locks`). ``inside=False`` leaves the folder's content alone (a raw
+    wave: its files are the delivered exports). Returns what was removed.
     """
     root = Path(folder)
-    if not root.is_dir():
-        return []
     removed: list[Path] = []
-    for entry in sorted(root.rglob(".*"), key=lambda p: len(p.parts)):
-        if any(parent in removed for parent in entry.parents):
+    _clean([p for p in root.parent.glob(f".{glob.escape(root.name)}.*")], removed)
+    if inside and root.is_dir():  # after the first pass, which may have put root back
+        _clean(sorted(root.rglob(".*"), key=lambda p: len(p.parts)), removed)
+    return removed
+
+
+def _clean(entries: list[Path], removed: list[Path]) -> None:
+    for entry in entries:
+        if any(parent in removed for parent in entry.parents) or not _is_temporary(entry):
             continue
-        if entry.is_dir() and ".tmp-" in entry.name:
+        previous = entry.with_name(entry.name[1:].removesuffix(".tmp-old"))
+        if entry.is_dir() and entry.name.endswith(".tmp-old") and not previous.exists():
+            entry.rename(previous)
+        elif entry.is_dir():
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
-        elif entry.is_file() and entry.name.endswith(".tmp"):
+        else:
             entry.unlink(missing_ok=True)
             removed.append(entry)
-    return removed

@@ -1,6 +1,7 @@
 """The ``hallperf`` command: one verb per stage, each a thin wrapper over one pipeline function.
 
-Exit codes: 0 success; 2 with a one-line reason on bad input; 1 when a report failed.
+Exit codes: 0 success; 2 with a one-line reason on bad input or when another process is working
+on the wave (:mod:`analysis.pipeline.locks`); 1 when a report failed; 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def _names(**options: str | None) -> None:
     for option, value in options.items():
         if value is not None:
             safe_name(value, f"--{option}")
+
+
+def _wave_lock(wave: str, out: Path = Path("output")):
+    """The wave's lock (``OUT/WAVE/.lock``), held while a verb works on the wave."""
+    from analysis.pipeline.locks import wave_lock
+
+    return wave_lock(wave, out)
 
 
 @app.command()
@@ -125,9 +133,12 @@ def ingest(
       hallperf ingest --wave /mnt/delivery/2026Q3
     """
     from analysis.pipeline import run_ingest
+    from analysis.wave import wave_name
 
-    manifest = run_ingest(raw_wave_folder(wave, raw), processed_root=out, instruments_dir=instruments, secret_file=secret,
-                          data_format=data_format)
+    folder = raw_wave_folder(wave, raw)
+    with _wave_lock(wave_name(folder)):
+        manifest = run_ingest(folder, processed_root=out, instruments_dir=instruments, secret_file=secret,
+                              data_format=data_format)
     t = manifest["totals"]
     _say(f"ingested '{manifest['wave']}': {t['rows_read']} rows read = {t['rows_accepted']} accepted + "
          f"{t['rows_quarantined']} quarantined → {out / manifest['wave']}")
@@ -169,7 +180,8 @@ def score(
     from analysis.pipeline import run_score
 
     _names(wave=wave)
-    info = run_score(processed / wave, instruments_dir=instruments)
+    with _wave_lock(wave):
+        info = run_score(processed / wave, instruments_dir=instruments)
     for inst_id, entry in info["datasets"].items():
         _say(f"scored {inst_id}: {entry['rows']} respondents, {entry['careless']} flagged as careless")
 
@@ -210,7 +222,9 @@ def analyze(
         if wave is None:
             raise HallperfError("--study needs --wave (the processed wave to analyse)")
         study = study or default_study()
-        info = run_analyze_study(study, wave, processed_root=processed, out_root=out or Path("output"), instruments_dir=instruments)
+        with _wave_lock(wave, out or Path("output")):
+            info = run_analyze_study(study, wave, processed_root=processed, out_root=out or Path("output"),
+                                     instruments_dir=instruments)
         target = (out or Path("output")) / wave / "results"
     elif instrument is not None and data is not None:
         target = out or Path("output") / instrument.stem
@@ -297,8 +311,9 @@ def report(
     from analysis.pipeline.report import run_report
 
     _names(wave=wave, previous=previous)
-    summary = run_report(wave, output_root=out, branches=branch or None, lang=lang, workers=workers,
-                         scheduler=scheduler, pdf=pdf, force=force, previous_wave=previous)
+    with _wave_lock(wave, out):
+        summary = run_report(wave, output_root=out, branches=branch or None, lang=lang, workers=workers,
+                             scheduler=scheduler, pdf=pdf, force=force, previous_wave=previous)
     _say(summary.line())
     for name, reason in summary.failed:
         _say(f"  failed: {name}: {reason}")
@@ -326,7 +341,9 @@ def paper(
     """
     from analysis.pipeline.paper import run_paper
 
-    result = run_paper(wave, output_root=out, lang=lang, layout=layout, study_path=study)
+    _names(wave=wave)
+    with _wave_lock(wave, out):
+        result = run_paper(wave, output_root=out, lang=lang, layout=layout, study_path=study)
     _say(result.line())
 
 
@@ -348,8 +365,9 @@ def export(
     from analysis.pipeline import run_export
 
     _names(wave=wave)
-    paths = run_export(wave, out_root=out, instruments_dir=instruments, study_path=study,
-                       targets=tuple(t.strip() for t in to.split(",") if t.strip()), lang=lang)
+    with _wave_lock(wave, out):
+        paths = run_export(wave, out_root=out, instruments_dir=instruments, study_path=study,
+                           targets=tuple(t.strip() for t in to.split(",") if t.strip()), lang=lang)
     for path in paths:
         _say(f"wrote {path}")
 
@@ -400,8 +418,10 @@ def compare(
     from analysis.pipeline.waves import run_compare_waves
 
     _names(wave=wave, previous=previous)
-    info = run_compare_waves(wave, previous, processed_root=processed, out_root=out, instruments_dir=instruments,
-                             study_path=study, k=min_group_size, previous_instruments_dir=previous_instruments, alpha=alpha)
+    with _wave_lock(wave, out):
+        info = run_compare_waves(wave, previous, processed_root=processed, out_root=out, instruments_dir=instruments,
+                                 study_path=study, k=min_group_size, previous_instruments_dir=previous_instruments,
+                                 alpha=alpha)
     added = [n for n in info.get("tables", []) if n.startswith("waves_") or n == "branch_trends"]
     _say(f"compared '{wave}' with '{previous}' → {out / wave / 'results'} ({', '.join(added)})")
 
@@ -424,20 +444,23 @@ def run(
       hallperf run --wave sample
     """
     _names(wave=wave, previous=previous)
-    raw = Path("data/raw") / wave
-    if not raw.exists():
-        simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False, staff=None, customers=None,
-                 follow_up_of=None, turnover=None, actions=False, model=Path("surveys/simulation.yml"), overwrite=False,
-                 instruments=instruments)
-    ingest(wave=wave, out=Path("data/processed"), raw=Path("data/raw"), secret=None, data_format=None, instruments=instruments)
-    score(wave=wave, processed=Path("data/processed"), instruments=instruments)
-    analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
-            min_group_size=5, cfa_missing="fiml", lang=lang, out=None, processed=Path("data/processed"), instruments=instruments)
-    if previous:
-        compare(wave=wave, previous=previous, study=study, previous_instruments=None, min_group_size=None, alpha=0.05,
-                processed=Path("data/processed"), out=Path("output"), instruments=instruments)
-    report(wave=wave, branch=[], lang=lang, workers=None, scheduler=None, pdf=pdf, force=False, previous=previous,
-           out=Path("output"))
+    with _wave_lock(wave):  # for the whole chain: a second run of the wave stops before it simulates
+        raw = Path("data/raw") / wave
+        if not raw.exists():
+            simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False,
+                     staff=None, customers=None, follow_up_of=None, turnover=None, actions=False,
+                     model=Path("surveys/simulation.yml"), overwrite=False, instruments=instruments)
+        ingest(wave=wave, out=Path("data/processed"), raw=Path("data/raw"), secret=None, data_format=None,
+               instruments=instruments)
+        score(wave=wave, processed=Path("data/processed"), instruments=instruments)
+        analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
+                min_group_size=5, cfa_missing="fiml", lang=lang, out=None, processed=Path("data/processed"),
+                instruments=instruments)
+        if previous:
+            compare(wave=wave, previous=previous, study=study, previous_instruments=None, min_group_size=None,
+                    alpha=0.05, processed=Path("data/processed"), out=Path("output"), instruments=instruments)
+        report(wave=wave, branch=[], lang=lang, workers=None, scheduler=None, pdf=pdf, force=False, previous=previous,
+               out=Path("output"))
 
 
 def main() -> None:
@@ -446,6 +469,12 @@ def main() -> None:
     except HallperfError as exc:
         console.print(f"hallperf: error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
+    except (KeyboardInterrupt, SystemExit) as exc:  # typer turns Ctrl-C inside a verb into exit 130, silently
+        if isinstance(exc, SystemExit) and exc.code != 130:
+            raise
+        console.print("hallperf: interrupted; outputs are as before the run or complete, none half-written",
+                      highlight=False, markup=False, soft_wrap=True)
+        sys.exit(130)
 
 
 if __name__ == "__main__":

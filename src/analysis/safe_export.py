@@ -7,21 +7,24 @@ Branch names and ids come from the delivered files, so they may carry one. Follo
 a text cell gets a leading ``'``, which spreadsheets show as text and do not evaluate.
 
 Left as they are: numbers (numeric columns, so ``-0.25`` stays a number), and text that is a
-plain number (``"-3"``, ``"+5"``, ``"1e-3"``): a spreadsheet reads those as the number itself,
-which runs nothing. Only CSV/XLSX copies meant for people are neutralised; Parquet and the
-data files keep the exact values.
+plain number (``"-3"``, ``"+5"``, ``"1e-3"``, also as a rendered statistic: ``"-.08**"``,
+``"-∞"``): without a letter such a cell can call no function and name no cell, so it runs
+nothing. Only CSV/XLSX copies meant for people are neutralised; Parquet and the data files keep
+the exact values.
 
-Use it on any table before writing CSV or XLSX: ``neutralise_cells(table).to_csv(path)``.
+Every CSV meant for people is written by :func:`write_people_csv` (result tables, quarantine,
+wave comparisons, study and paper tables).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|∞)\**$")
 
 
 def neutralise(value: object) -> object:
@@ -49,3 +52,14 @@ def neutralise_cells(frame: pd.DataFrame) -> pd.DataFrame:
             out.isetitem(i, column.map(neutralise, na_action="ignore"))
     out.columns = [neutralise(c) for c in out.columns]
     return out
+
+
+def write_people_csv(frame: pd.DataFrame, path_or_buf: Any = None, **kwargs: Any) -> str | None:
+    """``frame`` as a CSV meant to be opened in a spreadsheet, cells neutralised; no index.
+
+    Lines end in CRLF (RFC 4180), which also makes the csv writer quote any cell holding a bare
+    carriage return: unquoted, a spreadsheet would start a new row there, and the rest of the
+    cell would be read as a fresh cell, formula and all. Without ``path_or_buf`` the text is
+    returned (``DataFrame.to_csv``).
+    """
+    return neutralise_cells(frame).to_csv(path_or_buf, index=False, lineterminator="\r\n", **kwargs)

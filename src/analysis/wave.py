@@ -121,6 +121,23 @@ def read_wave_note(path: str | Path, instrument_ids: list[str] | None = None) ->
     return validate(WaveNote, raw, source=path, error=InputFileError, context=context)
 
 
+def _folder_name(directory: Path) -> str:
+    name = directory.resolve().name  # resolve(): the folder "." has no name of its own
+    problem = name_problem(name)
+    if problem:
+        raise InputFileError(f"{directory}: the folder name {name!r} cannot be the wave name ({problem}), "
+                             "name the wave in wave.yml (wave: NAME)")
+    return name
+
+
+def wave_name(directory: str | Path) -> str:
+    """The name of the wave in ``directory``: wave.yml's ``wave:``, else the folder's name."""
+    directory = Path(directory)
+    spec_path = directory / "wave.yml"
+    note = read_wave_note(spec_path) if spec_path.exists() else None
+    return (note.wave if note else None) or _folder_name(directory)
+
+
 def load_wave(directory: str | Path, instrument_ids: list[str]) -> WaveSpec:
     directory = Path(directory)
     if not directory.is_dir():
@@ -140,11 +157,7 @@ def load_wave(directory: str | Path, instrument_ids: list[str]) -> WaveSpec:
             if match:
                 files.append(FileSpec(path, max(match, key=len)))
     if name is None:
-        name = directory.resolve().name  # resolve(): the folder "." has no name of its own
-        problem = name_problem(name)
-        if problem:
-            raise InputFileError(f"{directory}: the folder name {name!r} cannot be the wave name ({problem}), "
-                                 "name the wave in wave.yml (wave: NAME)")
+        name = _folder_name(directory)
     if not files:
         raise InputFileError(f"{directory}: no input files found (add a wave.yml listing them)")
     return WaveSpec(name=name, directory=directory, months=months, files=tuple(files))

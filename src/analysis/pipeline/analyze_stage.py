@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.atomic import atomic_dir, atomic_write
+from analysis.atomic import atomic_dir, atomic_write, remove_stale_temporaries
 from analysis.datasets import DatasetSpec
 from analysis.errors import InputFileError, StudyError
 from analysis.ingest import IngestResult, ingest_table
@@ -211,6 +211,8 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
     processed = processed_root / wave
     manifest, tables, scores = load_processed(processed)
     check_analysable(study.datasets, instruments, manifest, tables, processed)
+    for folder in (out_root / wave / "results", out_root / wave / "data"):
+        remove_stale_temporaries(folder)
     library = yaml.safe_load(study.actions.read_text(encoding="utf-8")) if study.actions else {"dimensions": {}}
     lexicon = None
     if study.comments_lexicon:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import __version__
-from analysis.atomic import atomic_dir, atomic_write_with
+from analysis.atomic import atomic_dir, atomic_write_with, remove_stale_temporaries
 from analysis.errors import InputFileError
 from analysis.instrument import Instrument, load_instruments
 from analysis.pipeline.outputs import sha256, write_into, write_people_csv
@@ -145,6 +145,7 @@ def run_export(wave: str, *, out_root: Path, instruments_dir: Path, study_path: 
     folder = out_root / wave / "data"
     if not (folder / "analysis_staff.parquet").exists():
         raise InputFileError(f"{folder}: no analysis data; run 'hallperf analyze --study ... --wave {wave}' first")
+    remove_stale_temporaries(folder)
     writers = {"sav": write_sav, "dta": write_dta}
     unknown = [t for t in targets if t not in writers]
     if unknown:

@@ -11,10 +11,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
-
 from analysis.atomic import atomic_write_with, cannot_write
-from analysis.safe_export import neutralise_cells
+from analysis.safe_export import write_people_csv  # noqa: F401  (the stages' CSV writer)
 
 __all__ = ["sha256", "write_into", "write_json", "write_people_csv"]
 
@@ -39,15 +37,3 @@ def write_into(folder: Path, final: Path, name: str, write: Callable[[Path], obj
 def write_json(path: Path, data: dict) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     atomic_write_with(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
-
-
-def write_people_csv(frame: pd.DataFrame, path: Path, **kwargs) -> None:
-    """A CSV meant to be opened in a spreadsheet: formula-like text cells neutralised (:mod:`analysis.safe_export`).
-
-    Lines end in CRLF (RFC 4180), which also makes the csv writer quote any cell holding a bare
-    carriage return: unquoted, a spreadsheet would start a new row there, and the rest of the
-    cell would be read as a fresh cell, formula and all.
-    """
-    neutralise_cells(frame).to_csv(path, index=False, lineterminator="\r\n", **kwargs)
-
-

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from analysis.errors import InputFileError
 
-from .core import atomic_dir
+from .core import atomic_dir, remove_stale_temporaries
 
 __all__ = ["PaperResult", "run_paper"]
 
@@ -91,6 +91,7 @@ def run_paper(wave: str, *, output_root: Path = Path("output"), lang: str = "zh"
     report = StudyReport(results, study_path=_study_path(results, study_path), lang=lang, wave=wave)
     paper = Paper(report, layout=layout)
     final = Path(output_root) / wave / "paper"
+    remove_stale_temporaries(final)
     with atomic_dir(final) as tmp:
         png: dict[str, Path] = {}
         if paper.figures:

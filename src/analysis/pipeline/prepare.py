@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.atomic import atomic_dir, atomic_write_with
+from analysis.atomic import atomic_dir, atomic_write_with, remove_stale_temporaries
 from analysis.errors import InputFileError
 from analysis.ingest import ingest_table
 from analysis.instrument import Instrument, load_instruments
@@ -103,6 +103,7 @@ def run_ingest(
     """
     instruments = load_instruments(instruments_dir)
     spec = load_wave(wave_dir, list(instruments))
+    remove_stale_temporaries(processed_root / spec.name)  # left by an interrupted run (the CLI holds the wave's lock)
     secret = project_secret(secret_file, instruments_dir)
     accepted: dict[str, list[pd.DataFrame]] = {}
     quarantine: list[pd.DataFrame] = []
@@ -194,6 +195,7 @@ def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
         raise InputFileError(f"{processed_dir}: no manifest.json; run 'hallperf ingest' first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     instruments = load_instruments(instruments_dir)
+    remove_stale_temporaries(processed_dir)
     written = {}
     for inst_id, info in manifest["datasets"].items():
         inst = instruments.get(inst_id)

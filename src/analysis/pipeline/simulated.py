@@ -17,7 +17,7 @@ from pathlib import Path
 
 from analysis.errors import InputFileError
 from analysis.instrument import load_instruments
-from analysis.atomic import atomic_dir, cannot_write
+from analysis.atomic import atomic_dir, cannot_write, remove_stale_temporaries
 from analysis.pipeline.outputs import sha256
 from analysis.simulate import load_model, simulate_wave, write_wave
 
@@ -74,13 +74,14 @@ def install_simulated_wave(out: Path, write: Callable[[Path], object], *, overwr
     replace the files of the same name and every other file stays. Nothing simulate did not write
     is ever deleted.
     """
+    remove_stale_temporaries(out, inside=False)  # an interrupted simulate's, beside the wave folder
     foreign = check_simulate_target(out, overwrite=overwrite)
     if not foreign:  # nothing of anybody else's: replace the whole folder in one rename
         with atomic_dir(out) as tmp:
             write(tmp)
             _record_ownership(tmp)
         return out
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.simulated-", dir=out.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-simulated-", dir=out.parent))
     try:
         write(staging)
         _record_ownership(staging)

@@ -16,9 +16,9 @@ import yaml
 
 from analysis.errors import InputFileError
 from analysis.instrument import Instrument, load_instruments
-from analysis.atomic import atomic_dir, atomic_write_with
+from analysis.atomic import atomic_dir, atomic_write_with, remove_stale_temporaries
 from analysis.pipeline.core import load_processed, package_versions
-from analysis.pipeline.outputs import sha256, write_json
+from analysis.pipeline.outputs import sha256, write_json, write_people_csv
 from analysis.privacy import check_min_group_size
 from analysis.scoring import score_scales
 from analysis.simulate import load_model, simulate_wave, write_wave
@@ -408,10 +408,11 @@ def run_compare_waves(
         tables["branch_trends"] = trends.rename(columns={"branch_id": gid}) if gid != "branch_id" else trends
 
     results = Path(out_root) / current / "results"
+    remove_stale_temporaries(results)
     index = {}
     for name, table in tables.items():
         table = table.reset_index(drop=True)
-        atomic_write_with(results / f"{name}.csv", lambda tmp, t=table: t.to_csv(tmp, index=False, encoding="utf-8"))
+        atomic_write_with(results / f"{name}.csv", lambda tmp, t=table: write_people_csv(t, tmp, encoding="utf-8"))
         atomic_write_with(results / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
         index[name] = {"rows": len(table), "columns": [str(c) for c in table.columns]}
 

@@ -26,13 +26,14 @@ and Word .docx (A4, widths from content, landscape when the table needs it).
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from analysis.safe_export import write_people_csv
 
 from . import atomic_write
 from .tables_docx import THICK_RULE, THIN_RULE, DocxBuilder, add_docx_table, plan_table, stable_zip
@@ -78,12 +79,11 @@ def markdown_table(t: RenderedTable, *, layout: str = "apa", lang: str = "zh") -
 
 
 def csv_table(t: RenderedTable) -> bytes:
-    """The rendered cells under their headers as CSV, UTF-8 with BOM (so Excel reads Chinese)."""
+    """The rendered cells under their headers as CSV, UTF-8 with BOM (so Excel reads Chinese);
+    formula-like cells neutralised (:func:`analysis.safe_export.write_people_csv`)."""
     frame = t.cells.copy()
     frame.columns = t.header
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
-    return buf.getvalue().encode("utf-8-sig")
+    return write_people_csv(frame).encode("utf-8-sig")
 
 
 def _to_latex(t: RenderedTable, layout: str, lang: str) -> str:
