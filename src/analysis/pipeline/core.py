@@ -234,7 +234,7 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
 def run_analyze_instrument(
     instrument_path: Path, data_path: Path, *, out: Path, group: str | None = None, data_format: str | None = None,
     min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None, cfa_missing: str = "fiml",
-    lang: str = "zh",
+    cor_missing: str = "pairwise", lang: str = "zh",
 ) -> dict:
     """Psychometrics of any instrument on any data file that follows it.
 
@@ -259,7 +259,7 @@ def run_analyze_instrument(
                     "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined,
                     "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched}],
         "parameters": {"group": group, "min_group_size": min_group_size, "n_boot": n_boot, "seed": seed,
-                       "cfa_missing": cfa_missing},
+                       "cfa_missing": cfa_missing, "cor_missing": cor_missing},
     }
     if result.accepted.empty:
         if not result.rows_read:
@@ -268,7 +268,7 @@ def run_analyze_instrument(
         raise InputFileError(f"{data_path.name}: nothing left to analyse: all {result.rows_read} rows quarantined "
                              f"({_reason_counts(result.reasons)}); see {out / 'quarantine.csv'}")
     tables = instrument_psychometrics(result.accepted, inst, group=group, k=k, n_boot=n_boot, seed=seed,
-                                      cfa_missing=cfa_missing)
+                                      cfa_missing=cfa_missing, cor_missing=cor_missing)
     tables["quarantine"] = result.quarantine
     info = write_results(out, tables, provenance)
     from analysis.report.instrument import instrument_report_html
@@ -367,7 +367,8 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
         "inputs": [{"file": e["file"], "sha256": e["sha256"]} for e in manifest["inputs"]],
         "instruments": instrument_provenance(instruments),
         "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot,
-                       "cfa_missing": study.cfa_missing, "comment_threshold": study.comment_threshold},
+                       "cfa_missing": study.cfa_missing, "cor_missing": study.cor_missing,
+                       "comment_threshold": study.comment_threshold},
         "excluded": data.excluded,
         "notes": list(data.notes),  # analyses skipped for want of data or of study keys, and why
     }

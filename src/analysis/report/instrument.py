@@ -32,11 +32,11 @@ _BUILDERS = (psychometric_tables, common_method_tables, aggregation_tables)
 _TEXT = {
     "zh": {"title": "{name}：信度、效度与聚合分析", "instrument": "问卷", "data": "数据文件",
            "rows": "读取 {read} 行：接受 {accepted} 行，隔离 {quarantined} 行", "reasons": "隔离原因",
-           "group": "分组变量", "none": "无", "cfa": "CFA 缺失值处理", "k": "最小报告组规模",
+           "group": "分组变量", "none": "无", "cfa": "CFA 缺失值处理", "cor": "相关矩阵缺失值处理", "k": "最小报告组规模",
            "empty": "没有可计算的表格（见下方的问题表或 quarantine.csv）。"},
     "en": {"title": "{name}: reliability, validity and aggregation", "instrument": "Instrument", "data": "Data file",
            "rows": "{read} rows read: {accepted} accepted, {quarantined} quarantined", "reasons": "Quarantined by reason",
-           "group": "Group column", "none": "none", "cfa": "CFA missing data", "k": "Minimum reporting size",
+           "group": "Group column", "none": "none", "cfa": "CFA missing data", "cor": "Correlations' missing data", "k": "Minimum reporting size",
            "empty": "No table could be computed (see the problems table or quarantine.csv)."},
 }
 
@@ -47,6 +47,8 @@ class _NoStudy:
 
     kpis: tuple = ()
     hypotheses: tuple = ()
+    htmt: str = "htmt"
+    cr_ave: str = "standardized"
 
 
 class InstrumentTables(Labels):
@@ -81,6 +83,10 @@ class InstrumentTables(Labels):
             # research report's builder reads ``passed`` as a bool
             frame = frame[frame["passed"].notna()]
         return frame if frame is not None and not frame.empty else None
+
+    def result_file(self, name: str) -> str:
+        """The file name (without suffix) of result table ``<instrument>_<table>`` in ``OUT/``."""
+        return name.removeprefix(f"{self.instrument.id}_")
 
     def tables(self) -> list[StudyTable]:
         """The report's tables in order, numbered from 1."""
@@ -134,6 +140,7 @@ def instrument_report_html(tables: Mapping[str, pd.DataFrame], instrument: Any, 
         if entry.get("quarantined_by_reason"):
             facts.append((text["reasons"], ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())))
     facts += [(text["group"], str(params.get("group") or text["none"])), (text["cfa"], str(params.get("cfa_missing", ""))),
+              (text["cor"], str(params.get("cor_missing", ""))),
               (text["k"], str(params.get("min_group_size", "")))]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
     built = r.tables()

@@ -39,8 +39,8 @@ def wave_invariance(
     -------
     DataFrame, one row per scale and step (configural, metric, scalar): scale, n_items, items,
     step, n, n_groups, chisq, df, p, cfi, tli, rmsea, srmr, delta_chisq, delta_df, delta_p,
-    delta_cfi, delta_rmsea, delta_srmr, invariant, invariant_strict, converged, comparable,
-    reason. ``comparable`` (the same on every row of a scale) is True when the scalar step
+    delta_cfi, delta_rmsea, delta_srmr, invariant, invariant_strict, converged, estimator,
+    missing (FIML by default), comparable, reason. ``comparable`` (the same on every row of a scale) is True when the scalar step
     holds, i.e. the scale's means can be compared across waves. A scale that could not be modelled has a single row with ``step``
     missing, ``comparable`` False and the ``reason`` (``fewer_than_3_items`` or
     ``model_failed: ...``).
@@ -89,7 +89,8 @@ def wave_invariance(
     data = pd.concat(frames, ignore_index=True)
     rows: list[pd.DataFrame] = []
     keep = ["step", "n", "n_groups", "chisq", "df", "p", "cfi", "tli", "rmsea", "srmr", "delta_chisq", "delta_df",
-            "delta_p", "delta_cfi", "delta_rmsea", "delta_srmr", "invariant", "invariant_strict", "converged"]
+            "delta_p", "delta_cfi", "delta_rmsea", "delta_srmr", "invariant", "invariant_strict", "converged", "estimator",
+            "missing"]
     for scale, items in items_by_scale.items():
         head = {"scale": scale, "n_items": len(items), "items": ";".join(items)}
         if len(items) < MIN_INVARIANCE_ITEMS:
