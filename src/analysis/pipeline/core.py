@@ -215,7 +215,7 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
 
     ``group`` names the group column (``--group``): a column of the codebook (by its code or an
     alias), or a column of the export the codebook does not declare, which is then read as the
-    instrument's group column. Returns the :class:`~analysis.instrument.Instrument` (with that
+    instrument's group column. A row whose group is empty is kept (aggregation leaves it out). Returns the :class:`~analysis.instrument.Instrument` (with that
     group column) and the ingest result (``accepted`` rows, ``quarantine`` with reasons,
     ``rows_read``). Ids are pseudonymised under the project key when there is one, else under a
     key for this call only (:func:`analysis_secret`).
@@ -227,6 +227,8 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
     inst = load_instrument(instrument_path)
     if group and not any(group in names for names in inst.aliases().values()):
         inst = replace(inst, group=KeyColumn(column=group))
+    if inst.group:  # a respondent without a group still counts for reliability and the CFA, only not for ICC/rwg
+        inst = replace(inst, group=replace(inst.group, required=False))
     raw = read_table(data_path, data_format)
     return inst, ingest_table(raw, inst, file_label=Path(data_path).name, secret=analysis_secret(secret_file))
 
