@@ -302,3 +302,30 @@ def test_bfi_rows_without_a_group_still_count_for_reliability(tmp_path):
     with_group = bfi["education"].notna() & bfi[items["A"]].notna().all(axis=1)
     assert (icc.loc["A", "n"], icc.loc["A", "n_groups"]) == (with_group.sum(), 5)
     assert pd.read_csv(tmp_path / "out" / "cfa_fit.csv").set_index("model").loc["measurement", "n"] == 2800
+
+
+def test_a_data_set_without_ids_gets_row_numbers(tmp_path):
+    """lavaan's PoliticalDemocracy (semopy.examples) has no id column: respondents are numbered by
+    their row and said so. The three-factor CFA: chi-square 72.4616 on 41 df, CFI .953435, TLI
+    .937535 as semopy computes them (semopy.calc_stats; the same ML discrepancy), RMSEA with
+    lavaan's N in the denominator."""
+    from semopy.examples import political_democracy
+
+    political_democracy.get_data().to_csv(tmp_path / "pd.csv", index=False)
+    items = {"ind60": ["x1", "x2", "x3"], "dem60": ["y1", "y2", "y3", "y4"], "dem65": ["y5", "y6", "y7", "y8"]}
+    (tmp_path / "pd.yml").write_text(
+        "id: pd\nversion: '1'\nkind: survey\nrespondent: {column: id}\n"
+        "response_scales: {x: {type: number, min: -100, max: 100}}\ndefault_response: x\nitems:\n"
+        + "".join(f"  {i}: {{text: {{en: {i}}}}}\n" for its in items.values() for i in its)
+        + "scales:\n" + "".join(f"  {s}: {{items: [{', '.join(its)}]}}\n" for s, its in items.items()), encoding="utf-8")
+    result = _cli("analyze", "--instrument", "pd.yml", "--data", "pd.csv", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "75 rows read = 75 accepted + 0 quarantined" in result.stderr
+    assert "pd.csv: no respondent column 'id': respondents numbered by their row" in result.stderr
+    fit = pd.read_csv(tmp_path / "out" / "cfa_fit.csv").set_index("model").loc["measurement"]
+    assert (fit["n"], fit["df"]) == (75, 41)
+    assert fit["chisq"] == pytest.approx(72.461632, abs=1e-4)
+    assert fit["cfi"] == pytest.approx(0.953435, abs=1e-5) and fit["tli"] == pytest.approx(0.937535, abs=1e-5)
+    assert fit["rmsea"] == pytest.approx(np.sqrt((72.461632 - 41) / (41 * 75)), abs=1e-5)
+    meta = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert meta["inputs"][0]["respondents_numbered_by_row"] == "id"

@@ -139,6 +139,8 @@ def _say_input(entry: dict) -> None:
     if entry["rows_quarantined"]:
         reasons = ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())
         _say(f"  {name}: {entry['rows_quarantined']} of {entry['rows_read']} rows quarantined ({reasons})")
+    if entry.get("respondents_numbered_by_row"):
+        _say(f"  {name}: no respondent column '{entry['respondents_numbered_by_row']}': respondents numbered by their row")
     if entry.get("unmatched_columns"):
         _say(f"  {name}: instrument columns not found: {', '.join(entry['unmatched_columns'])}")
     if entry.get("duplicate_ip"):

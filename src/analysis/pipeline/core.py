@@ -18,7 +18,7 @@ import pandas as pd
 from analysis import __version__
 from analysis.datasets import DatasetSpec
 from analysis.errors import InputFileError, StudyError
-from analysis.ingest import IngestResult, ingest_table
+from analysis.ingest import IngestResult, ingest_table, map_columns
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
 from analysis.atomic import atomic_dir, atomic_write, atomic_write_with
@@ -217,7 +217,8 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
     alias), or a column of the export the codebook does not declare, which is then read as the
     instrument's group column. A row whose group is empty is kept (aggregation leaves it out). Returns the :class:`~analysis.instrument.Instrument` (with that
     group column) and the ingest result (``accepted`` rows, ``quarantine`` with reasons,
-    ``rows_read``). Ids are pseudonymised under the project key when there is one, else under a
+    ``rows_read``). A file without the respondent column gets one from the row numbers
+    (``result.notes["respondents_numbered_by_row"]``). Ids are pseudonymised under the project key when there is one, else under a
     key for this call only (:func:`analysis_secret`).
     """
     from dataclasses import replace
@@ -230,7 +231,14 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
     if inst.group:  # a respondent without a group still counts for reliability and the CFA, only not for ICC/rwg
         inst = replace(inst, group=replace(inst.group, required=False))
     raw = read_table(data_path, data_format)
-    return inst, ingest_table(raw, inst, file_label=Path(data_path).name, secret=analysis_secret(secret_file))
+    mapping, _, _ = map_columns(list(raw.frame.columns), inst, source=Path(data_path).name)
+    numbered = inst.respondent.column not in mapping.values()
+    if numbered:  # a data set without ids (lavaan's PoliticalDemocracy): respondents are numbered by their row
+        raw.frame = raw.frame.assign(**{inst.respondent.column: pd.array(raw.source_rows.astype(str), dtype="string")})
+    result = ingest_table(raw, inst, file_label=Path(data_path).name, secret=analysis_secret(secret_file))
+    if numbered:
+        result.notes["respondents_numbered_by_row"] = inst.respondent.column
+    return inst, result
 
 
 def run_analyze_instrument(
@@ -259,7 +267,8 @@ def run_analyze_instrument(
         "stage": "analyze", "instrument": {"id": inst.id, "version": inst.version, "sha256": sha256(instrument_path)},
         "inputs": [{"file": data_path.name, "sha256": sha256(data_path), "rows_read": result.rows_read,
                     "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined,
-                    "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched}],
+                    "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched,
+                    "respondents_numbered_by_row": result.notes.get("respondents_numbered_by_row")}],
         "parameters": {"group": group, "min_group_size": min_group_size, "n_boot": n_boot, "seed": seed,
                        "cfa_missing": cfa_missing, "cor_missing": cor_missing},
     }
