@@ -176,3 +176,22 @@ def test_listwise_correlations_from_the_study_file_match_psych(sample_results, t
     assert (fit["missing"], fit["n"]) == ("fiml", 365)
     note = _tables(results, study)["staff_kmo_bartlett"].note
     assert note.endswith(f"列表删除，仅完整作答者，N = {ref['n_complete']}。")
+
+
+def test_the_invariance_note_states_the_estimator_and_n(sample_results, tmp_path):
+    """waves_invariance carries the multi-group CFA's estimator and missing-data handling (FIML by default)."""
+    import json
+
+    results = tmp_path / "results"
+    shutil.copytree(sample_results, results)
+    inv = pd.DataFrame({"scale": ["TS"] * 3, "n_items": [4] * 3, "step": ["configural", "metric", "scalar"],
+                        "n": [678] * 3, "chisq": [4.98, 9.77, 12.52], "df": [4, 7, 10], "cfi": [0.998, 0.995, 0.996],
+                        "rmsea": [0.027, 0.034, 0.027], "srmr": [0.013, 0.030, 0.033], "invariant": [True] * 3,
+                        "comparable": [True] * 3, "estimator": ["FIML"] * 3, "missing": ["fiml"] * 3})
+    inv.to_parquet(results / "waves_invariance.parquet", index=False)
+    info = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    info["tables"]["waves_invariance"] = {"rows": len(inv)}
+    (results / "results.json").write_text(json.dumps(info), encoding="utf-8")
+    for lang, text in (("zh", "比较两期均值。估计：FIML（全信息最大似然，纳入所有作答者），N = 678。"),
+                       ("en", "compared. Estimator: FIML (full-information maximum likelihood, all respondents), N = 678.")):
+        assert _tables(results, SURVEYS / "study.yml", lang)["waves_invariance"].note.endswith(text), lang
