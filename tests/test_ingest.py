@@ -411,6 +411,12 @@ def test_analyze_instrument_with_every_row_quarantined_exits_2(tmp_path, hallper
     header_only.write_text("工号,班组,所用时间,SUP1,SUP2,SUP3\n", encoding="utf-8")
     code, err = hallperf("analyze", "--instrument", "c.yml", "--data", "h.csv", "--out", "out2", cwd=tmp_path)
     assert code == 2 and "h.csv: nothing to analyse: the file has a header but no data rows" in err
+    no_answers = tmp_path / "n.csv"  # rows accepted (ids, groups) but not one answer: nothing to compute
+    no_answers.write_text("工号,班组,所用时间,SUP1,SUP2,SUP3\n" + "".join(f"S{i},t1,,,,\n" for i in range(6)), encoding="utf-8")
+    code, err = hallperf("analyze", "--instrument", "c.yml", "--data", "n.csv", "--out", "out3", cwd=tmp_path)
+    assert code == 2 and err.startswith("hallperf: error: n.csv: nothing to analyse: no statistic could be computed "
+                                        "from the 6 accepted rows (SUP: 0 respondents answered every item")
+    assert err.count("\n") == 1 and (tmp_path / "out3" / "problems.csv").is_file()
 
 
 # --- simulate never replaces what it did not write ---------------------------------------------

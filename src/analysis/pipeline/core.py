@@ -251,7 +251,8 @@ def run_analyze_instrument(
     The data file is ingested as by ``hallperf ingest`` (same readers, validation, quarantine);
     ``results.json`` records the row accounting and reasons. Besides the tables, ``out/report.html``
     shows them as the research report's psychometrics sections do (in ``lang``). When no row is
-    left to analyse, the quarantine is still written to ``out`` and :class:`InputFileError` says why.
+    left to analyse, or the rows left allow no statistic (no answers), the quarantine and the
+    problems are still written to ``out`` and :class:`InputFileError` says why.
     """
     from analysis.analyze import instrument_psychometrics
     from analysis.privacy import check_min_group_size
@@ -281,6 +282,12 @@ def run_analyze_instrument(
     tables = instrument_psychometrics(result.accepted, inst, group=group, k=k, n_boot=n_boot, seed=seed,
                                       cfa_missing=cfa_missing, cor_missing=cor_missing)
     tables["quarantine"] = result.quarantine
+    if all(t.empty for name, t in tables.items() if name not in ("problems", "reviewer", "quarantine")):
+        write_results(out, tables, {**provenance, "status": "nothing to analyse"})
+        problems = tables.get("problems")
+        why = "; ".join(f"{p.scale}: {p.message}" for p in problems.head(2).itertuples()) if problems is not None else ""
+        raise InputFileError(f"{data_path.name}: nothing to analyse: no statistic could be computed from the "
+                             f"{len(result.accepted)} accepted rows ({why}); see {out / 'problems.csv'}")
     info = write_results(out, tables, provenance)
     from analysis.report.instrument import instrument_report_html
 
