@@ -302,6 +302,21 @@ def test_bfi_rows_without_a_group_still_count_for_reliability(tmp_path):
     with_group = bfi["education"].notna() & bfi[items["A"]].notna().all(axis=1)
     assert (icc.loc["A", "n"], icc.loc["A", "n_groups"]) == (with_group.sum(), 5)
     assert pd.read_csv(tmp_path / "out" / "cfa_fit.csv").set_index("model").loc["measurement", "n"] == 2800
+    # KMO of all 25 items: psych::KMO(bfi[1:25]) prints "Overall MSA = 0.85"; per scale, the KMO and
+    # Bartlett test of its items alone (kmo() itself is checked against psych in test_validity)
+    from analysis.psychometrics import bartlett_sphericity, kmo
+
+    overall = pd.read_csv(tmp_path / "out" / "kmo.csv").set_index("item").loc["overall", "kmo"]
+    assert overall == pytest.approx(0.85, abs=0.005)
+    per_scale = pd.read_csv(tmp_path / "out" / "kmo_scales.csv").set_index("scale")
+    assert list(per_scale.index) == list(items) and (per_scale["missing"] == "pairwise").all()
+    for s, its in items.items():
+        assert per_scale.loc[s, "kmo"] == pytest.approx(kmo(bfi, its).set_index("item").loc["overall", "kmo"], rel=1e-12)
+        assert per_scale.loc[s, "chisq"] == pytest.approx(bartlett_sphericity(bfi, its)["chisq"].iloc[0], rel=1e-12)
+    head = next(line for line in result.stderr.splitlines() if line.startswith("scale"))
+    assert head.split() == ["scale", "k", "n", "alpha", "omega", "CR", "AVE", "KMO", "ICC1", "ICC2"]
+    row_a = next(line for line in result.stderr.splitlines() if line.startswith("A "))
+    assert f"{per_scale.loc['A', 'kmo']:.3f}".lstrip("0") in row_a.split()
 
 
 def test_a_data_set_without_ids_gets_row_numbers(tmp_path):

@@ -5,7 +5,7 @@ the defaults; listwise stays an option (``cor_missing`` / ``cfa_missing`` in the
 ``--cor-missing`` / ``--cfa-missing`` on the command line). Every table note states the estimator,
 the handling of missing answers and n; the HTMT and CR/AVE notes say which variant the table
 shows (the study file's ``htmt`` and ``cr_ave`` choose) and where the other one is; the
-reliability note carries omega hierarchical. Values against psych (tests/reference/psychometrics.R
+reliability note carries omega hierarchical; KMO and Bartlett come for all items and per scale. Values against psych (tests/reference/psychometrics.R
 → psych_validity.json, psych_omega.json).
 """
 
@@ -107,6 +107,11 @@ def test_default_notes_name_the_variant_the_deletion_and_n(sample_results):
     kmo = pd.read_parquet(sample_results / "staff_kmo.parquet")
     n, pair = int(kmo["n"].iloc[0]), int(kmo["n_pair_min"].iloc[0])
     assert t["staff_kmo_bartlett"].note == f"KMO > .70 视为适合因子分析（Kaiser, 1974）。成对删除，N = {n}，每对题项至少 {pair} 人。"
+    frame = t["staff_kmo_bartlett"].frame  # all items, then each scale's items alone
+    per_scale = pd.read_parquet(sample_results / "staff_kmo_scales.parquet")
+    assert frame["scale"].iloc[0] == "全部题项" and frame["kmo"].iloc[0] == kmo.set_index("item").loc["overall", "kmo"]
+    assert frame["k"].iloc[0] == len(kmo) - 1 and list(frame["kmo"].iloc[1:]) == list(per_scale["kmo"])
+    assert len(per_scale) == 13 and (per_scale["k"] >= 3).all()
     assert "估计：minres（成对删除）" in t["staff_efa_loadings"].note
     htmt = t["staff_htmt"]
     assert htmt.source == "staff_htmt" and "算术平均" in htmt.note and "staff_htmt2" in htmt.note

@@ -70,7 +70,8 @@ def psychometrics_suite(
 
     Returns
     -------
-    dict of DataFrames: ``reliability``, ``item_stats``, ``kmo``, ``bartlett``,
+    dict of DataFrames: ``reliability``, ``item_stats``, ``kmo``, ``bartlett``, ``kmo_scales``
+    (KMO and Bartlett per scale of 3+ items),
     ``parallel_analysis``, ``efa_loadings``, ``efa_variance``, ``omega_hierarchical`` (all
     usable items, one group factor per scale; needs 3 or more scales), ``cfa_fit``,
     ``cfa_loadings``, ``factor_correlations``, ``cr_ave`` (Fornell-Larcker, standardised
@@ -191,6 +192,8 @@ def psychometrics_suite(
         _problem(problems, ALL, "too_few_items", f"{len(all_items)} usable items; KMO/EFA/CFA need at least 3")
         harman = None
 
+    out["kmo_scales"] = _kmo_per_scale(numeric, matrix_items, cor_missing, attempt)
+
     res = None
     if model and len(all_items) >= 3:
         res = attempt(lambda: cfa(numeric, model, name="measurement", missing=cfa_missing), "cfa_failed")
@@ -246,7 +249,7 @@ def psychometrics_suite(
                 if not np.isfinite(r.icc1):
                     _problem(problems, r.scale, "icc_not_estimated", "fewer than 2 groups or no within-group replication")
 
-    for key in ("kmo", "bartlett", "parallel_analysis", "efa_loadings", "efa_variance", "omega_hierarchical", "cfa_fit",
+    for key in ("kmo", "kmo_scales", "bartlett", "parallel_analysis", "efa_loadings", "efa_variance", "omega_hierarchical", "cfa_fit",
                 "cfa_loadings", "factor_correlations", "cr_ave", "cr_ave_observed", "fornell_larcker", "htmt", "htmt2",
                 "common_method", "icc", "rwg"):
         if out.get(key) is None:
@@ -254,6 +257,24 @@ def psychometrics_suite(
     out["reviewer"] = reviewer_table(out)
     out["problems"] = pd.DataFrame(problems, columns=["scale", "problem", "message"])
     return out
+
+
+def _kmo_per_scale(numeric: pd.DataFrame, scales: dict[str, list[str]], missing: str, attempt) -> pd.DataFrame:
+    """KMO and Bartlett's test of each scale's items alone (the per-construct check many papers
+    report beside the overall one); scales of 3 or more items (two items give KMO = .5 always)."""
+    rows = []
+    for code, items in scales.items():
+        if len(items) < 3:
+            continue
+        k = attempt(lambda: kmo(numeric, items, missing=missing), "kmo_failed")
+        b = attempt(lambda: bartlett_sphericity(numeric, items, missing=missing), "bartlett_failed")
+        if k is None or b is None:
+            continue
+        overall = k.loc[k["item"] == "overall"].iloc[0]
+        bart = b.iloc[0]
+        rows.append({"scale": code, "k": len(items), "kmo": overall["kmo"], "chisq": bart["chisq"], "df": bart["df"],
+                     "p": bart["p"], **{c: overall[c] for c in ("estimator", "missing", "n", "n_pair_min") if c in k}})
+    return pd.DataFrame(rows)
 
 
 def _aggregation(numeric: pd.DataFrame, scales: dict[str, list[str]], group: str, instrument: Any,

@@ -165,7 +165,8 @@ def _get(frame: pd.DataFrame | None, key: str, column: str, by: str = "scale") -
 def summary_rows(tables: Mapping[str, pd.DataFrame]) -> tuple[list[str], list[list[str]], list[str]]:
     """The console summary of an ``analyze --instrument`` run: (header, one row per scale, model lines).
 
-    A row per scale holds k, n, α, ω, CR, AVE and, with a group column, ICC(1) and ICC(2); the
+    A row per scale holds k, n, α, ω, CR, AVE, the KMO of its items and, with a group column,
+    ICC(1) and ICC(2); the
     lines give the measurement model's CFA fit and the overall KMO, which belong to all items
     together rather than to one scale.
     """
@@ -173,10 +174,10 @@ def summary_rows(tables: Mapping[str, pd.DataFrame]) -> tuple[list[str], list[li
         frame = tables.get(name)
         return frame if frame is not None and not frame.empty else None
 
-    rel, crave, icc = table("reliability"), table("cr_ave"), table("icc")
+    rel, crave, icc, kmos = table("reliability"), table("cr_ave"), table("icc"), table("kmo_scales")
     scales: list[str] = list(dict.fromkeys([*(rel["scale"] if rel is not None else []),
                                             *(icc["scale"] if icc is not None else [])]))
-    head = ["scale", "k", "n", "alpha", "omega", "CR", "AVE"] + (["ICC1", "ICC2"] if icc is not None else [])
+    head = ["scale", "k", "n", "alpha", "omega", "CR", "AVE", "KMO"] + (["ICC1", "ICC2"] if icc is not None else [])
     rows: list[list[str]] = []
     for s in scales:
         k, n = _get(rel, s, "k"), _get(rel, s, "n")
@@ -184,7 +185,7 @@ def summary_rows(tables: Mapping[str, pd.DataFrame]) -> tuple[list[str], list[li
             k, n = 1, _get(icc, s, "n")
         row = [str(s), "" if k is None else str(int(k)), "" if n is None else str(int(n)),
                B3(_get(rel, s, "alpha")), B3(_get(rel, s, "omega")),
-               B3(_get(crave, s, "cr", by="factor")), B3(_get(crave, s, "ave", by="factor"))]
+               B3(_get(crave, s, "cr", by="factor")), B3(_get(crave, s, "ave", by="factor")), B3(_get(kmos, s, "kmo"))]
         if icc is not None:
             row += [B3(_get(icc, s, "icc1")), B3(_get(icc, s, "icc2"))]
         rows.append(row)

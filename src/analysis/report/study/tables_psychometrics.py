@@ -162,14 +162,20 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
                 row.update({"chisq": float(bart["chisq"].iloc[0]), "df": int(bart["df"].iloc[0]),
                             "p": float(bart["p"].iloc[0]), "n": int(bart["n"].iloc[0])})
             frame = pd.DataFrame([row])
+            per_scale = r.result(f"{inst}_kmo_scales")
+            if per_scale is not None:  # all items first, then each scale's items alone
+                frame.insert(0, "scale", r.w["overall"])
+                frame.insert(1, "k", len(kmo) - 1 if kmo is not None else np.nan)
+                scales = per_scale.assign(scale=per_scale["scale"].map(r.scale_label))
+                frame = pd.concat([frame, scales[[c for c in frame.columns if c in scales]]], ignore_index=True)
             labels = r.col(*frame.columns)
             if "chisq" in labels:
                 labels["chisq"] = "Bartlett χ²"
             note = ("KMO > .70 视为适合因子分析（Kaiser, 1974）。" if zh else "KMO > .70 is adequate (Kaiser, 1974). ") + \
                 sample_note(r, kmo if kmo is not None else bart, estimator=False)
             out.append(StudyTable(f"{inst}_kmo_bartlett", "psychometrics", title("KMO 与 Bartlett 球形检验", "KMO and Bartlett's test"),
-                                  frame, {"kmo": B3, "chisq": N2, "df": "int", "p": p3, "n": "int"},
-                                  labels, note, source=f"{inst}_kmo,{inst}_bartlett"))
+                                  frame, {"kmo": B3, "chisq": N2, "df": "int", "p": p3, "n": "int", "k": "int"},
+                                  labels, note, source=f"{inst}_kmo,{inst}_bartlett" + (f",{inst}_kmo_scales" if per_scale is not None else "")))
         efa = r.result(f"{inst}_efa_loadings")
         if efa is not None:
             wide = efa.pivot(index="item", columns="factor", values="loading")
