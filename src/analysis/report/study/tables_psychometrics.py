@@ -67,7 +67,7 @@ def result_file(r: Any, name: str) -> str:
 
 def cr_ave_source(r: Any, inst: str) -> str:
     """The CR/AVE result table the study file chooses (``cr_ave: standardized`` or ``observed``)."""
-    return f"{inst}_cr_ave_observed" if getattr(r.study, "cr_ave", "standardized") == "observed" else f"{inst}_cr_ave"
+    return f"{inst}_cr_ave_observed" if r.study.cr_ave == "observed" else f"{inst}_cr_ave"
 
 
 def cr_ave_note(r: Any, inst: str, crave: pd.DataFrame | None) -> str:
@@ -165,7 +165,7 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             per_scale = r.result(f"{inst}_kmo_scales")
             if per_scale is not None:  # all items first, then each scale's items alone
                 frame.insert(0, "scale", r.w["overall"])
-                frame.insert(1, "k", len(kmo) - 1 if kmo is not None else np.nan)
+                frame.insert(1, "k", len(kmo) - 1 if kmo is not None else int(bart["k"].iloc[0]))
                 scales = per_scale.assign(scale=per_scale["scale"].map(r.scale_label))
                 frame = pd.concat([frame, scales[[c for c in frame.columns if c in scales]]], ignore_index=True)
             labels = r.col(*frame.columns)
@@ -237,7 +237,7 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             out.append(StudyTable(f"{inst}_fornell_larcker", "psychometrics", title("区分效度：Fornell–Larcker 准则", "Discriminant validity: Fornell–Larcker criterion"),
                                   frame, {}, {"variable": r.t(COLS["variable"])}, note,
                                   source=f"{inst}_fornell_larcker"))
-        variant = getattr(r.study, "htmt", "htmt")
+        variant = r.study.htmt
         source = f"{inst}_htmt2" if variant == "htmt2" else f"{inst}_htmt"
         ht = r.result(source)
         if ht is not None:
