@@ -192,7 +192,7 @@ def psychometrics_suite(
         _problem(problems, ALL, "too_few_items", f"{len(all_items)} usable items; KMO/EFA/CFA need at least 3")
         harman = None
 
-    out["kmo_scales"] = _kmo_per_scale(numeric, matrix_items, cor_missing, attempt)
+    out["kmo_scales"] = _kmo_per_scale(numeric, matrix_items, cor_missing, problems)
 
     res = None
     if model and len(all_items) >= 3:
@@ -259,19 +259,19 @@ def psychometrics_suite(
     return out
 
 
-def _kmo_per_scale(numeric: pd.DataFrame, scales: dict[str, list[str]], missing: str, attempt) -> pd.DataFrame:
+def _kmo_per_scale(numeric: pd.DataFrame, scales: dict[str, list[str]], missing: str, problems: list[dict]) -> pd.DataFrame:
     """KMO and Bartlett's test of each scale's items alone (the per-construct check many papers
     report beside the overall one); scales of 3 or more items (two items give KMO = .5 always)."""
     rows = []
     for code, items in scales.items():
         if len(items) < 3:
             continue
-        k = attempt(lambda: kmo(numeric, items, missing=missing), "kmo_failed")
-        b = attempt(lambda: bartlett_sphericity(numeric, items, missing=missing), "bartlett_failed")
-        if k is None or b is None:
+        try:
+            k, b = kmo(numeric, items, missing=missing), bartlett_sphericity(numeric, items, missing=missing)
+        except EXPECTED_FAILURES as exc:
+            _problem(problems, code, "kmo_scale_failed", f"{type(exc).__name__}: {exc}")
             continue
-        overall = k.loc[k["item"] == "overall"].iloc[0]
-        bart = b.iloc[0]
+        overall, bart = k.loc[k["item"] == "overall"].iloc[0], b.iloc[0]
         rows.append({"scale": code, "k": len(items), "kmo": overall["kmo"], "chisq": bart["chisq"], "df": bart["df"],
                      "p": bart["p"], **{c: overall[c] for c in ("estimator", "missing", "n", "n_pair_min") if c in k}})
     return pd.DataFrame(rows)
