@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from conftest import SURVEYS
-from reference.psych_fixtures import hs_mask, load
+from reference.psych_fixtures import hs, hs_mask, load
 
 HS_CODEBOOK = """
 id: hs1939
@@ -200,3 +200,30 @@ def test_the_invariance_note_states_the_estimator_and_n(sample_results, tmp_path
     for lang, text in (("zh", "比较两期均值。估计：FIML（全信息最大似然，纳入所有作答者），N = 678。"),
                        ("en", "compared. Estimator: FIML (full-information maximum likelihood, all respondents), N = 678.")):
         assert _tables(results, SURVEYS / "study.yml", lang)["waves_invariance"].note.endswith(text), lang
+
+
+def test_wave_invariance_is_fiml_by_default_and_listwise_on_request(tmp_path):
+    """HS1939 (psychometrics.R's missing pattern) split by school as two "waves": FIML keeps every
+    respondent with an answer to the scale, listwise the complete ones; on complete data the two agree."""
+    from analysis.instrument import load_instrument
+    from analysis.waves import wave_invariance
+
+    (tmp_path / "hs.yml").write_text(HS_CODEBOOK, encoding="utf-8")
+    inst = load_instrument(tmp_path / "hs.yml")
+    items = {"visual": ["x1", "x2", "x3"], "speed": ["x7", "x8", "x9"]}
+
+    def by_school(d):
+        return {s: g.drop(columns="school") for s, g in d[["school", *sum(items.values(), [])]].groupby("school")}
+
+    masked = hs_mask()
+    fiml, lw = (wave_invariance(by_school(masked), inst, items, missing=m) for m in ("fiml", "listwise"))
+    for scale, its in items.items():
+        answered = masked[its].notna().any(axis=1).sum()
+        complete = masked[its].notna().all(axis=1).sum()
+        f, l = fiml[fiml["scale"] == scale], lw[lw["scale"] == scale]
+        assert set(f["n"]) == {answered} and set(f["missing"]) == {"fiml"} and set(f["estimator"]) == {"FIML"}
+        assert set(l["n"]) == {complete} and set(l["missing"]) == {"listwise"} and complete < answered
+    full_f, full_l = (wave_invariance(by_school(hs()), inst, items, missing=m) for m in ("fiml", "listwise"))
+    np.testing.assert_allclose(full_f["chisq"], full_l["chisq"], rtol=1e-5, atol=1e-6)
+    default = wave_invariance(by_school(masked), inst, items)
+    pd.testing.assert_frame_equal(default, fiml)

@@ -22,6 +22,7 @@ def wave_invariance(
     *,
     delta_cfi: float = DELTA_CFI,
     delta_rmsea: float = DELTA_RMSEA,
+    missing: str = "fiml",
 ) -> pd.DataFrame:
     """Configural, metric and scalar invariance of each scale's one-factor model across waves.
 
@@ -34,6 +35,8 @@ def wave_invariance(
         Scales with fewer than 3 items are not modelled (a one-factor model needs 3 indicators
         to be identified).
     delta_cfi, delta_rmsea : Chen's (2007) cut-offs.
+    missing : ``"fiml"`` (default; multi-group FIML, every respondent with an answer) or
+        ``"listwise"`` (complete cases), as :func:`measurement_invariance`.
 
     Returns
     -------
@@ -80,9 +83,9 @@ def wave_invariance(
     for wave, frame in data_by_wave.items():
         keyed = reverse_key(frame, instrument)
         items = [i for scale_items in items_by_scale.values() for i in scale_items]
-        missing = [i for i in items if i not in keyed.columns]
-        if missing:
-            raise KeyError(f"wave_invariance: wave '{wave}' has no column(s) {missing}; give each wave its item responses")
+        absent = [i for i in items if i not in keyed.columns]
+        if absent:
+            raise KeyError(f"wave_invariance: wave '{wave}' has no column(s) {absent}; give each wave its item responses")
         block = keyed[items].apply(pd.to_numeric, errors="coerce").astype(float)
         block["wave"] = str(wave)
         frames.append(block)
@@ -98,7 +101,7 @@ def wave_invariance(
             continue
         try:
             fit = measurement_invariance(data[[*items, "wave"]], {scale: list(items)}, "wave",
-                                         delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, rule="chen")
+                                         delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, rule="chen", missing=missing)
         except (CFAError, ValueError, np.linalg.LinAlgError) as exc:
             rows.append(pd.DataFrame([{**head, "comparable": False, "reason": f"model_failed: {exc}"}]))
             continue
