@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import SURVEYS
 from reference.psych_fixtures import hs, hs_mask, load
 
@@ -103,6 +102,8 @@ def _tables(results: Path, study: Path, lang: str = "zh") -> dict:
 
 
 def test_default_notes_name_the_variant_the_deletion_and_n(sample_results):
+    from analysis.report.study.base import B2
+
     t = _tables(sample_results, SURVEYS / "study.yml")
     kmo = pd.read_parquet(sample_results / "staff_kmo.parquet")
     n, pair = int(kmo["n"].iloc[0]), int(kmo["n_pair_min"].iloc[0])
@@ -120,8 +121,7 @@ def test_default_notes_name_the_variant_the_deletion_and_n(sample_results):
     assert "标准化载荷（Fornell & Larcker, 1981）" in rel.note and "staff_cr_ave_observed" in rel.note
     assert "CFA 估计：FIML（全信息最大似然，纳入所有作答者）" in rel.note
     om = pd.read_parquet(sample_results / "staff_omega_hierarchical.parquet").iloc[0]
-    b2 = lambda v: f"{v:.2f}".replace("0.", ".", 1)  # noqa: E731
-    assert f"全部题项的 ω_h = {b2(om['omega_h'])}，ω_t = {b2(om['omega_total'])}" in rel.note
+    assert f"全部题项的 ω_h = {B2(om['omega_h'])}，ω_t = {B2(om['omega_total'])}" in rel.note
     assert f"{int(om['n_factors'])} 个群因子" in rel.note
     _assert_cr_shown(sample_results, rel, "staff_cr_ave")
 
@@ -213,7 +213,7 @@ def test_wave_invariance_is_fiml_by_default_and_listwise_on_request(tmp_path):
     items = {"visual": ["x1", "x2", "x3"], "speed": ["x7", "x8", "x9"]}
 
     def by_school(d):
-        return {s: g.drop(columns="school") for s, g in d[["school", *sum(items.values(), [])]].groupby("school")}
+        return {s: g.drop(columns="school") for s, g in d[["school", *(i for its in items.values() for i in its)]].groupby("school")}
 
     masked = hs_mask()
     fiml, lw = (wave_invariance(by_school(masked), inst, items, missing=m) for m in ("fiml", "listwise"))

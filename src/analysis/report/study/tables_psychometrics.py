@@ -49,14 +49,14 @@ def sample_note(r: StudyReport, df: pd.DataFrame | None, *, estimator: bool = Tr
 
 #: The note of the HTMT table, by the ratio shown; ``other`` names the result table of the other one.
 HTMT_NOTES = {
-    "htmt": ("HTMT 为异质-单质相关均值之比（算术平均；Henseler et al., 2015）；semTools 的 htmt() 默认报告几何平均的 HTMT2"
-             "（Roemer et al., 2021），见结果表 {other}。",
-             "HTMT is the heterotrait-monotrait ratio of arithmetic mean correlations (Henseler et al., 2015); semTools' "
-             "htmt() reports the geometric-mean HTMT2 by default (Roemer et al., 2021), in result table {other}."),
-    "htmt2": ("HTMT2 为异质-单质相关的几何平均之比（Roemer et al., 2021；semTools 的 htmt() 默认）；算术平均的 HTMT"
-              "（Henseler et al., 2015）见结果表 {other}。",
-              "HTMT2 is the heterotrait-monotrait ratio of geometric mean correlations (Roemer et al., 2021; semTools' "
-              "htmt() default); the arithmetic-mean HTMT (Henseler et al., 2015) is in result table {other}."),
+    "htmt": (("HTMT 为异质-单质相关均值之比（算术平均；Henseler et al., 2015）；semTools 的 htmt() 默认报告几何平均的 HTMT2"
+              "（Roemer et al., 2021），见结果表 {other}。"),
+             ("HTMT is the heterotrait-monotrait ratio of arithmetic mean correlations (Henseler et al., 2015); semTools' "
+              "htmt() reports the geometric-mean HTMT2 by default (Roemer et al., 2021), in result table {other}.")),
+    "htmt2": (("HTMT2 为异质-单质相关的几何平均之比（Roemer et al., 2021；semTools 的 htmt() 默认）；算术平均的 HTMT"
+               "（Henseler et al., 2015）见结果表 {other}。"),
+              ("HTMT2 is the heterotrait-monotrait ratio of geometric mean correlations (Roemer et al., 2021; semTools' "
+               "htmt() default); the arithmetic-mean HTMT (Henseler et al., 2015) is in result table {other}.")),
 }
 
 
