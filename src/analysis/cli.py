@@ -154,6 +154,8 @@ def _say_input(entry: dict) -> None:
     if entry["rows_quarantined"]:
         reasons = ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())
         _say(f"  {name}: {entry['rows_quarantined']} of {entry['rows_read']} rows quarantined ({reasons})")
+    if entry.get("respondents_numbered_by_row"):
+        _say(f"  {name}: no respondent column '{entry['respondents_numbered_by_row']}': respondents numbered by their row")
     if entry.get("unmatched_columns"):
         _say(f"  {name}: instrument columns not found: {', '.join(entry['unmatched_columns'])}")
     if entry.get("duplicate_ip"):
@@ -199,6 +201,8 @@ def analyze(
     seed: int = typer.Option(0, help="Without --study: random seed."),
     min_group_size: int = typer.Option(5, help="Without --study: minimum reporting group size k (>= 3)."),
     cfa_missing: str = typer.Option("fiml", help="Without --study: CFA missing data, fiml (lavaan's missing='fiml') or listwise."),
+    cor_missing: str = typer.Option("pairwise", help="Without --study: correlations of KMO, Bartlett, EFA, omega_h, HTMT and "
+                                    "Harman's test, pairwise (psych's use='pairwise') or listwise."),
     lang: str = typer.Option("zh", help="Without --study: language of OUT/report.html, zh or en."),
     out: Optional[Path] = typer.Option(None, help="Output folder [default: output/WAVE/results or output/INSTRUMENT]."),
     processed: Path = typer.Option(Path("data/processed"), help="Root of processed data."),
@@ -230,11 +234,13 @@ def analyze(
         target = out or Path("output") / instrument.stem
         if cfa_missing not in ("listwise", "fiml"):
             raise HallperfError(f"--cfa-missing {cfa_missing!r}: use fiml or listwise")
+        if cor_missing not in ("pairwise", "listwise"):
+            raise HallperfError(f"--cor-missing {cor_missing!r}: use pairwise or listwise")
         if lang not in ("zh", "en"):
             raise HallperfError(f"--lang {lang!r}: use zh or en")
         info = run_analyze_instrument(instrument, data, out=target, group=group, data_format=data_format,
                                       min_group_size=min_group_size, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing,
-                                      lang=lang)
+                                      cor_missing=cor_missing, lang=lang)
     else:
         raise HallperfError("give --wave W (and --study FILE), or --instrument FILE --data FILE")
     if instrument is not None and study is None:
@@ -454,7 +460,7 @@ def run(
                instruments=instruments)
         score(wave=wave, processed=Path("data/processed"), instruments=instruments)
         analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
-                min_group_size=5, cfa_missing="fiml", lang=lang, out=None, processed=Path("data/processed"),
+                min_group_size=5, cfa_missing="fiml", cor_missing="pairwise", lang=lang, out=None, processed=Path("data/processed"),
                 instruments=instruments)
         if previous:
             compare(wave=wave, previous=previous, study=study, previous_instruments=None, min_group_size=None,

@@ -232,7 +232,8 @@ def ingest_table(
     ids = frame[rid.column].astype("string")
     if instrument.group:
         gcol = instrument.group.column
-        problems.add(frame[gcol].isna(), gcol, "missing_required", None)
+        if instrument.group.required:
+            problems.add(frame[gcol].isna(), gcol, "missing_required", None)
         out[gcol] = frame[gcol].astype("string")
     if instrument.duration and instrument.duration.column in frame:
         duration = Field(code=instrument.duration.column, label=instrument.title, type="number", min=0)

@@ -226,6 +226,7 @@ class KeyColumn:
     pseudonymise: bool = False
     references: str | None = None
     pseudonymise_as: str | None = None  # HMAC namespace (default: the column name), e.g. staff_id
+    required: bool = True  # an empty value quarantines the row (analyze --instrument keeps rows without a group)
 
 
 @dataclass(frozen=True)

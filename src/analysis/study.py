@@ -102,6 +102,9 @@ class Study:
     n_boot: int = 5000
     actions: Path | None = None
     cfa_missing: str = "fiml"
+    cor_missing: str = "pairwise"
+    htmt: str = "htmt"
+    cr_ave: str = "standardized"
     appraisal: Path | None = None
     comments_lexicon: Path | None = None
     comment_threshold: int = 10
@@ -173,6 +176,9 @@ class StudyModel(Strict):
     n_boot: Annotated[int, Constraint(ge=0)] = 5000
     actions: Text | None = None
     cfa_missing: Literal["fiml", "listwise"] = "fiml"
+    cor_missing: Literal["pairwise", "listwise"] = "pairwise"  # KMO, Bartlett, EFA, omega_h, HTMT, Harman
+    htmt: Literal["htmt", "htmt2"] = "htmt"  # the ratio the report's HTMT table shows (both are result tables)
+    cr_ave: Literal["standardized", "observed"] = "standardized"  # the CR/AVE the reliability table shows
     appraisal: Text | None = None  # the appraisal scheme file (docs/appraisal.md), relative to the study file
     # the tables and figures of `hallperf paper`; checked against the result tables by analysis.report.paper
     paper: Any = None
@@ -298,6 +304,7 @@ def load_study(path: str | Path) -> Study:
         targets=TargetsSpec(assigned=tg.assigned, actual=tg.actual, predictors=tuple(tg.predictors), log=tuple(tg.log)) if tg else None,
         hypotheses=tuple(h for h in hypotheses if h), kpis=kpis, min_group_size=spec.min_group_size, seed=spec.seed,
         n_boot=spec.n_boot, actions=(path.parent / spec.actions) if spec.actions else None, cfa_missing=spec.cfa_missing,
+        cor_missing=spec.cor_missing, htmt=spec.htmt, cr_ave=spec.cr_ave,
         appraisal=(path.parent / spec.appraisal) if spec.appraisal else None,
         comments_lexicon=(path.parent / spec.comments.lexicon) if spec.comments else None,
         comment_threshold=max(spec.comments.threshold, spec.min_group_size) if spec.comments else 10, raw=raw,

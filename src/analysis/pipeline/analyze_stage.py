@@ -11,6 +11,7 @@ from analysis.atomic import atomic_dir, atomic_write, remove_stale_temporaries
 from analysis.datasets import DatasetSpec
 from analysis.errors import InputFileError, StudyError
 from analysis.ingest import IngestResult, ingest_table
+from analysis.io.headers import map_columns
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
 from analysis.pipeline.core import instrument_provenance, load_processed, write_results
@@ -43,9 +44,10 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
 
     ``group`` names the group column (``--group``): a column of the codebook (by its code or an
     alias), or a column of the export the codebook does not declare, which is then read as the
-    instrument's group column. Returns the :class:`~analysis.instrument.Instrument` (with that
+    instrument's group column. A row whose group is empty is kept (aggregation leaves it out). Returns the :class:`~analysis.instrument.Instrument` (with that
     group column) and the ingest result (``accepted`` rows, ``quarantine`` with reasons,
-    ``rows_read``). Ids are pseudonymised under the project key when there is one, else under a
+    ``rows_read``). A file without the respondent column gets one from the row numbers
+    (``result.notes["respondents_numbered_by_row"]``). Ids are pseudonymised under the project key when there is one, else under a
     key for this call only (:func:`analysis_secret`).
 
     Parameters
@@ -80,21 +82,31 @@ def read_survey(instrument_path: Path, data_path: Path, *, group: str | None = N
     inst = load_instrument(instrument_path)
     if group and not any(group in names for names in inst.aliases().values()):
         inst = replace(inst, group=KeyColumn(column=group))
+    if inst.group:  # a respondent without a group still counts for reliability and the CFA, only not for ICC/rwg
+        inst = replace(inst, group=replace(inst.group, required=False))
     raw = read_table(data_path, data_format)
-    return inst, ingest_table(raw, inst, file_label=Path(data_path).name, secret=analysis_secret(secret_file))
+    mapping, _, _ = map_columns(list(raw.frame.columns), inst, source=Path(data_path).name)
+    numbered = inst.respondent.column not in mapping.values()
+    if numbered:  # a data set without ids (lavaan's PoliticalDemocracy): respondents are numbered by their row
+        raw.frame = raw.frame.assign(**{inst.respondent.column: pd.array(raw.source_rows.astype(str), dtype="string")})
+    result = ingest_table(raw, inst, file_label=Path(data_path).name, secret=analysis_secret(secret_file))
+    if numbered:
+        result.notes["respondents_numbered_by_row"] = inst.respondent.column
+    return inst, result
 
 
 def run_analyze_instrument(
     instrument_path: Path, data_path: Path, *, out: Path, group: str | None = None, data_format: str | None = None,
     min_group_size: int = 5, n_boot: int = 0, seed: int = 0, secret_file: Path | None = None, cfa_missing: str = "fiml",
-    lang: str = "zh",
+    cor_missing: str = "pairwise", lang: str = "zh",
 ) -> dict:
     """Psychometrics of any instrument on any data file that follows it.
 
     The data file is ingested as by ``hallperf ingest`` (same readers, validation, quarantine);
     ``results.json`` records the row accounting and reasons. Besides the tables, ``out/report.html``
     shows them as the research report's psychometrics sections do (in ``lang``). When no row is
-    left to analyse, the quarantine is still written to ``out`` and :class:`InputFileError` says why.
+    left to analyse, or the rows left allow no statistic (no answers), the quarantine and the
+    problems are still written to ``out`` and :class:`InputFileError` says why.
 
     Parameters
     ----------
@@ -129,9 +141,10 @@ def run_analyze_instrument(
         "stage": "analyze", "instrument": {"id": inst.id, "version": inst.version, "sha256": sha256(instrument_path)},
         "inputs": [{"file": data_path.name, "sha256": sha256(data_path), "rows_read": result.rows_read,
                     "rows_accepted": len(result.accepted), "rows_quarantined": result.rows_quarantined,
-                    "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched}],
+                    "quarantined_by_reason": result.reasons, "unmatched_columns": result.unmatched,
+                    "respondents_numbered_by_row": result.notes.get("respondents_numbered_by_row")}],
         "parameters": {"group": group, "min_group_size": min_group_size, "n_boot": n_boot, "seed": seed,
-                       "cfa_missing": cfa_missing},
+                       "cfa_missing": cfa_missing, "cor_missing": cor_missing},
     }
     if result.accepted.empty:
         if not result.rows_read:
@@ -140,8 +153,14 @@ def run_analyze_instrument(
         raise InputFileError(f"{data_path.name}: nothing left to analyse: all {result.rows_read} rows quarantined "
                              f"({_reason_counts(result.reasons)}); see {out / 'quarantine.csv'}")
     tables = instrument_psychometrics(result.accepted, inst, group=group, k=k, n_boot=n_boot, seed=seed,
-                                      cfa_missing=cfa_missing)
+                                      cfa_missing=cfa_missing, cor_missing=cor_missing)
     tables["quarantine"] = result.quarantine
+    if all(t.empty for name, t in tables.items() if name not in ("problems", "reviewer", "quarantine")):
+        write_results(out, tables, {**provenance, "status": "nothing to analyse"})
+        problems = tables.get("problems")
+        why = "; ".join(f"{p.scale}: {p.message}" for p in problems.head(2).itertuples()) if problems is not None else ""
+        raise InputFileError(f"{data_path.name}: nothing to analyse: no statistic could be computed from the "
+                             f"{len(result.accepted)} accepted rows ({why}); see {out / 'problems.csv'}")
     info = write_results(out, tables, provenance)
     from analysis.report.instrument import instrument_report_html
 
@@ -247,7 +266,8 @@ def run_analyze_study(study_path: Path, wave: str, *, processed_root: Path, out_
         "inputs": [{"file": e["file"], "sha256": e["sha256"]} for e in manifest["inputs"]],
         "instruments": instrument_provenance(instruments),
         "parameters": {"min_group_size": study.min_group_size, "seed": study.seed, "n_boot": study.n_boot,
-                       "cfa_missing": study.cfa_missing, "comment_threshold": study.comment_threshold},
+                       "cfa_missing": study.cfa_missing, "cor_missing": study.cor_missing,
+                       "comment_threshold": study.comment_threshold},
         "excluded": data.excluded,
         "notes": list(data.notes),  # analyses skipped for want of data or of study keys, and why
     }

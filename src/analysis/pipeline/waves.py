@@ -224,18 +224,19 @@ def _wave_frames(wave: str, loaded: tuple, inst: Instrument, study, processed_ro
 
 def _compare_survey(
     old: Instrument, new: Instrument, previous: str, current: str, prev_data: pd.DataFrame, cur_data: pd.DataFrame,
-    *, k: int, alpha: float, dimensions: list[str] | None,
+    *, k: int, alpha: float, dimensions: list[str] | None, missing: str = "fiml",
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
     """One survey across two waves: changes, invariance, company/district/branch tables, branch trends.
 
-    ``dimensions``: the scales of the branch trends (None: no branch trends). Returns the tables
+    ``dimensions``: the scales of the branch trends (None: no branch trends); ``missing``: the
+    invariance models' missing data (the study's ``cfa_missing``). Returns the tables
     (keys ``changes``, ``invariance``, ``company``, ``district`` and, with a group column,
     ``branch``) and the branch
     trends with the scales' labels (``label_zh``, ``label_en``), or None.
     """
     changes = instrument_changes(old, new)
     items = trend_items(old, new)
-    invariance = wave_invariance({previous: prev_data, current: cur_data}, new, items)
+    invariance = wave_invariance({previous: prev_data, current: cur_data}, new, items, missing=missing)
     scales = list(items)
     comparable, reasons = comparability(invariance, scales)
 
@@ -373,7 +374,7 @@ def run_compare_waves(
     _check_codebook(current, manifests[current], new, "--instruments")
 
     staff, staff_trends = _compare_survey(old, new, previous, current, prev_data, cur_data, k=k, alpha=alpha,
-                                          dimensions=list(study.dimensions))
+                                          dimensions=list(study.dimensions), missing=study.cfa_missing)
     tables = {f"waves_{name}": table for name, table in staff.items()}
 
     customer_info: dict = {}
@@ -393,7 +394,8 @@ def run_compare_waves(
         _check_codebook(previous, manifests[previous], c_old, "--previous-instruments")
         _check_codebook(current, manifests[current], c_new, "--instruments")
         customer, customer_trends = _compare_survey(c_old, c_new, previous, current, c_prev, c_cur, k=k, alpha=alpha,
-                                                    dimensions=[m for m in ratings.mean if m in c_new.scales])
+                                                    dimensions=[m for m in ratings.mean if m in c_new.scales],
+                                                    missing=study.cfa_missing)
         tables["waves_changes"] = pd.concat([t for t in (tables["waves_changes"], customer.pop("changes")) if not t.empty]
                                             or [tables["waves_changes"]], ignore_index=True)
         tables.update({f"waves_customer_{name}": table for name, table in customer.items()})

@@ -70,7 +70,8 @@ def psychometrics_suite(
 
     Returns
     -------
-    dict of DataFrames: ``reliability``, ``item_stats``, ``kmo``, ``bartlett``,
+    dict of DataFrames: ``reliability``, ``item_stats``, ``kmo``, ``bartlett``, ``kmo_scales``
+    (KMO and Bartlett per scale of 3+ items),
     ``parallel_analysis``, ``efa_loadings``, ``efa_variance``, ``omega_hierarchical`` (all
     usable items, one group factor per scale; needs 3 or more scales), ``cfa_fit``,
     ``cfa_loadings``, ``factor_correlations``, ``cr_ave`` (Fornell-Larcker, standardised
@@ -224,6 +225,8 @@ def psychometrics_suite(
         _problem(problems, ALL, "too_few_items", f"{len(all_items)} usable items; KMO/EFA/CFA need at least 3")
         harman = None
 
+    out["kmo_scales"] = _kmo_per_scale(numeric, matrix_items, cor_missing, problems)
+
     res = None
     if model and len(all_items) >= 3:
         res = attempt(lambda: cfa(numeric, model, name="measurement", missing=cfa_missing), "cfa_failed")
@@ -279,7 +282,7 @@ def psychometrics_suite(
                 if not np.isfinite(r.icc1):
                     _problem(problems, r.scale, "icc_not_estimated", "fewer than 2 groups or no within-group replication")
 
-    for key in ("kmo", "bartlett", "parallel_analysis", "efa_loadings", "efa_variance", "omega_hierarchical", "cfa_fit",
+    for key in ("kmo", "kmo_scales", "bartlett", "parallel_analysis", "efa_loadings", "efa_variance", "omega_hierarchical", "cfa_fit",
                 "cfa_loadings", "factor_correlations", "cr_ave", "cr_ave_observed", "fornell_larcker", "htmt", "htmt2",
                 "common_method", "icc", "rwg"):
         if out.get(key) is None:
@@ -287,6 +290,24 @@ def psychometrics_suite(
     out["reviewer"] = reviewer_table(out)
     out["problems"] = pd.DataFrame(problems, columns=["scale", "problem", "message"])
     return out
+
+
+def _kmo_per_scale(numeric: pd.DataFrame, scales: dict[str, list[str]], missing: str, problems: list[dict]) -> pd.DataFrame:
+    """KMO and Bartlett's test of each scale's items alone (the per-construct check many papers
+    report beside the overall one); scales of 3 or more items (two items give KMO = .5 always)."""
+    rows = []
+    for code, items in scales.items():
+        if len(items) < 3:
+            continue
+        try:
+            k, b = kmo(numeric, items, missing=missing), bartlett_sphericity(numeric, items, missing=missing)
+        except EXPECTED_FAILURES as exc:
+            _problem(problems, code, "kmo_scale_failed", f"{type(exc).__name__}: {exc}")
+            continue
+        overall, bart = k.loc[k["item"] == "overall"].iloc[0], b.iloc[0]
+        rows.append({"scale": code, "k": len(items), "kmo": overall["kmo"], "chisq": bart["chisq"], "df": bart["df"],
+                     "p": bart["p"], **{c: overall[c] for c in ("estimator", "missing", "n", "n_pair_min") if c in k}})
+    return pd.DataFrame(rows)
 
 
 def _aggregation(numeric: pd.DataFrame, scales: dict[str, list[str]], group: str, instrument: Any,

@@ -32,11 +32,11 @@ _BUILDERS = (psychometric_tables, common_method_tables, aggregation_tables)
 _TEXT = {
     "zh": {"title": "{name}：信度、效度与聚合分析", "instrument": "问卷", "data": "数据文件",
            "rows": "读取 {read} 行：接受 {accepted} 行，隔离 {quarantined} 行", "reasons": "隔离原因",
-           "group": "分组变量", "none": "无", "cfa": "CFA 缺失值处理", "k": "最小报告组规模",
+           "group": "分组变量", "none": "无", "cfa": "CFA 缺失值处理", "cor": "相关矩阵缺失值处理", "k": "最小报告组规模",
            "empty": "没有可计算的表格（见下方的问题表或 quarantine.csv）。"},
     "en": {"title": "{name}: reliability, validity and aggregation", "instrument": "Instrument", "data": "Data file",
            "rows": "{read} rows read: {accepted} accepted, {quarantined} quarantined", "reasons": "Quarantined by reason",
-           "group": "Group column", "none": "none", "cfa": "CFA missing data", "k": "Minimum reporting size",
+           "group": "Group column", "none": "none", "cfa": "CFA missing data", "cor": "Correlations' missing data", "k": "Minimum reporting size",
            "empty": "No table could be computed (see the problems table or quarantine.csv)."},
 }
 
@@ -47,6 +47,8 @@ class _NoStudy:
 
     kpis: tuple = ()
     hypotheses: tuple = ()
+    htmt: str = "htmt"
+    cr_ave: str = "standardized"
 
 
 class InstrumentTables(Labels):
@@ -81,6 +83,10 @@ class InstrumentTables(Labels):
             # research report's builder reads ``passed`` as a bool
             frame = frame[frame["passed"].notna()]
         return frame if frame is not None and not frame.empty else None
+
+    def result_file(self, name: str) -> str:
+        """The file name (without suffix) of result table ``<instrument>_<table>`` in ``OUT/``."""
+        return name.removeprefix(f"{self.instrument.id}_")
 
     def tables(self) -> list[StudyTable]:
         """The report's tables in order, numbered from 1."""
@@ -134,6 +140,7 @@ def instrument_report_html(tables: Mapping[str, pd.DataFrame], instrument: Any, 
         if entry.get("quarantined_by_reason"):
             facts.append((text["reasons"], ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())))
     facts += [(text["group"], str(params.get("group") or text["none"])), (text["cfa"], str(params.get("cfa_missing", ""))),
+              (text["cor"], str(params.get("cor_missing", ""))),
               (text["k"], str(params.get("min_group_size", "")))]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
     built = r.tables()
@@ -158,7 +165,8 @@ def _get(frame: pd.DataFrame | None, key: str, column: str, by: str = "scale") -
 def summary_rows(tables: Mapping[str, pd.DataFrame]) -> tuple[list[str], list[list[str]], list[str]]:
     """The console summary of an ``analyze --instrument`` run: (header, one row per scale, model lines).
 
-    A row per scale holds k, n, α, ω, CR, AVE and, with a group column, ICC(1) and ICC(2); the
+    A row per scale holds k, n, α, ω, CR, AVE, the KMO of its items and, with a group column,
+    ICC(1) and ICC(2); the
     lines give the measurement model's CFA fit and the overall KMO, which belong to all items
     together rather than to one scale.
     """
@@ -166,10 +174,10 @@ def summary_rows(tables: Mapping[str, pd.DataFrame]) -> tuple[list[str], list[li
         frame = tables.get(name)
         return frame if frame is not None and not frame.empty else None
 
-    rel, crave, icc = table("reliability"), table("cr_ave"), table("icc")
+    rel, crave, icc, kmos = table("reliability"), table("cr_ave"), table("icc"), table("kmo_scales")
     scales: list[str] = list(dict.fromkeys([*(rel["scale"] if rel is not None else []),
                                             *(icc["scale"] if icc is not None else [])]))
-    head = ["scale", "k", "n", "alpha", "omega", "CR", "AVE"] + (["ICC1", "ICC2"] if icc is not None else [])
+    head = ["scale", "k", "n", "alpha", "omega", "CR", "AVE", "KMO"] + (["ICC1", "ICC2"] if icc is not None else [])
     rows: list[list[str]] = []
     for s in scales:
         k, n = _get(rel, s, "k"), _get(rel, s, "n")
@@ -177,7 +185,7 @@ def summary_rows(tables: Mapping[str, pd.DataFrame]) -> tuple[list[str], list[li
             k, n = 1, _get(icc, s, "n")
         row = [str(s), "" if k is None else str(int(k)), "" if n is None else str(int(n)),
                B3(_get(rel, s, "alpha")), B3(_get(rel, s, "omega")),
-               B3(_get(crave, s, "cr", by="factor")), B3(_get(crave, s, "ave", by="factor"))]
+               B3(_get(crave, s, "cr", by="factor")), B3(_get(crave, s, "ave", by="factor")), B3(_get(kmos, s, "kmo"))]
         if icc is not None:
             row += [B3(_get(icc, s, "icc1")), B3(_get(icc, s, "icc2"))]
         rows.append(row)

@@ -22,6 +22,7 @@ def wave_invariance(
     *,
     delta_cfi: float = DELTA_CFI,
     delta_rmsea: float = DELTA_RMSEA,
+    missing: str = "fiml",
 ) -> pd.DataFrame:
     """Configural, metric and scalar invariance of each scale's one-factor model across waves.
 
@@ -34,13 +35,15 @@ def wave_invariance(
         Scales with fewer than 3 items are not modelled (a one-factor model needs 3 indicators
         to be identified).
     delta_cfi, delta_rmsea : Chen's (2007) cut-offs.
+    missing : ``"fiml"`` (default; multi-group FIML, every respondent with an answer) or
+        ``"listwise"`` (complete cases), as :func:`measurement_invariance`.
 
     Returns
     -------
     DataFrame, one row per scale and step (configural, metric, scalar): scale, n_items, items,
     step, n, n_groups, chisq, df, p, cfi, tli, rmsea, srmr, delta_chisq, delta_df, delta_p,
-    delta_cfi, delta_rmsea, delta_srmr, invariant, invariant_strict, converged, comparable,
-    reason. ``comparable`` (the same on every row of a scale) is True when the scalar step
+    delta_cfi, delta_rmsea, delta_srmr, invariant, invariant_strict, converged, estimator,
+    missing (FIML by default), comparable, reason. ``comparable`` (the same on every row of a scale) is True when the scalar step
     holds, i.e. the scale's means can be compared across waves. A scale that could not be modelled has a single row with ``step``
     missing, ``comparable`` False and the ``reason`` (``fewer_than_3_items`` or
     ``model_failed: ...``).
@@ -97,16 +100,17 @@ def wave_invariance(
     for wave, frame in data_by_wave.items():
         keyed = reverse_key(frame, instrument)
         items = [i for scale_items in items_by_scale.values() for i in scale_items]
-        missing = [i for i in items if i not in keyed.columns]
-        if missing:
-            raise KeyError(f"wave_invariance: wave '{wave}' has no column(s) {missing}; give each wave its item responses")
+        absent = [i for i in items if i not in keyed.columns]
+        if absent:
+            raise KeyError(f"wave_invariance: wave '{wave}' has no column(s) {absent}; give each wave its item responses")
         block = keyed[items].apply(pd.to_numeric, errors="coerce").astype(float)
         block["wave"] = str(wave)
         frames.append(block)
     data = pd.concat(frames, ignore_index=True)
     rows: list[pd.DataFrame] = []
     keep = ["step", "n", "n_groups", "chisq", "df", "p", "cfi", "tli", "rmsea", "srmr", "delta_chisq", "delta_df",
-            "delta_p", "delta_cfi", "delta_rmsea", "delta_srmr", "invariant", "invariant_strict", "converged"]
+            "delta_p", "delta_cfi", "delta_rmsea", "delta_srmr", "invariant", "invariant_strict", "converged", "estimator",
+            "missing"]
     for scale, items in items_by_scale.items():
         head = {"scale": scale, "n_items": len(items), "items": ";".join(items)}
         if len(items) < MIN_INVARIANCE_ITEMS:
@@ -114,7 +118,7 @@ def wave_invariance(
             continue
         try:
             fit = measurement_invariance(data[[*items, "wave"]], {scale: list(items)}, "wave",
-                                         delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, rule="chen")
+                                         delta_cfi=delta_cfi, delta_rmsea=delta_rmsea, rule="chen", missing=missing)
         except (CFAError, ValueError, np.linalg.LinAlgError) as exc:
             rows.append(pd.DataFrame([{**head, "comparable": False, "reason": f"model_failed: {exc}"}]))
             continue

@@ -221,8 +221,8 @@ def _invariance_frame(r: StudyReport, df: pd.DataFrame) -> tuple[pd.DataFrame, d
             "Multi-group CFA of each scale across the two waves: configural (same structure), metric (equal loadings), "
             f"scalar (equal intercepts too). By Chen (2007), a drop of CFI beyond {B3(DELTA_CFI)} together with a rise of "
             f"RMSEA beyond {B3(DELTA_RMSEA)} (or of SRMR beyond .030/.010) marks non-invariance; only scales whose scalar "
-            "invariance holds have their means compared.")
-    return frame, formats, note
+            "invariance holds have their means compared. ")
+    return frame, formats, note + sample_note(r, df)
 
 
 def _change_frame(r: StudyReport, df: pd.DataFrame, level: str) -> tuple[pd.DataFrame, dict, str]:

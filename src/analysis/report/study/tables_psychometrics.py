@@ -41,8 +41,71 @@ def sample_note(r: StudyReport, df: pd.DataFrame | None, *, estimator: bool = Tr
         text = (f"估计：{est}" if zh else f"Estimator: {est}") + (f"（{how}）" if zh and how else f" ({how})" if how else "")
     else:
         text = (how[0].upper() + how[1:] if how and not zh else how) or ""
-    text = ("，" if zh else ", ").join(x for x in (text, n) if x)
+    pair = _first(df, "n_pair_min") if missing == "pairwise" else None
+    pair = (f"每对题项至少 {int(float(pair))} 人" if zh else f"at least {int(float(pair))} per pair") if pair else ""
+    text = ("，" if zh else ", ").join(x for x in (text, n, pair) if x)
     return text + ("。" if zh else ".") if text else ""
+
+
+#: The note of the HTMT table, by the ratio shown; ``other`` names the result table of the other one.
+HTMT_NOTES = {
+    "htmt": (("HTMT 为异质-单质相关均值之比（算术平均；Henseler et al., 2015）；semTools 的 htmt() 默认报告几何平均的 HTMT2"
+              "（Roemer et al., 2021），见结果表 {other}。"),
+             ("HTMT is the heterotrait-monotrait ratio of arithmetic mean correlations (Henseler et al., 2015); semTools' "
+              "htmt() reports the geometric-mean HTMT2 by default (Roemer et al., 2021), in result table {other}.")),
+    "htmt2": (("HTMT2 为异质-单质相关的几何平均之比（Roemer et al., 2021；semTools 的 htmt() 默认）；算术平均的 HTMT"
+               "（Henseler et al., 2015）见结果表 {other}。"),
+              ("HTMT2 is the heterotrait-monotrait ratio of geometric mean correlations (Roemer et al., 2021; semTools' "
+               "htmt() default); the arithmetic-mean HTMT (Henseler et al., 2015) is in result table {other}.")),
+}
+
+
+def result_file(r: Any, name: str) -> str:
+    """The name a reader finds result table ``name`` under (``analyze --instrument`` drops the instrument prefix)."""
+    return r.result_file(name) if hasattr(r, "result_file") else name
+
+
+def cr_ave_source(r: Any, inst: str) -> str:
+    """The CR/AVE result table the study file chooses (``cr_ave: standardized`` or ``observed``)."""
+    return f"{inst}_cr_ave_observed" if r.study.cr_ave == "observed" else f"{inst}_cr_ave"
+
+
+def cr_ave_note(r: Any, inst: str, crave: pd.DataFrame | None) -> str:
+    """Which CR/AVE the table shows, where the other is, and the CFA's estimator and n."""
+    if crave is None:
+        return ""
+    zh = r.lang == "zh"
+    if cr_ave_source(r, inst).endswith("_observed"):
+        text = ("CR 与 AVE 按 semTools 的 compRelSEM()/AVE() 计算（以观测方差为分母）；按标准化载荷计算的版本"
+                f"（Fornell & Larcker, 1981）见结果表 {result_file(r, f'{inst}_cr_ave')}。" if zh else
+                "CR and AVE as semTools' compRelSEM()/AVE() compute them (over the observed variance); the version from the "
+                f"standardised loadings (Fornell & Larcker, 1981) is in result table {result_file(r, f'{inst}_cr_ave')}.")
+    else:
+        text = ("CR 与 AVE 来自验证性因子分析的标准化载荷（Fornell & Larcker, 1981）；semTools 的 compRelSEM()/AVE() "
+                f"以观测方差为分母，其值见结果表 {result_file(r, f'{inst}_cr_ave_observed')}。" if zh else
+                "CR and AVE from the standardised CFA loadings (Fornell & Larcker, 1981); semTools' compRelSEM()/AVE() "
+                f"divide by the observed variance instead (result table {result_file(r, f'{inst}_cr_ave_observed')}).")
+    return text + _prefixed(r, "CFA ", sample_note(r, crave))
+
+
+def _prefixed(r: Any, what: str, note: str) -> str:
+    """``note`` said of ``what`` (``α 与 ω：列表删除…``, ``CFA estimator: FIML…``)."""
+    if not note:
+        return ""
+    return f"{what}{note}" if r.lang == "zh" else f" {what}{note[0].lower()}{note[1:]}"
+
+
+def omega_h_note(r: Any, om: pd.DataFrame | None) -> str:
+    """ω hierarchical and ω total of all items (Schmid-Leiman, as psych's omega), with its sample."""
+    if om is None or om.empty:
+        return ""
+    row = om.iloc[0]
+    nf = int(row["n_factors"])
+    text = (f"全部题项的 ω_h = {B2(row['omega_h'])}，ω_t = {B2(row['omega_total'])}（Schmid–Leiman 双因子分解，{nf} 个群因子，"
+            f"同 psych 的 omega()；McDonald, 1999）。" if r.lang == "zh" else
+            f"All items: ω_h = {B2(row['omega_h'])}, ω_t = {B2(row['omega_total'])} (Schmid–Leiman, {nf} group factors, as "
+            "psych's omega(); McDonald, 1999). ")
+    return text + _prefixed(r, "ω_h：" if r.lang == "zh" else "ω_h: ", sample_note(r, om, estimator=False)).lstrip()
 
 
 def psychometric_tables(r: StudyReport) -> list[StudyTable]:
@@ -61,18 +124,19 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
                                   "n": rel["n"].astype(int), "alpha": rel["alpha"],
                                   "alpha_ci": [ci_text(a, b, B3) for a, b in zip(rel["ci_low"], rel["ci_high"])],
                                   "omega": rel["omega"]})
-            crave = r.result(f"{inst}_cr_ave")
+            crave = r.result(cr_ave_source(r, inst))
             if crave is not None:
                 m = crave.set_index("factor")
                 frame["cr"] = rel["scale"].map(m["cr"]).to_numpy()
                 frame["ave"] = rel["scale"].map(m["ave"]).to_numpy()
             method = str(rel["ci_method"].iloc[0]) if "ci_method" in rel else ""
-            note = (f"α 的 95% CI 采用 {method.capitalize()} 法；ω 为单因子模型的 McDonald's ω；CR 与 AVE 来自验证性因子分析的标准化载荷"
-                    f"（Fornell & Larcker, 1981）。临界值：α、ω、CR ≥ .70，AVE ≥ .50。" if zh else
-                    f"95% CI of α by the {method.capitalize()} method; ω is McDonald's omega from a one-factor model; "
-                    "CR and AVE from the standardised CFA loadings (Fornell & Larcker, 1981). "
-                    "Thresholds: α, ω, CR ≥ .70; AVE ≥ .50.")
-            note = (sample_note(r, rel, estimator=False) + ("" if zh else " ") + note).strip()
+            note = (f"α 的 95% CI 采用 {method.capitalize()} 法；ω 为单因子模型的 McDonald's ω。临界值：α、ω、CR ≥ .70，AVE ≥ .50。"
+                    if zh else f"95% CI of α by the {method.capitalize()} method; ω is McDonald's omega from a one-factor "
+                    "model. Thresholds: α, ω, CR ≥ .70; AVE ≥ .50.")
+            alpha_n = _prefixed(r, "α 与 ω：" if zh else "α and ω: ", sample_note(r, rel, estimator=False)).strip()
+            note = " ".join(x for x in (alpha_n, note, cr_ave_note(r, inst, crave),
+                                        omega_h_note(r, r.result(f"{inst}_omega_hierarchical"))) if x)
+            note = note.replace("。 ", "。") if zh else note
             out.append(StudyTable(f"{inst}_reliability_validity", "psychometrics", title("信度与聚合效度", "Reliability and convergent validity"),
                                   frame, {"alpha": B3, "omega": B3, "cr": B3, "ave": B3, "k": "int", "n": "int"},
                                   r.col(*frame.columns), note, source=f"{inst}_reliability"))
@@ -98,14 +162,20 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
                 row.update({"chisq": float(bart["chisq"].iloc[0]), "df": int(bart["df"].iloc[0]),
                             "p": float(bart["p"].iloc[0]), "n": int(bart["n"].iloc[0])})
             frame = pd.DataFrame([row])
+            per_scale = r.result(f"{inst}_kmo_scales")
+            if per_scale is not None:  # all items first, then each scale's items alone
+                frame.insert(0, "scale", r.w["overall"])
+                frame.insert(1, "k", len(kmo) - 1 if kmo is not None else int(bart["k"].iloc[0]))
+                scales = per_scale.assign(scale=per_scale["scale"].map(r.scale_label))
+                frame = pd.concat([frame, scales[[c for c in frame.columns if c in scales]]], ignore_index=True)
             labels = r.col(*frame.columns)
             if "chisq" in labels:
                 labels["chisq"] = "Bartlett χ²"
-            note = ("KMO 与 Bartlett 球形检验基于完整作答的样本；KMO > .70 视为适合因子分析（Kaiser, 1974）。"
-                    if zh else "KMO and Bartlett's test of sphericity on complete cases; KMO > .70 is adequate (Kaiser, 1974).")
+            note = ("KMO > .70 视为适合因子分析（Kaiser, 1974）。" if zh else "KMO > .70 is adequate (Kaiser, 1974). ") + \
+                sample_note(r, kmo if kmo is not None else bart, estimator=False)
             out.append(StudyTable(f"{inst}_kmo_bartlett", "psychometrics", title("KMO 与 Bartlett 球形检验", "KMO and Bartlett's test"),
-                                  frame, {"kmo": B3, "chisq": N2, "df": "int", "p": p3, "n": "int"},
-                                  labels, note, source=f"{inst}_kmo,{inst}_bartlett"))
+                                  frame, {"kmo": B3, "chisq": N2, "df": "int", "p": p3, "n": "int", "k": "int"},
+                                  labels, note, source=f"{inst}_kmo,{inst}_bartlett" + (f",{inst}_kmo_scales" if per_scale is not None else "")))
         efa = r.result(f"{inst}_efa_loadings")
         if efa is not None:
             wide = efa.pivot(index="item", columns="factor", values="loading")
@@ -118,7 +188,7 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             frame["communality"] = efa.drop_duplicates("item").set_index("item").loc[items_order, "communality"].to_numpy()
             note = ("探索性因子分析的旋转后载荷；绝对值小于 .30 的载荷未显示。因子数由平行分析确定。" if zh else
                     "Rotated EFA loadings; loadings below .30 in absolute value are not shown. "
-                    "The number of factors follows parallel analysis.")
+                    "The number of factors follows parallel analysis. ") + sample_note(r, efa)
             out.append(StudyTable(f"{inst}_efa_loadings", "psychometrics", title("探索性因子分析载荷", "Exploratory factor loadings"),
                                   frame, {**{f: B2 for f in factors}, "communality": B2},
                                   {**r.col("item", "communality"), **{f: f for f in factors}}, note,
@@ -167,15 +237,20 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
             out.append(StudyTable(f"{inst}_fornell_larcker", "psychometrics", title("区分效度：Fornell–Larcker 准则", "Discriminant validity: Fornell–Larcker criterion"),
                                   frame, {}, {"variable": r.t(COLS["variable"])}, note,
                                   source=f"{inst}_fornell_larcker"))
-        ht = r.result(f"{inst}_htmt")
+        variant = r.study.htmt
+        source = f"{inst}_htmt2" if variant == "htmt2" else f"{inst}_htmt"
+        ht = r.result(source)
         if ht is not None:
             factors = list(dict.fromkeys(list(ht["factor"]) + list(ht["other"])))
             vals = {frozenset((a, b)): v for a, b, v in zip(ht["factor"], ht["other"], ht["htmt"])}
             frame = r.lower_matrix(factors, vals, lambda a: "—")
-            note = ("HTMT < .85 支持区分效度（Henseler et al., 2015）。" if zh else
-                    "HTMT < .85 supports discriminant validity (Henseler et al., 2015). ") + sample_note(r, ht)
-            out.append(StudyTable(f"{inst}_htmt", "psychometrics", title("区分效度：HTMT 比率", "Discriminant validity: HTMT ratios"),
-                                  frame, {}, {"variable": r.t(COLS["variable"])}, note, source=f"{inst}_htmt"))
+            other = f"{inst}_htmt" if variant == "htmt2" else f"{inst}_htmt2"
+            note = (HTMT_NOTES[variant][0 if zh else 1].format(other=result_file(r, other))
+                    + ("HTMT < .85 支持区分效度。" if zh else " HTMT < .85 supports discriminant validity. ")
+                    + sample_note(r, ht, estimator=False))
+            name = "HTMT2" if variant == "htmt2" else "HTMT"
+            out.append(StudyTable(f"{inst}_htmt", "psychometrics", title(f"区分效度：{name} 比率", f"Discriminant validity: {name} ratios"),
+                                  frame, {}, {"variable": r.t(COLS["variable"])}, note, source=source))
         rev = r.result(f"{inst}_reviewer")
         if rev is not None:
             frame = pd.DataFrame({
