@@ -11,9 +11,9 @@ from analysis.atomic import atomic_dir, atomic_write, remove_stale_temporaries
 from analysis.datasets import DatasetSpec
 from analysis.errors import InputFileError, StudyError
 from analysis.ingest import IngestResult, ingest_table
-from analysis.io.headers import map_columns
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
+from analysis.io.headers import map_columns
 from analysis.pipeline.core import instrument_provenance, load_processed, write_results
 from analysis.pipeline.outputs import sha256, write_into
 from analysis.privacy import load_secret, read_secret, secret_path
