@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
+from analysis import console as say
 from analysis.errors import HallperfError
 from analysis.names import safe_name
 
@@ -24,13 +24,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_show_locals=False,  # locals may hold respondents' data
 )
-console = Console(stderr=True)
 
 INSTRUMENTS = typer.Option(Path("surveys"), "--instruments", help="Folder of instrument codebooks (*.yml).")
-
-
-def _say(message: str) -> None:
-    console.print(message, highlight=False, soft_wrap=True, markup=False)
 
 
 def _names(**options: str | None) -> None:
@@ -94,12 +89,12 @@ def simulate(
         install_simulated_wave(target, lambda tmp: run_simulate_follow_up(
             wave, base_dir=follow_up_of, out=tmp, instruments_dir=instruments, model_path=model, shifts=shifts,
             turnover=turnover, excel_customers=excel, actions=actions), overwrite=overwrite)
-        _say(f"simulated wave '{wave}' as the follow-up of {follow_up_of} → {target}")
+        say.say(f"simulated wave '{wave}' as the follow-up of {follow_up_of} → {target}")
         return
     run_simulate(wave, branches=branches, seed=seed, out=target, instruments_dir=instruments, model_path=model,
                  start_month=start_month, shifts=shifts, excel_customers=excel, staff=staff, customers=customers,
                  overwrite=overwrite)
-    _say(f"simulated wave '{wave}' ({branches} branches, seed {seed}) → {target}")
+    say.say_simulated(wave, branches, seed, target)
 
 
 def raw_wave_folder(wave: str, raw: Path) -> Path:
@@ -139,32 +134,7 @@ def ingest(
     with _wave_lock(wave_name(folder)):
         manifest = run_ingest(folder, processed_root=out, instruments_dir=instruments, secret_file=secret,
                               data_format=data_format)
-    t = manifest["totals"]
-    _say(f"ingested '{manifest['wave']}': {t['rows_read']} rows read = {t['rows_accepted']} accepted + "
-         f"{t['rows_quarantined']} quarantined → {out / manifest['wave']}")
-    for entry in manifest["inputs"]:
-        _say_input(entry)
-
-
-def _say_input(entry: dict) -> None:
-    """What ingest did with one file, beyond the counts: quarantine by reason, columns, labels."""
-    name = entry["file"]
-    if not entry["rows_read"]:
-        _say(f"  {name}: no data rows (header only)")
-    if entry["rows_quarantined"]:
-        reasons = ", ".join(f"{k} {v}" for k, v in entry["quarantined_by_reason"].items())
-        _say(f"  {name}: {entry['rows_quarantined']} of {entry['rows_read']} rows quarantined ({reasons})")
-    if entry.get("respondents_numbered_by_row"):
-        _say(f"  {name}: no respondent column '{entry['respondents_numbered_by_row']}': respondents numbered by their row")
-    if entry.get("unmatched_columns"):
-        _say(f"  {name}: instrument columns not found: {', '.join(entry['unmatched_columns'])}")
-    if entry.get("duplicate_ip"):
-        _say(f"  {name}: {entry['duplicate_ip']} answers share an IP address with another (flagged, kept)")
-    for column, codes in (entry.get("value_labels_recoded") or {}).items():
-        moved = ", ".join(f"{a}→{b}" for a, b in codes.items())
-        _say(f"  {name}: {column} recoded by its value labels ({moved})")
-    for note in entry.get("value_label_notes") or []:
-        _say(f"  {name}: {note}")
+    say.say_ingested(manifest, out)
 
 
 @app.command()
@@ -184,8 +154,7 @@ def score(
     _names(wave=wave)
     with _wave_lock(wave):
         info = run_score(processed / wave, instruments_dir=instruments)
-    for inst_id, entry in info["datasets"].items():
-        _say(f"scored {inst_id}: {entry['rows']} respondents, {entry['careless']} flagged as careless")
+    say.say_scored(info)
 
 
 @app.command()
@@ -245,15 +214,11 @@ def analyze(
         raise HallperfError("give --wave W (and --study FILE), or --instrument FILE --data FILE")
     if instrument is not None and study is None:
         for entry in info["inputs"]:
-            _say(f"{entry['file']}: {entry['rows_read']} rows read = {entry['rows_accepted']} accepted + "
+            say.say(f"{entry['file']}: {entry['rows_read']} rows read = {entry['rows_accepted']} accepted + "
                  f"{entry['rows_quarantined']} quarantined")
-            _say_input(entry)
-        _instrument_summary(target)
-    _say(f"wrote {len(info['tables'])} result tables → {target}"
-         + (f" and the report {target / 'report.html'}" if (target / "report.html").is_file() and study is None else ""))
-    _report_problems(target, info)
-    for note in info.get("notes") or []:
-        _say(f"  note: {note}")
+            say.say_input(entry)
+        say.instrument_summary(target)
+    say.say_analysed(info, target, report=(target / "report.html").is_file() and study is None)
 
 
 def default_study() -> Path:
@@ -262,34 +227,6 @@ def default_study() -> Path:
 
     root = project_root()
     return Project(root).study_path if root else Path("surveys/study.yml")
-
-
-def _instrument_summary(target: Path) -> None:
-    """Per scale k, n, alpha, omega (and ICCs), then CFA fit and KMO: the table of analyze --instrument."""
-    from rich.table import Table
-
-    from analysis.project import Results
-    from analysis.report.instrument import summary_rows
-
-    head, rows, lines = summary_rows(Results(target))
-    if not rows:
-        return
-    table = Table(*head, box=None, pad_edge=False, header_style="bold")
-    for row in rows:
-        table.add_row(*row)
-    console.print(table, highlight=False, soft_wrap=False)
-    for line in lines:
-        _say(line)
-
-
-def _report_problems(target: Path, info: dict) -> None:
-    """Echo the rows of every ``*problems`` table: scales that could not be computed and why."""
-    import pandas as pd
-
-    for name in sorted(n for n in info["tables"] if n.endswith("problems")):
-        problems = pd.read_parquet(target / f"{name}.parquet")
-        for row in problems.itertuples(index=False):
-            _say(f"  {name.removesuffix('problems').rstrip('_') or 'psychometrics'}: {row.scale}: {row.message}")
 
 
 @app.command()
@@ -320,9 +257,7 @@ def report(
     with _wave_lock(wave, out):
         summary = run_report(wave, output_root=out, branches=branch or None, lang=lang, workers=workers,
                              scheduler=scheduler, pdf=pdf, force=force, previous_wave=previous)
-    _say(summary.line())
-    for name, reason in summary.failed:
-        _say(f"  failed: {name}: {reason}")
+    say.say_reported(summary)
     if summary.exit_code:
         raise typer.Exit(summary.exit_code)
 
@@ -350,7 +285,7 @@ def paper(
     _names(wave=wave)
     with _wave_lock(wave, out):
         result = run_paper(wave, output_root=out, lang=lang, layout=layout, study_path=study)
-    _say(result.line())
+    say.say(result.line())
 
 
 @app.command()
@@ -375,7 +310,7 @@ def export(
         paths = run_export(wave, out_root=out, instruments_dir=instruments, study_path=study,
                            targets=tuple(t.strip() for t in to.split(",") if t.strip()), lang=lang)
     for path in paths:
-        _say(f"wrote {path}")
+        say.say(f"wrote {path}")
 
 
 @app.command()
@@ -393,7 +328,7 @@ def waves(
 
     table = list_waves(raw, processed)
     if table.empty:
-        _say(f"no waves under {raw} or {processed}")
+        say.say(f"no waves under {raw} or {processed}")
         return
     columns = [c for c in ("wave", "period_start", "period_end", "instrument", "instrument_version", "rows_read",
                            "rows_accepted", "rows_quarantined", "ingested", "scored", "problem") if c in table]
@@ -428,8 +363,7 @@ def compare(
         info = run_compare_waves(wave, previous, processed_root=processed, out_root=out, instruments_dir=instruments,
                                  study_path=study, k=min_group_size, previous_instruments_dir=previous_instruments,
                                  alpha=alpha)
-    added = [n for n in info.get("tables", []) if n.startswith("waves_") or n == "branch_trends"]
-    _say(f"compared '{wave}' with '{previous}' → {out / wave / 'results'} ({', '.join(added)})")
+    say.say_compared(info, wave, previous, out)
 
 
 @app.command()
@@ -449,36 +383,41 @@ def run(
     Examples:
       hallperf run --wave sample
     """
+    from analysis.pipeline.run import run_study
+
     _names(wave=wave, previous=previous)
-    with _wave_lock(wave):  # for the whole chain: a second run of the wave stops before it simulates
-        raw = Path("data/raw") / wave
-        if not raw.exists():
-            simulate(wave=wave, branches=branches, seed=seed, out=raw, start_month="2026-07", shift=[], excel=False,
-                     staff=None, customers=None, follow_up_of=None, turnover=None, actions=False,
-                     model=Path("surveys/simulation.yml"), overwrite=False, instruments=instruments)
-        ingest(wave=wave, out=Path("data/processed"), raw=Path("data/raw"), secret=None, data_format=None,
-               instruments=instruments)
-        score(wave=wave, processed=Path("data/processed"), instruments=instruments)
-        analyze(study=study, wave=wave, instrument=None, data=None, group=None, data_format=None, n_boot=0, seed=0,
-                min_group_size=5, cfa_missing="fiml", cor_missing="pairwise", lang=lang, out=None, processed=Path("data/processed"),
-                instruments=instruments)
-        if previous:
-            compare(wave=wave, previous=previous, study=study, previous_instruments=None, min_group_size=None,
-                    alpha=0.05, processed=Path("data/processed"), out=Path("output"), instruments=instruments)
-        report(wave=wave, branch=[], lang=lang, workers=None, scheduler=None, pdf=pdf, force=False, previous=previous,
-               out=Path("output"))
+    processed, out = Path("data/processed"), Path("output")
+
+    def said(stage: str, info) -> None:
+        if stage == "simulate":
+            say.say_simulated(wave, branches, seed, info)
+        elif stage == "ingest":
+            say.say_ingested(info, processed)
+        elif stage == "score":
+            say.say_scored(info)
+        elif stage == "analyze":
+            say.say_analysed(info, out / wave / "results")
+        elif stage == "compare":
+            say.say_compared(info, wave, previous, out)
+        else:
+            say.say_reported(info)
+
+    done = run_study(wave, study=study, instruments_dir=instruments, previous=previous, lang=lang, pdf=pdf,
+                     branches=branches, seed=seed, processed_root=processed, out_root=out, on_stage=said)
+    if done["report"].exit_code:
+        raise typer.Exit(done["report"].exit_code)
 
 
 def main() -> None:
     try:
         app()
     except HallperfError as exc:
-        console.print(f"hallperf: error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        say.console.print(f"hallperf: error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
     except (KeyboardInterrupt, SystemExit) as exc:  # typer turns Ctrl-C inside a verb into exit 130, silently
         if isinstance(exc, SystemExit) and exc.code != 130:
             raise
-        console.print("hallperf: interrupted; outputs are as before the run or complete, none half-written",
+        say.console.print("hallperf: interrupted; outputs are as before the run or complete, none half-written",
                       highlight=False, markup=False, soft_wrap=True)
         sys.exit(130)
 
