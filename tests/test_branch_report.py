@@ -245,3 +245,15 @@ def test_at_a_glance_lists_only_dimensions_ahead_or_behind(sample_results):
         assert "nan" not in html and "— 分" not in html, bid
     strengths = re.search(r"相对优势</dt><dd>(.*?)</dd>", str(at_a_glance(load_branch(sample_results, weak[0])))).group(1)
     assert strengths == "—"
+
+
+def test_team_appraisal_scores_are_labelled_with_the_composite_last(sample_results):
+    from analysis.report.branch import team_section
+
+    scorecard = pd.read_parquet(sample_results / "appraisal_branch_scorecard.parquet")
+    codes = set(scorecard["indicator"])
+    bid = str(scorecard["branch_id"].iloc[0])
+    for lang, composite in (("zh", "综合得分"), ("en", "Composite")):
+        html = str(team_section(load_branch(sample_results, bid, lang=lang)))
+        terms = re.findall(r"<dt>(.*?)</dt>", html)
+        assert terms and terms[-1] == composite and not codes & set(terms), terms  # no raw indicator code

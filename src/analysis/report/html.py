@@ -92,6 +92,9 @@ table.hp-items td:first-child { min-width: 12em; }
   .hp-figure svg { max-height: 5.5cm; width: auto; max-width: 100%%; margin: 0 auto; }
   .hp-action li p { margin: 0; }
   .hp-appendix { font-size: 7pt; line-height: 1.25; }
+  .hp-quotes { columns: 2; column-gap: 1.2rem; margin: .2rem 0; }
+  .hp-quotes li { break-inside: avoid; }
+  .hp-quotes li:nth-child(n+5) { display: none; }  /* four quotes per survey on paper: the page shows all */
   .hp-screen-only, table.hp-table small { display: none; }
 }
 """.strip() % {"font": CJK_FONT_STACK}

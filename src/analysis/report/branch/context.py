@@ -25,7 +25,7 @@ import pandas as pd
 from analysis.privacy import reporting_k
 
 from ..fragments import is_missing
-from .text import LANGS, STAGES
+from .text import LANGS, STAGES, TEXT
 
 # Tables a branch report reads (the report stage fingerprints exactly these to decide on reruns).
 TABLES = ("branch_summary", "branch_kpis", "branch_profiles", "branch_items", "item_labels", "district_profiles",
@@ -196,7 +196,8 @@ def load_branch(results_dir: str | os.PathLike[str], branch_id: str, *, wave: st
     scorecard = _rows(tables, "appraisal_branch_scorecard", branch) if staff_shown else pd.DataFrame()
     scheme = tables.get("appraisal_scheme")
     if not scorecard.empty and scheme is not None and f"label_{lang}" in scheme:
-        scorecard = scorecard.assign(label=scorecard["indicator"].map(dict(zip(scheme["indicator"], scheme[f"label_{lang}"]))))
+        labels = {**dict(zip(scheme["indicator"], scheme[f"label_{lang}"])), "composite": TEXT[lang]["team_composite"]}
+        scorecard = scorecard.assign(label=scorecard["indicator"].map(labels))
     comments = _comments(tables, branch, staff_shown, customer_shown)
     empty = pd.DataFrame()
     return BranchContext(

@@ -114,6 +114,7 @@ def team_section(ctx: BranchContext) -> Block:
     lang, sc = ctx.lang, ctx.scorecard
     if sc.empty or "mean_points" not in sc:
         return EMPTY
+    sc = sc.assign(_last=sc["indicator"] == "composite").sort_values("_last", kind="stable")  # the composite last
     pairs = "".join(f"<dt>{esc(r['label'] if not is_missing(r.get('label')) else r['indicator'])}</dt>"
                     f"<dd>{esc(num(r['mean_points'], 1))}</dd>" for r in sc.to_dict("records"))
     return section(t(lang, "team_title"), paragraph(t(lang, "team_intro")), f'<dl class="hp-pairs">{pairs}</dl>',
