@@ -155,3 +155,22 @@ def test_a_pdf_is_kept_when_it_is_newer_than_its_page(rendered, tmp_path):
     stamp = written[0].stat().st_mtime_ns
     again, _ = render_pdfs([target])
     assert again == written and written[0].stat().st_mtime_ns == stamp
+
+
+def test_a_table_wider_than_the_page_is_scaled_to_fit_not_cut(tmp_path):
+    # the research report's correlation table (15 variables) lost its last columns on paper
+    from analysis.report.html import notebook_html
+
+    head = "".join(f"<th>变量{j:02d}</th>" for j in range(1, 31))
+    row = "".join(f"<td>.{j:02d}***</td>" for j in range(1, 31))
+    narrow = "<table><tr><th>甲</th><th>乙</th></tr><tr><td>1</td><td>2</td></tr></table>"
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": f"<table style=\"white-space: nowrap\"><tr>{head}</tr><tr>{row}</tr></table>{narrow}"})])])
+    page = tmp_path / "wide.html"
+    page.write_text(notebook_html(nb, title="wide", lang="zh"), encoding="utf-8")
+    written, failed = render_pdfs([page], force=True)
+    assert written and not failed
+    text = subprocess.run(["pdftotext", "-layout", str(written[0]), "-"], capture_output=True, text=True, check=True).stdout
+    assert all(f"变量{j:02d}" in text for j in range(1, 31)) and ".30***" in text, text[:500]

@@ -26,6 +26,17 @@ class BrowserNotFoundError(HallperfError, RuntimeError):
     """PDF output needs a Chromium on this machine; none was found."""
 
 
+_PRINT_WIDTH_PX = 710
+# A table wider than the page (the research report's correlation table: 15 variables) is scaled down to
+# fit instead of being cut at the right margin, which a scroll box on screen avoids but paper cannot.
+_FIT_WIDE_TABLES = """() => {
+  for (const table of document.querySelectorAll("table")) {
+    const room = table.parentElement.clientWidth, need = table.scrollWidth;
+    if (need > room + 1) { table.style.zoom = (room / need).toFixed(4); }
+  }
+}"""
+
+
 def chromium() -> str:
     """The system Chromium, or :class:`BrowserNotFoundError` with how to install it."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -61,7 +72,10 @@ def _print(todo: list[Path], executable: str, force: bool) -> tuple[list[Path], 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            # laid out at the printable width of A4 (210 mm - 2 x 11 mm at 96 px/in), in print media, so that
+            # what is measured before printing is what will be printed
+            page = browser.new_page(viewport={"width": _PRINT_WIDTH_PX, "height": 1100})
+            page.emulate_media(media="print")
             for html in todo:
                 pdf = html.with_suffix(".pdf")
                 if not force and pdf.is_file() and html.is_file() and pdf.stat().st_mtime_ns >= html.stat().st_mtime_ns:
@@ -69,6 +83,7 @@ def _print(todo: list[Path], executable: str, force: bool) -> tuple[list[Path], 
                     continue
                 try:
                     page.goto(html.resolve().as_uri(), wait_until="load")
+                    page.evaluate(_FIT_WIDE_TABLES)
                     data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
                                     display_header_footer=True, header_template="<div></div>", footer_template=_FOOTER,
                                     margin={"top": "12mm", "bottom": "14mm", "left": "11mm", "right": "11mm"})
