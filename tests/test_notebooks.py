@@ -192,7 +192,7 @@ def waves_project(small_wave, tmp_path_factory) -> Path:
 def test_waves_notebook_compares_then_reads(waves_project, tmp_path):
     # from notebooks/: the waves are not compared yet, so the notebook compares them (hallperf compare)
     first = _execute(waves_project, "waves.ipynb", waves_project / "notebooks", tmp_path, wave="w2", previous="w1")
-    results = waves_project / "output" / "w2" / "results"
+    results = waves_project / "output" / "w2" / "compare"  # compare's own folder, which analyze leaves alone
     company = pd.read_parquet(results / "waves_company.parquet").set_index("scale")
     # simulated: TD's latent mean rises by 0.8 SD, the others stay; TD's change is the largest
     assert company["change"].idxmax() == "TD" and company.loc["TD", "change"] > 0

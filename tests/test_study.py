@@ -143,8 +143,8 @@ def test_two_wave_study_reports_the_known_change(study_run, small_wave, tmp_path
     run_analyze_study(surveys / "study.yml", "w2", processed_root=processed.parent, out_root=out, instruments_dir=surveys)
     run_compare_waves("w2", "w1", processed_root=processed.parent, out_root=out, instruments_dir=surveys,
                       study_path=surveys / "study.yml")
-    results = out / "w2" / "results"
-    company = pd.read_parquet(results / "waves_company.parquet").set_index("scale")
+    results, compared = out / "w2" / "results", out / "w2" / "compare"
+    company = pd.read_parquet(compared / "waves_company.parquet").set_index("scale")
     assert company.loc["TD", "significant"] and company.loc["TD", "change"] > 0
 
     report = StudyReport(results, study_path=surveys / "study.yml", lang="en", wave="w2")
@@ -153,7 +153,7 @@ def test_two_wave_study_reports_the_known_change(study_run, small_wave, tmp_path
     assert any(t.startswith("Customer survey") and "company" in t for t in titles)
     assert "customer survey's scales are compared" in report.narrative("waves")
 
-    trends = pd.read_parquet(results / "branch_trends.parquet")
+    trends = pd.read_parquet(compared / "branch_trends.parquet")
     # KPI trends: the change of the two analyzed waves' branch_kpis values
     kpi = trends[trends["source"] == "kpi"].set_index(["branch_id", "dimension"])["change"]
     before, after = (pd.read_parquet(out / w / "results" / "branch_kpis.parquet").set_index(["branch_id", "kpi"])["value"]

@@ -265,7 +265,7 @@ def three_waves(tmp_path_factory):
 
 
 def read(waves, wave, name):
-    return pd.read_parquet(waves["out"] / wave / "results" / f"{name}.parquet")
+    return pd.read_parquet(waves["out"] / wave / "compare" / f"{name}.parquet")
 
 
 def test_shift_detected_and_unchanged_scales_not_flagged(three_waves):
@@ -290,15 +290,22 @@ def test_scalar_invariance_holds_for_unchanged_instrument(three_waves):
 
 
 def test_other_result_tables_kept_and_indexed(three_waves):
+    # compare writes its own folder: the analyze stage's results stay as they were, and a later analyze
+    # (which replaces results/ as a whole) cannot take the comparison with it; readers see both as one
+    from analysis.result_files import result_index
+
     results = three_waves["out"] / "w2" / "results"
     assert (results / "descriptives.csv").exists()
-    info = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    assert set(json.loads((results / "results.json").read_text(encoding="utf-8"))["tables"]) == {"descriptives"}
+    info = json.loads((results.parent / "compare" / "results.json").read_text(encoding="utf-8"))
+    merged, folders = result_index(results)
     assert {"descriptives", "waves_changes", "waves_invariance", "waves_company", "waves_district", "waves_branch",
             "waves_customer_invariance", "waves_customer_company", "waves_customer_district", "waves_customer_branch",
-            "branch_trends"} <= set(info["tables"])
+            "branch_trends"} <= set(merged["tables"]) and merged["waves"] == info["waves"]
+    assert folders["descriptives"] == results and folders["waves_company"] == results.parent / "compare"
     assert info["waves"]["previous"] == "w1" and info["waves"]["excluded"]["w1"]["careless"] > 0
     for name in info["waves"]["tables"]:
-        assert (results / f"{name}.csv").exists() and (results / f"{name}.parquet").exists()
+        assert (folders[name] / f"{name}.csv").exists() and (folders[name] / f"{name}.parquet").exists()
 
 
 def test_branch_trends_suppress_small_branches(three_waves):
@@ -398,7 +405,7 @@ def test_changed_instrument_reported_and_items_left_out(three_waves):
     changes = read(w, "w3", "waves_changes")
     assert set(zip(changes["item"], changes["change"])) == {("TS2", "reworded_zh"), ("CO4", "removed")}
     assert set(changes["instrument"]) == {"staff"}  # the customer codebook did not change
-    info = json.loads((w["out"] / "w3" / "results" / "results.json").read_text(encoding="utf-8"))
+    info = json.loads((w["out"] / "w3" / "compare" / "results.json").read_text(encoding="utf-8"))
     assert "branch_kpis" in info["waves"]["kpi"]["skipped"]  # w3 was not analyzed: no KPI trends
     assert not (read(w, "w3", "branch_trends")["source"] == "kpi").any()
     inv = read(w, "w3", "waves_invariance").groupby("scale").first()

@@ -97,4 +97,4 @@ def say_reported(summary) -> None:
 
 def say_compared(info: dict, wave: str, previous: str, out: Path) -> None:
     added = [n for n in info.get("tables", []) if n.startswith("waves_") or n == "branch_trends"]
-    say(f"compared '{wave}' with '{previous}' → {out / wave / 'results'} ({', '.join(added)})")
+    say(f"compared '{wave}' with '{previous}' → {out / wave / 'compare'} ({', '.join(added)})")

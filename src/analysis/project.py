@@ -96,10 +96,12 @@ class Results(Mapping[str, "pd.DataFrame"]):
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.folder = Path(folder)
-        index = self.folder / "results.json"
-        if not index.is_file():
-            raise InputFileError(f"{self.folder}: no results.json; run 'hallperf analyze' first")
-        self.info: dict[str, Any] = json.loads(index.read_text(encoding="utf-8"))
+        from analysis.result_files import result_index
+
+        try:
+            self.info, self._folders = result_index(self.folder)  # with the compare stage's tables
+        except FileNotFoundError as exc:
+            raise InputFileError(str(exc)) from None
         self._cache: dict[str, pd.DataFrame] = {}
 
     @property
@@ -121,7 +123,8 @@ class Results(Mapping[str, "pd.DataFrame"]):
                 hint = did_you_mean(str(name), list(self))
                 raise KeyError(f"no result table {name!r} in {self.folder}"
                                + (f" (did you mean {hint!r}?)" if hint else f"; tables: {', '.join(self)}"))
-            parquet, csv = self.folder / f"{name}.parquet", self.folder / f"{name}.csv"
+            folder = self._folders.get(name, self.folder)
+            parquet, csv = folder / f"{name}.parquet", folder / f"{name}.csv"
             self._cache[name] = pd.read_parquet(parquet) if parquet.is_file() else pd.read_csv(csv)
         return self._cache[name]
 

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.atomic import atomic_write, remove_stale_temporaries
+from analysis.result_files import compare_dir, result_index, table_path
 from analysis.errors import InputFileError
 from analysis.names import file_name
 from analysis.pipeline.pdf import BrowserNotFoundError, chromium, render_pdfs
@@ -123,12 +124,15 @@ def _code_files() -> list[Path]:
 def _tables_fingerprint(results: Path, previous: Path | None) -> str:
     from analysis.report.branch import TABLES
 
-    files = [results / "results.json"]
+    _, folders = result_index(results)
+    files = [results / "results.json", compare_dir(results) / "results.json"]
     for name in TABLES:
-        parquet = results / f"{name}.parquet"
-        files.append(parquet if parquet.is_file() else results / f"{name}.csv")
+        folder = folders.get(name, results)
+        parquet = folder / f"{name}.parquet"
+        files.append(parquet if parquet.is_file() else folder / f"{name}.csv")
     if previous is not None:
-        files.append(previous / "branch_trends.parquet")
+        earlier = result_index(previous)[1] if (previous / "results.json").is_file() else {}
+        files.append(table_path(earlier, previous, "branch_trends") or previous / "branch_trends.parquet")
     return _fingerprint(files + _code_files())
 
 

@@ -16,9 +16,10 @@ import yaml
 
 from analysis.errors import InputFileError
 from analysis.instrument import Instrument, load_instruments
-from analysis.atomic import atomic_dir, atomic_write_with, remove_stale_temporaries
+from analysis.atomic import atomic_dir, remove_stale_temporaries
 from analysis.pipeline.core import load_processed, package_versions
 from analysis.pipeline.outputs import sha256, write_json, write_people_csv
+from analysis.result_files import compare_dir
 from analysis.privacy import check_min_group_size
 from analysis.scoring import score_scales
 from analysis.simulate import load_model, simulate_wave, write_wave
@@ -307,14 +308,15 @@ def run_compare_waves(
     previous_instruments_dir: Path | None = None,
     alpha: float = 0.05,
 ) -> dict:
-    """Compare wave ``current`` with ``previous`` → tables in ``out_root/<current>/results/``.
+    """Compare wave ``current`` with ``previous`` → tables in ``out_root/<current>/compare/``.
 
     Writes ``waves_changes``, ``waves_invariance``, ``waves_company``, ``waves_district``,
     ``waves_branch``, the same for the customer survey (``waves_customer_invariance``,
     ``waves_customer_company``, ``waves_customer_district``, ``waves_customer_branch``) and
-    ``branch_trends`` (CSV + Parquet, each file atomically) next to the tables already there,
-    and adds them and a ``waves`` provenance entry to ``results.json``. Note that
-    ``hallperf analyze`` replaces the whole results folder, so compare after analyzing.
+    ``branch_trends`` (CSV + Parquet) with a ``results.json`` (the table index and the ``waves``
+    provenance) into their own folder, replaced as a whole: a later ``hallperf analyze``, which
+    replaces ``results/``, leaves them alone. The reports read both folders as one
+    (:func:`analysis.result_files.result_index`).
 
     The respondents instrument of the study (``datasets.respondents``, the staff survey) is
     compared, and its ratings instrument (``datasets.ratings``, the customer survey) when the
@@ -333,13 +335,13 @@ def run_compare_waves(
     why). Wave totals (:func:`analysis.waves.period_dependent_kpis`) are not comparable when
     the waves' periods differ in length.
 
-    Returns the updated ``results.json`` content.
+    Returns the compare folder's ``results.json`` content.
 
     Parameters
     ----------
     current, previous : the wave labels (both ingested and scored; analyzed for the KPI trends).
     processed_root : the folder of ingested waves.
-    out_root : the output folder (results go to ``out_root/<current>/results/``).
+    out_root : the output folder (the tables go to ``out_root/<current>/compare/``).
     instruments_dir : the codebooks of ``current``.
     study_path : the study file.
     k : minimum reporting size (default: the study's).
@@ -409,31 +411,30 @@ def run_compare_waves(
         trends = combine_branch_trends(staff=staff_trends, customer=customer_trends, kpi=kpi_table)
         tables["branch_trends"] = trends.rename(columns={"branch_id": gid}) if gid != "branch_id" else trends
 
-    results = Path(out_root) / current / "results"
-    remove_stale_temporaries(results)
+    final = compare_dir(Path(out_root) / current / "results")
+    remove_stale_temporaries(final)
     index = {}
-    for name, table in tables.items():
-        table = table.reset_index(drop=True)
-        atomic_write_with(results / f"{name}.csv", lambda tmp, t=table: write_people_csv(t, tmp, encoding="utf-8"))
-        atomic_write_with(results / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
-        index[name] = {"rows": len(table), "columns": [str(c) for c in table.columns]}
-
-    info = _read_json(results / "results.json") or {"stage": "waves", "wave": current, "packages": package_versions()}
-    info.setdefault("tables", {}).update(index)
-    info["waves"] = {
-        "current": current, "previous": previous, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "study": {"path": str(study_path), "sha256": sha256(Path(study_path))},
-        "processed_manifest_sha256": {w: sha256(Path(processed_root) / w / "manifest.json") for w in (previous, current)},
-        "scores_sha256": {w: sha256(Path(processed_root) / w / "scores.json") for w in (previous, current)},
-        "instruments": {previous: _instrument_entry(old), current: _instrument_entry(new)},
-        "parameters": {"min_group_size": k, "alpha": alpha, "ci": 0.95, "test": "welch", "adjustment": "holm",
-                       "exclude_careless": study.datasets.exclude_careless, "invariance": "chen2007"},
-        "excluded": {previous: prev_excluded, current: cur_excluded},
-        "customer": customer_info,
-        "kpi": kpi_info,
-        "items_left_out": sorted(set(tables["waves_changes"]["item"])),
-        "tables": list(tables),
-        "packages": package_versions(),
-    }
-    write_json(results / "results.json", info)
+    info = {"stage": "compare", "wave": current, "tables": index}
+    with atomic_dir(final) as folder:  # its own folder: `hallperf analyze` replaces results/ as a whole
+        for name, table in tables.items():
+            table = table.reset_index(drop=True)
+            write_people_csv(table, folder / f"{name}.csv", encoding="utf-8")
+            table.to_parquet(folder / f"{name}.parquet", index=False)
+            index[name] = {"rows": len(table), "columns": [str(c) for c in table.columns]}
+        info["waves"] = {
+            "current": current, "previous": previous, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "study": {"path": str(study_path), "sha256": sha256(Path(study_path))},
+            "processed_manifest_sha256": {w: sha256(Path(processed_root) / w / "manifest.json") for w in (previous, current)},
+            "scores_sha256": {w: sha256(Path(processed_root) / w / "scores.json") for w in (previous, current)},
+            "instruments": {previous: _instrument_entry(old), current: _instrument_entry(new)},
+            "parameters": {"min_group_size": k, "alpha": alpha, "ci": 0.95, "test": "welch", "adjustment": "holm",
+                           "exclude_careless": study.datasets.exclude_careless, "invariance": "chen2007"},
+            "excluded": {previous: prev_excluded, current: cur_excluded},
+            "customer": customer_info,
+            "kpi": kpi_info,
+            "items_left_out": sorted(set(tables["waves_changes"]["item"])),
+            "tables": list(tables),
+            "packages": package_versions(),
+        }
+        write_json(folder / "results.json", info)
     return info

@@ -14,7 +14,6 @@ follow the same rule on the customer count. Counts below k never leave this modu
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.privacy import reporting_k
+from analysis.result_files import compare_dir, result_index, table_path
 
 from ..fragments import is_missing
 from .text import LANGS, STAGES, TEXT
@@ -37,13 +37,14 @@ _BY_BRANCH = ("branch_kpis", "branch_profiles", "branch_items", "branch_actions"
 _CACHE: dict[tuple[str, int], dict[str, Any]] = {}
 
 
-def _read(results: Path, name: str) -> pd.DataFrame | None:
-    parquet, csv = results / f"{name}.parquet", results / f"{name}.csv"
-    if parquet.is_file():
-        return pd.read_parquet(parquet)
-    if csv.is_file():
-        return pd.read_csv(csv)
-    return None
+def _read(results: Path, name: str, folders: dict[str, Path] | None = None) -> pd.DataFrame | None:
+    """A table of the results folder, or of the compare stage's folder beside it (``branch_trends``)."""
+    if folders is None:
+        folders = result_index(results)[1] if (results / "results.json").is_file() else {}
+    path = table_path(folders, results, name)
+    if path is None:
+        return None
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
 def results_tables(results_dir: str | os.PathLike[str]) -> dict[str, Any]:
@@ -52,12 +53,14 @@ def results_tables(results_dir: str | os.PathLike[str]) -> dict[str, Any]:
     meta = results / "results.json"
     if not meta.is_file():
         raise FileNotFoundError(f"{results}: results.json is missing; run 'hallperf analyze' first")
-    key = (str(results), meta.stat().st_mtime_ns)
+    compared = compare_dir(results) / "results.json"
+    key = (str(results), meta.stat().st_mtime_ns, compared.stat().st_mtime_ns if compared.is_file() else None)
     if key not in _CACHE:
         _CACHE.clear()  # one results folder at a time is all a report batch needs
-        loaded: dict[str, Any] = {"provenance": json.loads(meta.read_text(encoding="utf-8"))}
+        info, folders = result_index(results)
+        loaded: dict[str, Any] = {"provenance": info}
         for name in TABLES:
-            frame = _read(results, name)
+            frame = _read(results, name, folders)
             if frame is not None and name in _BY_BRANCH and "branch_id" in frame:
                 loaded[name] = {str(b): part.reset_index(drop=True)
                                 for b, part in frame.groupby(frame["branch_id"].astype(str), sort=False)}

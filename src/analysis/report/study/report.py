@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html as _html
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from analysis.result_files import result_index, table_path
 
 from . import export as _export
 from . import figures as _figures
@@ -48,7 +49,7 @@ class StudyReport(Labels):
         index = self.results_dir / "results.json"
         if not index.exists():
             raise FileNotFoundError(f"{self.results_dir}: no results.json; run 'hallperf analyze' first")
-        self.info: dict[str, Any] = json.loads(index.read_text(encoding="utf-8"))
+        self.info, self._folders = result_index(self.results_dir)  # with the compare stage's tables
         from analysis.instrument import load_instruments
         from analysis.study import load_study
 
@@ -73,12 +74,9 @@ class StudyReport(Labels):
         """A result table as written by the analyze stage, or None when it is absent or empty."""
         if name not in self._cache:
             frame = None
-            if name in self.info.get("tables", {}):
-                for ext in ("parquet", "csv"):
-                    path = self.results_dir / f"{name}.{ext}"
-                    if path.exists():
-                        frame = pd.read_parquet(path) if ext == "parquet" else pd.read_csv(path)
-                        break
+            path = table_path(self._folders, self.results_dir, name) if name in self.info.get("tables", {}) else None
+            if path is not None:
+                frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
             self._cache[name] = frame if frame is not None and not frame.empty else None
         return self._cache[name]
 
