@@ -167,6 +167,11 @@ def test_two_wave_study_reports_the_known_change(study_run, small_wave, tmp_path
     assert "w1" in html
     for key in ("trend_staff", "trend_customer", "trend_kpi"):
         assert TEXT["en"][key] in html, key
+    # analyze again (it replaces results/ as a whole): the comparison, in its own folder, is still there
+    run_analyze_study(surveys / "study.yml", "w2", processed_root=processed.parent, out_root=out, instruments_dir=surveys)
+    again = StudyReport(results, study_path=surveys / "study.yml", lang="en", wave="w2")
+    assert [t.title for t in again.tables() if t.section == "waves"] == titles
+    assert TEXT["en"]["trend_staff"] in page(load_branch(results, shown, wave="w2", lang="en"))
 
 
 # --------------------------------------------------------------------------- truth of the simulation
