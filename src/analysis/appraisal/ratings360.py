@@ -29,19 +29,10 @@ def rating_scores(ratings: pd.DataFrame, spec: Ratings) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.examples import example_ratings
+    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> rng = np.random.default_rng(0)
-    >>> rows = []
-    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
-    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
-    ...     for rater, role in raters:
-    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
-    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
-    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> scored = rating_scores(ratings, spec)
     >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> len(scored), round(float(scored["score"].iloc[0]), 2)
     (20, 3.8)
@@ -70,19 +61,10 @@ def ratee_role_scores(scored: pd.DataFrame, spec: Ratings, min_raters: int) -> p
 
     Examples
     --------
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.examples import example_ratings
+    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> rng = np.random.default_rng(0)
-    >>> rows = []
-    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
-    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
-    ...     for rater, role in raters:
-    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
-    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
-    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> scored = rating_scores(ratings, spec)
     >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> print(roles[roles["ratee_id"] == "s1"][["rater_role", "n_raters", "score", "shown"]].round(2).to_string(index=False))
     rater_role  n_raters  score  shown
@@ -115,19 +97,10 @@ def ratee_scores(role_scores: pd.DataFrame, spec: Ratings, *, exclude: tuple[str
 
     Examples
     --------
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.examples import example_ratings
+    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> rng = np.random.default_rng(0)
-    >>> rows = []
-    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
-    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
-    ...     for rater, role in raters:
-    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
-    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
-    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> scored = rating_scores(ratings, spec)
     >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> out = ratee_scores(roles, spec)  # supervisor .4, peers .2, self .1 of the weight: 0.7 covered
     >>> print(out[["ratee_id", "score", "roles_used", "weight_covered"]].round(3).to_string(index=False))
@@ -185,19 +158,10 @@ def ratings_reliability(scored: pd.DataFrame, spec: Ratings, *, n_options: int, 
 
     Examples
     --------
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.examples import example_ratings
+    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> rng = np.random.default_rng(0)
-    >>> rows = []
-    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
-    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
-    ...     for rater, role in raters:
-    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
-    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
-    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> scored = rating_scores(ratings, spec)
     >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> out = ratings_reliability(scored, spec, n_options=5)
     >>> print(out[["role", "n_ratees", "icc1", "icc1_k", "design"]].round(3).to_string(index=False))
@@ -272,19 +236,10 @@ def rater_leniency(scored: pd.DataFrame, spec: Ratings, *, ci: float = 0.95) -> 
 
     Examples
     --------
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.examples import example_ratings
+    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> rng = np.random.default_rng(0)
-    >>> rows = []
-    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
-    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
-    ...     for rater, role in raters:
-    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
-    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
-    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> scored = rating_scores(ratings, spec)
     >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> out = rater_leniency(scored, spec)
     >>> print(out[["rater", "role", "n_ratings", "estimate", "se"]].round(3).to_string(index=False))
@@ -354,19 +309,10 @@ def self_other(role_scores: pd.DataFrame, spec: Ratings, *, group_of: pd.Series 
 
     Examples
     --------
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
+    >>> from analysis.appraisal.examples import example_ratings
+    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> rng = np.random.default_rng(0)
-    >>> rows = []
-    >>> for ratee in ["s1", "s2", "s3", "s4"]:  # a supervisor, three peers and the self-rating each
-    ...     raters = [("m1", "supervisor"), (ratee, "self")] + [(f"p{i}", "peer") for i in range(1, 5) if f"s{i}" != ratee][:3]
-    ...     for rater, role in raters:
-    ...         rows.append({"rater_id": rater, "ratee_id": ratee, "rater_role": role,
-    ...                      **{item: int(rng.integers(3, 6)) for item in spec.items}})
-    >>> scored = rating_scores(pd.DataFrame(rows), spec)
+    >>> scored = rating_scores(ratings, spec)
     >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> out = self_other(roles, spec)
     >>> print(out[["level", "unit", "n", "mean_self", "mean_other", "estimate"]].round(3).to_string(index=False))

@@ -47,22 +47,9 @@ def staff_frame(records: pd.DataFrame, spec: RecordsSpec, branches: pd.DataFrame
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.appraisal.examples import example_scorecard_inputs
     >>> from analysis.datasets import RecordsSpec
-    >>> scheme = parse_scheme({
-    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
-    ...     "indicators": {
-    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
-    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
-    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
-    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
-    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
-    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
-    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
-    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
-    ...                         "target": [50.0] * 6})
-    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
     >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
     ...                     group="branch_id")
     >>> print(staff.to_string(index=False))
@@ -118,22 +105,9 @@ def indicator_values(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.appraisal.examples import example_scorecard_inputs
     >>> from analysis.datasets import RecordsSpec
-    >>> scheme = parse_scheme({
-    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
-    ...     "indicators": {
-    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
-    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
-    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
-    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
-    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
-    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
-    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
-    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
-    ...                         "target": [50.0] * 6})
-    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
     >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
     ...                     group="branch_id")
     >>> values = indicator_values(scheme, staff, branches, None, person="staff_id", group="branch_id")
@@ -172,22 +146,9 @@ def indicator_points(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.appraisal.examples import example_scorecard_inputs
     >>> from analysis.datasets import RecordsSpec
-    >>> scheme = parse_scheme({
-    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
-    ...     "indicators": {
-    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
-    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
-    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
-    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
-    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
-    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
-    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
-    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
-    ...                         "target": [50.0] * 6})
-    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
     >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
     ...                     group="branch_id")
     >>> values = indicator_values(scheme, staff, branches, None, person="staff_id", group="branch_id")
@@ -265,22 +226,9 @@ def scorecard(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame, ratee
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.appraisal.examples import example_scorecard_inputs
     >>> from analysis.datasets import RecordsSpec
-    >>> scheme = parse_scheme({
-    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
-    ...     "indicators": {
-    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
-    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
-    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
-    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
-    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
-    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
-    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
-    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
-    ...                         "target": [50.0] * 6})
-    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
     >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
     ...                     group="branch_id")
     >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
@@ -323,22 +271,9 @@ def branch_scorecard(long: pd.DataFrame, wide: pd.DataFrame, *, group: str, k: i
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from analysis.appraisal.scheme import parse_scheme
+    >>> from analysis.appraisal.examples import example_scorecard_inputs
     >>> from analysis.datasets import RecordsSpec
-    >>> scheme = parse_scheme({
-    ...     "id": "demo", "version": "1", "title": {"zh": "示例", "en": "Demo"},
-    ...     "indicators": {
-    ...         "completion": {"label": {"zh": "完成率", "en": "Completion"}, "weight": 3, "ratio": ["sales", "target"],
-    ...                        "normalise": {"method": "target_ratio", "target": 1.0, "cap": 1.2}},
-    ...         "branch_sat": {"label": {"zh": "满意度", "en": "Satisfaction"}, "weight": 1, "level": "team",
-    ...                        "column": "customer_SAT", "normalise": {"method": "range", "min": 1, "max": 5}}},
-    ...     "grades": {"rule": "thresholds", "thresholds": {"A": 80, "B": 0}},
-    ...     "bonus": {"pool": {"amount": 1000}, "coefficients": {"A": 1.2, "B": 1.0}}})
-    >>> records = pd.DataFrame({"staff_id": ["s1", "s1", "s2", "s2", "s3", "s3"], "branch_id": ["b1"] * 4 + ["b2"] * 2,
-    ...                         "month": ["2026-07", "2026-08"] * 3, "sales": [60.0, 60, 40, 50, 30, 30],
-    ...                         "target": [50.0] * 6})
-    >>> branches = pd.DataFrame({"branch_id": ["b1", "b2"], "branch_type": ["urban", "rural"], "customer_SAT": [4.2, 3.4]})
+    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
     >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
     ...                     group="branch_id")
     >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
