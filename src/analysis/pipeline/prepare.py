@@ -165,30 +165,16 @@ def run_score(processed_dir: Path, *, instruments_dir: Path) -> dict:
     Examples
     --------
     >>> import pathlib, tempfile
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> def minimal_wave(raw):  # two branches and six staff; one answer is off the 1-5 scale
-    ...     raw.mkdir(parents=True)
-    ...     _ = (raw / "wave.yml").write_text("wave: w1\\nperiod: {start: 2026-07, end: 2026-09}\\nfiles:\\n"
-    ...                                       "- {path: branches.csv, instrument: branches}\\n"
-    ...                                       "- {path: staff.csv, instrument: staff}\\n", encoding="utf-8")
-    ...     _ = (raw / "branches.csv").write_text("营业厅编号,营业厅名称,所属区局,营业厅类型,在岗人数\\n"
-    ...                                           "B1,东门厅,D1,standard,8\\nB2,西门厅,D1,rural,6\\n", encoding="utf-8")
-    ...     codes = load_instrument("surveys/staff.yml").item_codes
-    ...     answers = pd.DataFrame(np.random.default_rng(0).integers(1, 6, (6, len(codes))), columns=codes)
-    ...     answers.loc[5, "TS1"] = 9
-    ...     answers.insert(0, "branch_id", ["B1"] * 3 + ["B2"] * 3)
-    ...     answers.insert(0, "staff_id", [f"A00{i}" for i in range(6)])
-    ...     answers.to_csv(raw / "staff.csv", index=False)
-    >>> folder = tempfile.TemporaryDirectory()
-    >>> base = pathlib.Path(folder.name)
-    >>> minimal_wave(base / "raw" / "w1")
-    >>> manifest = run_ingest(base / "raw" / "w1", processed_root=base / "processed", instruments_dir=pathlib.Path("surveys"),
-    ...                       secret_file=base / "secret.key")
-    >>> scores = run_score(base / "processed" / "w1", instruments_dir=pathlib.Path("surveys"))
-    >>> scores["datasets"]["staff"]["rows"], scores["datasets"]["staff"]["careless"]
-    (5, 0)
-    >>> folder.cleanup()
+    >>> from analysis.pipeline.simulated import run_simulate
+    >>> surveys = pathlib.Path("surveys")
+    >>> with tempfile.TemporaryDirectory() as folder:  # a simulated wave of four branches, ingested
+    ...     base = pathlib.Path(folder)
+    ...     raw = run_simulate("w1", branches=4, seed=1, out=base / "raw" / "w1", instruments_dir=surveys,
+    ...                        model_path=surveys / "simulation.yml")
+    ...     _ = run_ingest(raw, processed_root=base / "processed", instruments_dir=surveys, secret_file=base / "secret.key")
+    ...     scores = run_score(base / "processed" / "w1", instruments_dir=surveys)
+    >>> {name: (entry["rows"], entry["careless"]) for name, entry in scores["datasets"].items()}
+    {'staff': (22, 0), 'customer': (124, 0)}
     """
     manifest_path = processed_dir / "manifest.json"
     if not manifest_path.exists():
