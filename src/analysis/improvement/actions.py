@@ -48,15 +48,9 @@ def priorities(profiles: pd.DataFrame, importance: pd.Series, gate: pd.DataFrame
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> instrument = load_instrument("surveys/staff.yml")
-    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
-    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
-    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
-    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
-    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
-    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> import pandas as pd
+    >>> from analysis.improvement.examples import example_branches
+    >>> instrument, items, staff, district = example_branches()  # 12 staff answering TS and CO, two branches
     >>> from analysis.improvement import dimension_profiles
     >>> profiles = dimension_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id",
     ...                               respondent="staff_id", district=district, k=5)
@@ -162,15 +156,9 @@ def branch_actions(prioritised: pd.DataFrame, needs: pd.DataFrame, district_prof
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> instrument = load_instrument("surveys/staff.yml")
-    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
-    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
-    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
-    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
-    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
-    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> import pandas as pd
+    >>> from analysis.improvement.examples import example_branches
+    >>> instrument, items, staff, district = example_branches()  # 12 staff answering TS and CO, two branches
     >>> from analysis.improvement import dimension_profiles, district_profiles
     >>> profiles = dimension_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id",
     ...                               respondent="staff_id", district=district, k=5)

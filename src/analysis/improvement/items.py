@@ -63,15 +63,9 @@ def item_results(items: pd.DataFrame, instrument: Instrument, dimensions: list[s
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> instrument = load_instrument("surveys/staff.yml")
-    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
-    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
-    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
-    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
-    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
-    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> import pandas as pd
+    >>> from analysis.improvement.examples import example_branches
+    >>> instrument, items, staff, district = example_branches()  # 12 staff answering TS and CO, two branches
     >>> out = item_results(items, instrument, ["TS"], group="branch_id", district=district, k=5, top=1)
     >>> print(out[["branch_id", "item", "pct_favourable", "difference_favourable", "strength_rank",
     ...            "opportunity_rank"]].round(1).to_string(index=False))

@@ -84,15 +84,9 @@ def dimension_profiles(staff: pd.DataFrame, items: pd.DataFrame, instrument: Ins
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> instrument = load_instrument("surveys/staff.yml")
-    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
-    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
-    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
-    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
-    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
-    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> import pandas as pd
+    >>> from analysis.improvement.examples import example_branches
+    >>> instrument, items, staff, district = example_branches()  # 12 staff answering TS and CO, two branches
     >>> profiles = dimension_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id",
     ...                               respondent="staff_id", district=district, k=5)
     >>> print(profiles[["branch_id", "dimension", "n", "mean", "benchmark", "gap", "pct_favourable"]].round(2).to_string(index=False))
@@ -152,15 +146,9 @@ def district_profiles(staff: pd.DataFrame, items: pd.DataFrame, instrument: Inst
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> instrument = load_instrument("surveys/staff.yml")
-    >>> codes = [f"{s}{i}" for s in ("TS", "CO") for i in range(1, 5)]
-    >>> answers = np.random.default_rng(0).integers(1, 6, size=(12, 8))
-    >>> items = pd.DataFrame(np.minimum(answers + np.repeat([[1], [0]], 6, axis=0), 5), columns=codes)
-    >>> items = items.assign(staff_id=[f"s{i}" for i in range(12)], branch_id=["b1"] * 6 + ["b2"] * 6)
-    >>> staff = items.assign(TS=items[codes[:4]].mean(axis=1), CO=items[codes[4:]].mean(axis=1))
-    >>> district = pd.Series({"b1": "D1", "b2": "D1"})
+    >>> import pandas as pd
+    >>> from analysis.improvement.examples import example_branches
+    >>> instrument, items, staff, district = example_branches()  # 12 staff answering TS and CO, two branches
     >>> out = district_profiles(staff, items, instrument, ["TS", "CO"], group="branch_id", respondent="staff_id",
     ...                         district=district, k=5, importance=pd.Series({"TS": 0.6, "CO": 0.4}))
     >>> print(out[["district", "dimension", "n", "n_branches", "mean", "rank"]].round(2).to_string(index=False))
