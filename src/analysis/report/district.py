@@ -22,56 +22,72 @@ from analysis.privacy import reporting_k
 from . import svg
 from .branch.context import results_tables
 from .fragments import Block, esc, figure, format_kpi, is_missing, num, paragraph, pct, section, table
+from .texts import by_language, fill
 
-TEXT = {
-    "zh": {"title": "区局绩效改进报告", "html_lang": "zh-CN", "wave": "调查期次", "branches": "营业厅",
-           "shown": "公开员工问卷结果的营业厅", "respondents": "员工答卷（公开结果的营业厅）", "response_rate": "回收率",
-           "heatmap_title": "各营业厅管理实践与公司的差距",
-           "heatmap_intro": "每格为营业厅均值减公司均值（正数高于公司，负数低于公司）；答卷不足 {k} 份的营业厅不显示（空格）。"
-                            "点击营业厅名称打开其报告。",
-           "heatmap_fig": "营业厅 × 维度：与公司均值之差", "profile_title": "区局管理实践画像",
-           "profile_intro": "区局内公开结果的营业厅的员工评价合计：均值及 95% 置信区间、好评率，与全公司对比。",
-           "dimension": "维度", "mean_ci": "均值 [95% 置信区间]", "favourable": "好评率", "benchmark": "公司均值",
-           "versus": "与公司相比", "ahead": "高于", "behind": "低于", "level": "持平于",
-           "priorities_title": "区局优先改进事项", "priorities_intro": "按“重要性 × 落后幅度”排序的区局共性短板，以及行动库中的对应措施。",
-           "no_priorities": "区局各维度均不低于公司，本期没有共性短板。", "track": "跟踪指标", "horizon": "见效周期",
-           "horizon_weeks": "数周", "horizon_months": "数月", "horizon_quarters": "数个季度",
-           "basis": "依据：区局 {label} {value} 分，公司 {benchmark} 分。",
-           "kpis_title": "各营业厅业绩与答卷", "branch": "营业厅", "staff": "员工答卷", "report": "报告",
-           "open": "打开", "fewer": "少于 {k} 份",
-           "comments_title": "区局员工意见主题", "theme": "主题", "mentions": "提及次数", "share": "占比",
-           "comments_note": "仅汇总答卷不少于 {n} 份的营业厅的意见，姓名、电话等个人信息已遮盖。",
-           "k_rule": "最小报告人数 k = {k}：少于 {k} 人的群体结果一律不显示，也不能由其他数字相减推算。"},
-    "en": {"title": "District performance improvement report", "html_lang": "en", "wave": "Survey wave",
-           "branches": "Branches", "shown": "Branches with shown staff results",
-           "respondents": "Staff responses (shown branches)", "response_rate": "Response rate",
-           "heatmap_title": "Each branch against the company",
-           "heatmap_intro": "Each cell is the branch mean minus the company mean (positive: above the company); "
-                            "branches with fewer than {k} answers are blank. Branch names link to their reports.",
-           "heatmap_fig": "Branches × dimensions: difference from the company mean",
-           "profile_title": "The district's management-practice profile",
-           "profile_intro": "Staff ratings pooled over the district's shown branches: mean with 95% CI and % favourable, "
-                            "against the company.",
-           "dimension": "Dimension", "mean_ci": "Mean [95% CI]", "favourable": "% favourable", "benchmark": "Company mean",
-           "versus": "Against the company", "ahead": "above", "behind": "below", "level": "level with",
-           "priorities_title": "The district's priorities",
-           "priorities_intro": "The district's common gaps, ranked by importance × gap, with actions from the library.",
-           "no_priorities": "No dimension of the district is below the company this wave.", "track": "KPI to track",
-           "horizon": "Time to effect", "horizon_weeks": "weeks", "horizon_months": "months",
-           "horizon_quarters": "quarters", "basis": "Basis: the district's {label} {value}, company {benchmark}.",
-           "kpis_title": "Branches: KPIs and responses", "branch": "Branch", "staff": "Staff responses",
-           "report": "Report", "open": "open", "fewer": "fewer than {k}",
-           "comments_title": "Themes of the district's staff comments", "theme": "Theme", "mentions": "Mentions",
-           "share": "Share",
-           "comments_note": "Only comments of branches with at least {n} answers are pooled; personal data are masked.",
-           "k_rule": "Minimum reporting size k = {k}: no result of a group smaller than {k} is shown, nor can one be "
-                     "worked out by subtracting other figures."},
-}
+TEXT = by_language({
+    "title": ("区局绩效改进报告", "District performance improvement report"),
+    "html_lang": ("zh-CN", "en"),
+    "wave": ("调查期次", "Survey wave"),
+    "branches": ("营业厅", "Branches"),
+    "shown": ("公开员工问卷结果的营业厅", "Branches with shown staff results"),
+    "respondents": ("员工答卷（公开结果的营业厅）", "Staff responses (shown branches)"),
+    "response_rate": ("回收率", "Response rate"),
+    "heatmap_title": ("各营业厅管理实践与公司的差距", "Each branch against the company"),
+    "heatmap_intro": (
+        "每格为营业厅均值减公司均值（正数高于公司，负数低于公司）；答卷不足 {k} 份的营业厅不显示（空格）。"
+        "点击营业厅名称打开其报告。",
+        "Each cell is the branch mean minus the company mean (positive: above the company); branches with fewer than "
+        "{k} answers are blank. Branch names link to their reports.",
+    ),
+    "heatmap_fig": ("营业厅 × 维度：与公司均值之差", "Branches × dimensions: difference from the company mean"),
+    "profile_title": ("区局管理实践画像", "The district's management-practice profile"),
+    "profile_intro": (
+        "区局内公开结果的营业厅的员工评价合计：均值及 95% 置信区间、好评率，与全公司对比。",
+        "Staff ratings pooled over the district's shown branches: mean with 95% CI and % favourable, against the "
+        "company.",
+    ),
+    "dimension": ("维度", "Dimension"),
+    "mean_ci": ("均值 [95% 置信区间]", "Mean [95% CI]"),
+    "favourable": ("好评率", "% favourable"),
+    "benchmark": ("公司均值", "Company mean"),
+    "versus": ("与公司相比", "Against the company"),
+    "ahead": ("高于", "above"),
+    "behind": ("低于", "below"),
+    "level": ("持平于", "level with"),
+    "priorities_title": ("区局优先改进事项", "The district's priorities"),
+    "priorities_intro": ("按“重要性 × 落后幅度”排序的区局共性短板，以及行动库中的对应措施。",
+                         "The district's common gaps, ranked by importance × gap, with actions from the library."),
+    "no_priorities": ("区局各维度均不低于公司，本期没有共性短板。",
+                      "No dimension of the district is below the company this wave."),
+    "track": ("跟踪指标", "KPI to track"),
+    "horizon": ("见效周期", "Time to effect"),
+    "horizon_weeks": ("数周", "weeks"),
+    "horizon_months": ("数月", "months"),
+    "horizon_quarters": ("数个季度", "quarters"),
+    "basis": ("依据：区局 {label} {value} 分，公司 {benchmark} 分。",
+              "Basis: the district's {label} {value}, company {benchmark}."),
+    "kpis_title": ("各营业厅业绩与答卷", "Branches: KPIs and responses"),
+    "branch": ("营业厅", "Branch"),
+    "staff": ("员工答卷", "Staff responses"),
+    "report": ("报告", "Report"),
+    "open": ("打开", "open"),
+    "fewer": ("少于 {k} 份", "fewer than {k}"),
+    "comments_title": ("区局员工意见主题", "Themes of the district's staff comments"),
+    "theme": ("主题", "Theme"),
+    "mentions": ("提及次数", "Mentions"),
+    "share": ("占比", "Share"),
+    "comments_note": ("仅汇总答卷不少于 {n} 份的营业厅的意见，姓名、电话等个人信息已遮盖。",
+                      "Only comments of branches with at least {n} answers are pooled; personal data are masked."),
+    "k_rule": (
+        "最小报告人数 k = {k}：少于 {k} 人的群体结果一律不显示，也不能由其他数字相减推算。",
+        "Minimum reporting size k = {k}: no result of a group smaller than {k} is shown, nor can one be worked out by "
+        "subtracting other figures.",
+    ),
+})
 
 
 def t(lang: str, key: str, **values: Any) -> str:
-    text = TEXT[lang][key]
-    return text.format(**values) if values else text
+    return fill(TEXT, lang, key, **values)
 
 
 @dataclass(frozen=True)

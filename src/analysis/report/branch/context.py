@@ -25,7 +25,8 @@ from analysis.privacy import reporting_k
 from analysis.result_files import compare_dir, result_index, table_path
 
 from ..fragments import is_missing
-from .text import LANGS, STAGES, TEXT
+from ..texts import check_lang
+from .text import STAGES, TEXT
 
 # Tables a branch report reads (the report stage fingerprints exactly these to decide on reruns).
 TABLES = ("branch_summary", "branch_kpis", "branch_profiles", "branch_items", "item_labels", "district_profiles",
@@ -150,8 +151,7 @@ def load_branch(results_dir: str | os.PathLike[str], branch_id: str, *, wave: st
     ValueError
         ``wave`` differs from the results' wave, or ``lang`` is not supported.
     """
-    if lang not in LANGS:
-        raise ValueError(f"lang={lang!r} is not supported; use one of {LANGS}")
+    check_lang(lang)
     tables = results_tables(results_dir)
     provenance = tables["provenance"]
     if wave is not None and provenance.get("wave") not in (None, wave):
