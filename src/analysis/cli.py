@@ -205,8 +205,6 @@ def analyze(
             raise HallperfError(f"--cfa-missing {cfa_missing!r}: use fiml or listwise")
         if cor_missing not in ("pairwise", "listwise"):
             raise HallperfError(f"--cor-missing {cor_missing!r}: use pairwise or listwise")
-        if lang not in ("zh", "en"):
-            raise HallperfError(f"--lang {lang!r}: use zh or en")
         info = run_analyze_instrument(instrument, data, out=target, group=group, data_format=data_format,
                                       min_group_size=min_group_size, n_boot=n_boot, seed=seed, cfa_missing=cfa_missing,
                                       cor_missing=cor_missing, lang=lang)
@@ -251,9 +249,11 @@ def report(
       hallperf report --wave sample --workers 2
       hallperf report --wave sample --branch B0001 --branch B0004 --lang en --pdf
     """
+    from analysis.pipeline.core import lang_option
     from analysis.pipeline.report import run_report
 
     _names(wave=wave, previous=previous)
+    lang_option(lang)  # before the lock creates OUT/WAVE
     with _wave_lock(wave, out):
         summary = run_report(wave, output_root=out, branches=branch or None, lang=lang, workers=workers,
                              scheduler=scheduler, pdf=pdf, force=force, previous_wave=previous)
@@ -280,9 +280,11 @@ def paper(
       hallperf paper --wave sample
       hallperf paper --wave sample --lang en --layout apa
     """
+    from analysis.pipeline.core import lang_option
     from analysis.pipeline.paper import run_paper
 
     _names(wave=wave)
+    lang_option(lang)  # before the lock creates OUT/WAVE
     with _wave_lock(wave, out):
         result = run_paper(wave, output_root=out, lang=lang, layout=layout, study_path=study)
     say.say(result.line())

@@ -14,7 +14,7 @@ from analysis.ingest import IngestResult, ingest_table
 from analysis.instrument import Instrument, load_instruments
 from analysis.io import read_table
 from analysis.io.headers import map_columns
-from analysis.pipeline.core import instrument_provenance, load_processed, write_results
+from analysis.pipeline.core import instrument_provenance, lang_option, load_processed, write_results
 from analysis.pipeline.outputs import sha256, write_into
 from analysis.privacy import load_secret, read_secret, secret_path
 
@@ -131,6 +131,7 @@ def run_analyze_instrument(
     from analysis.privacy import check_min_group_size
 
     k = check_min_group_size(min_group_size)
+    lang_option(lang)
     inst, result = read_survey(instrument_path, data_path, group=group, data_format=data_format, secret_file=secret_file)
     if group:  # the canonical column of the name given (a code, an alias or a column the codebook lacks)
         group = next(code for code, names in inst.aliases().items() if group in names)

@@ -20,8 +20,29 @@ from analysis.atomic import atomic_dir, atomic_write_with, remove_stale_temporar
 from analysis.errors import InputFileError
 from analysis.instrument import Instrument, load_instruments
 from analysis.pipeline.outputs import sha256, write_into, write_people_csv
+from analysis.report.texts import LANGS
 
 PACKAGES = ("numpy", "pandas", "scipy", "statsmodels", "pingouin", "semopy", "factor_analyzer", "matplotlib", "seaborn", "papermill")
+
+
+def lang_option(lang: str) -> str:
+    """``lang`` if the reports are written in it, else :class:`InputFileError` naming ``--lang``'s choices.
+
+    Parameters
+    ----------
+    lang : the value of ``--lang``.
+
+    Examples
+    --------
+    >>> lang_option("en")
+    'en'
+    >>> lang_option("fr")
+    Traceback (most recent call last):
+    analysis.errors.InputFileError: --lang 'fr' is not supported; use one of zh, en
+    """
+    if lang not in LANGS:
+        raise InputFileError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGS)}")
+    return lang
 
 
 def package_versions() -> dict[str, str]:

@@ -17,11 +17,10 @@ from pathlib import Path
 
 from analysis.errors import InputFileError
 
-from .core import atomic_dir, remove_stale_temporaries
+from .core import atomic_dir, lang_option, remove_stale_temporaries
 
 __all__ = ["PaperResult", "run_paper"]
 
-_LANGS = ("zh", "en")
 DEFAULT_STUDY = Path("surveys/study.yml")
 
 
@@ -82,8 +81,7 @@ def run_paper(wave: str, *, output_root: Path = Path("output"), lang: str = "zh"
     from analysis.report.style import save_figure, use_style
     from analysis.report.tables import plan_table
 
-    if lang not in _LANGS:
-        raise InputFileError(f"--lang {lang!r} is not supported; use one of {', '.join(_LANGS)}")
+    lang_option(lang)
     results = Path(output_root) / wave / "results"
     if not (results / "results.json").is_file():
         raise InputFileError(f"{results}: no results for wave {wave!r} (results.json missing); "

@@ -33,6 +33,7 @@ from analysis.atomic import atomic_write, remove_stale_temporaries
 from analysis.result_files import compare_dir, result_index, table_path
 from analysis.errors import InputFileError
 from analysis.names import file_name
+from analysis.pipeline.core import lang_option
 from analysis.pipeline.pdf import BrowserNotFoundError, chromium, render_pdfs
 from analysis.privacy import reporting_k
 
@@ -41,7 +42,6 @@ __all__ = ["BrowserNotFoundError", "ReportSummary", "run_report"]
 log = logging.getLogger(__name__)
 
 BRANCH_TEMPLATE, DISTRICT_TEMPLATE, STUDY_TEMPLATE = "branch_report.ipynb", "district_report.ipynb", "study.ipynb"
-LANGS = ("zh", "en")
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,7 @@ def run_report(wave: str, *, output_root: Path = Path("output"), branches: Seque
     """
     from analysis.pipeline.batch import Job, run_notebooks
 
-    if lang not in LANGS:
-        raise InputFileError(f"--lang {lang!r} is not supported; use one of {', '.join(LANGS)}")
+    lang_option(lang)
     output_root = Path(output_root)
     results = (output_root / wave / "results").resolve()
     if not (results / "results.json").is_file():

@@ -60,12 +60,14 @@ def run_study(
     ['simulate', 'ingest', 'score', 'analyze', 'report']
     """
     from analysis.pipeline.analyze_stage import run_analyze_study
+    from analysis.pipeline.core import lang_option
     from analysis.pipeline.locks import wave_lock
     from analysis.pipeline.prepare import run_ingest, run_score
     from analysis.pipeline.report import run_report
     from analysis.pipeline.simulated import run_simulate
     from analysis.pipeline.waves import run_compare_waves
 
+    lang_option(lang)  # before minutes of work, not at the report stage
     done: dict[str, Any] = {}
 
     def finished(name: str, info: Any) -> None:

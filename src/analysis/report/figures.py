@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .texts import check_lang
+
 __all__ = ["bar_profile", "forest", "kpi_bullets", "priority_matrix", "trend"]
 
-_LANGS = ("zh", "en")
 _WORDS = {
     "zh": {"value": "本厅", "benchmark": "基准", "ci": "95% 置信区间", "target": "目标",
            "importance": "重要性", "gap": "差距", "estimate": "估计值",
@@ -45,8 +46,7 @@ def _check(df: pd.DataFrame, *columns: str | None) -> None:
 
 
 def _words(lang: str) -> dict[str, Any]:
-    if lang not in _LANGS:
-        raise ValueError(f"lang={lang!r} is not supported; use one of {_LANGS}")
+    check_lang(lang)
     return _WORDS[lang]
 
 

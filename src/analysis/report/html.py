@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import atomic_write
+from .texts import check_lang
 
 __all__ = ["CJK_FONT_STACK", "REPORT_CSS", "notebook_html", "render_index", "write_index"]
 
@@ -211,8 +212,7 @@ def render_index(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | Map
                  *, lang: str = "zh", title: str | None = None, link_column: str | None = None,
                  href_key: str = "href", footer: str | None = None) -> str:
     """Render the index page as a string (see :func:`write_index`)."""
-    if lang not in _TEXT:
-        raise ValueError(f"lang={lang!r} is not supported; use one of {sorted(_TEXT)}")
+    check_lang(lang)
     labels = dict(columns) if isinstance(columns, Mapping) else {c: c for c in columns}
     if not labels:
         raise ValueError("columns is empty; name at least one column to show")

@@ -22,8 +22,9 @@ from .html import REPORT_CSS
 from .study.base import B2, B3, N2, Labels, StudyTable
 from .study.tables_data import aggregation_tables
 from .study.tables_psychometrics import common_method_tables, psychometric_tables
-from .study.vocabulary import LANGS, W
+from .study.vocabulary import W
 from .tables import format_p
+from .texts import check_lang
 
 __all__ = ["InstrumentTables", "instrument_report_html", "summary_rows"]
 
@@ -63,8 +64,7 @@ class InstrumentTables(Labels):
     """
 
     def __init__(self, tables: Mapping[str, pd.DataFrame], instrument: Any, *, lang: str = "zh") -> None:
-        if lang not in LANGS:
-            raise ValueError(f"lang={lang!r} is not supported; use one of {LANGS}")
+        check_lang(lang)
         self._tables = tables
         self.instrument = instrument
         self.instruments = {instrument.id: instrument}

@@ -22,6 +22,8 @@ from typing import Any
 import matplotlib
 from matplotlib import font_manager
 
+from .texts import check_lang
+
 __all__ = [
     "FONT_FILES",
     "SANS_FAMILY",
@@ -38,7 +40,6 @@ SANS_FAMILY = "Noto Sans SC"
 SERIF_FAMILY = "Noto Serif SC"
 SVG_HASHSALT = "hallperf"
 DPI = 300
-_LANGS = ("zh", "en")
 _FORMATS = ("png", "svg", "pdf")
 
 # Metadata keys whose default values change between runs or versions; None removes them.
@@ -101,8 +102,7 @@ def style_rc(lang: str = "zh", *, serif: bool = False) -> dict[str, Any]:
     serif : bool
         Use Noto Serif SC instead of Noto Sans SC.
     """
-    if lang not in _LANGS:
-        raise ValueError(f"lang={lang!r} is not supported; use one of {_LANGS}")
+    check_lang(lang)
     return {
         "font.family": "serif" if serif else "sans-serif",
         "font.sans-serif": [SANS_FAMILY, "DejaVu Sans"],

@@ -38,9 +38,10 @@ from analysis.safe_export import write_people_csv
 from . import atomic_write
 from .tables_docx import THICK_RULE, THIN_RULE, DocxBuilder, add_docx_table, plan_table, stable_zip
 from .tables_cells import column_kinds
-from .tables_format import (BOUNDED_COLUMNS, LANGS, LAYOUTS, P_COLUMN_PATTERN, TEXT, ColumnFormat, RenderedTable,
+from .tables_format import (BOUNDED_COLUMNS, LAYOUTS, P_COLUMN_PATTERN, TEXT, ColumnFormat, RenderedTable,
                             caption_lines, format_number, format_p, format_table, note_text, stars)
 from .tables_tex import PACKAGES, latex_document, latex_figure, latex_preamble, latex_table, tex_text
+from .texts import check_lang
 
 __all__ = [
     "BOUNDED_COLUMNS", "P_COLUMN_PATTERN", "THICK_RULE", "THIN_RULE", "DocxBuilder", "RenderedTable",
@@ -158,8 +159,7 @@ def export_table(df: pd.DataFrame, path_stem: str | os.PathLike[str], *, title: 
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout={layout!r} is not supported; use one of {LAYOUTS}")
-    if lang not in LANGS:
-        raise ValueError(f"lang={lang!r} is not supported; use one of {LANGS}")
+    check_lang(lang)
     bad = [f for f in formats if f not in TABLE_FORMATS]
     if bad:
         raise ValueError(f"formats {bad} are not supported; use any of {TABLE_FORMATS}")

@@ -21,12 +21,11 @@ import pandas as pd
 from .tables_cells import column_kinds
 
 __all__ = [
-    "BOUNDED_COLUMNS", "ITALIC_HEADERS", "LANGS", "LAYOUTS", "P_COLUMN_PATTERN", "RenderedTable", "caption_lines",
+    "BOUNDED_COLUMNS", "ITALIC_HEADERS", "LAYOUTS", "P_COLUMN_PATTERN", "RenderedTable", "caption_lines",
     "format_number", "format_p", "format_table", "is_missing", "note_text", "stars",
 ]
 
 LAYOUTS = ("apa", "three_line")
-LANGS = ("zh", "en")
 
 #: Column names rendered without a leading zero (statistics bounded by 1), unless overridden.
 BOUNDED_COLUMNS = frozenset({

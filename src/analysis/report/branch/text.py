@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..texts import LANGS, by_language, fill
+from ..texts import by_language, fill
 
-__all__ = ["LANGS", "STAGES", "TEXT", "t"]
+__all__ = ["STAGES", "TEXT", "t"]
 
 TEXT: dict[str, dict[str, str]] = by_language({
     "html_lang": ("zh-CN", "en"),

@@ -12,6 +12,7 @@ import pandas as pd
 
 from analysis.result_files import result_index, table_path
 
+from ..texts import check_lang
 from . import export as _export
 from . import figures as _figures
 from .base import Labels, StudyFigure, StudyTable
@@ -21,7 +22,7 @@ from .tables_data import (aggregation_tables, sample_tables, screening_tables, t
 from .tables_appraisal import appraisal_tables
 from .tables_hypotheses import hypothesis_tables
 from .tables_psychometrics import common_method_tables, psychometric_tables
-from .vocabulary import LANGS, LAYOUTS, SECTIONS, W
+from .vocabulary import LAYOUTS, SECTIONS, W
 
 _BUILDERS = (sample_tables, screening_tables, psychometric_tables, common_method_tables, table1,
              aggregation_tables, hypothesis_tables, target_tables, appraisal_tables, wave_tables)
@@ -43,8 +44,7 @@ class StudyReport(Labels):
 
     def __init__(self, results_dir: str | os.PathLike[str], *, study_path: str | os.PathLike[str],
                  lang: str = "zh", wave: str | None = None) -> None:
-        if lang not in LANGS:
-            raise ValueError(f"lang={lang!r} is not supported; use one of {LANGS}")
+        check_lang(lang)
         self.results_dir = Path(results_dir)
         index = self.results_dir / "results.json"
         if not index.exists():

@@ -10,7 +10,6 @@ filled with labels (``{x}``, ``{m}``, ``{y}``, ``{w}``, ``{point}``, …) or num
 
 from __future__ import annotations
 
-LANGS = ("zh", "en")
 LAYOUTS = ("apa", "three_line")
 
 #: Report sections in order: key → (zh heading, en heading).
