@@ -147,14 +147,8 @@ def action_effects(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> register = pd.DataFrame({"branch_id": ["b1", "b2", "b3", "b4"], "action_id": "TS-1",
-    ...                          "start_month": ["2026-01", "2026-02", "2026-02", "2026-03"]})
-    >>> pre = np.array([3.2, 3.4, 3.1, 3.5, 3.3, 3.6, 3.2, 3.4])
-    >>> trend = np.array([0.05, -0.02, 0.04, 0.01, 0.03, -0.01, 0.02, 0.00])  # adopters b1-b4: +0.02 on average
-    >>> previous = pd.DataFrame({"branch_id": [f"b{i}" for i in range(1, 9)], "TS": pre, "n_respondents": 8,
-    ...                          "branch_type": ["urban", "rural"] * 4})
-    >>> current = previous.assign(TS=pre + trend + np.r_[[0.3] * 4, [0] * 4])  # the action adds 0.3
+    >>> from analysis.appraisal.examples import example_action_waves
+    >>> register, previous, current = example_action_waves()  # b1-b4 adopted TS-1, which adds 0.3
     >>> out = action_effects(register, previous, current, dimensions={"TS-1": "TS"}, kpis=[], group="branch_id",
     ...                      after="2025-12", until="2026-06")
     >>> # did: (0.3 + 0.02) - 0.01, the adopters' change minus the others' (within branch types)
@@ -257,14 +251,8 @@ def branch_action_changes(register: pd.DataFrame, previous: pd.DataFrame, curren
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> register = pd.DataFrame({"branch_id": ["b1", "b2", "b3", "b4"], "action_id": "TS-1",
-    ...                          "start_month": ["2026-01", "2026-02", "2026-02", "2026-03"]})
-    >>> pre = np.array([3.2, 3.4, 3.1, 3.5, 3.3, 3.6, 3.2, 3.4])
-    >>> trend = np.array([0.05, -0.02, 0.04, 0.01, 0.03, -0.01, 0.02, 0.00])  # adopters b1-b4: +0.02 on average
-    >>> previous = pd.DataFrame({"branch_id": [f"b{i}" for i in range(1, 9)], "TS": pre, "n_respondents": 8,
-    ...                          "branch_type": ["urban", "rural"] * 4})
-    >>> current = previous.assign(TS=pre + trend + np.r_[[0.3] * 4, [0] * 4])  # the action adds 0.3
+    >>> from analysis.appraisal.examples import example_action_waves
+    >>> register, previous, current = example_action_waves()  # b1-b4 adopted TS-1, which adds 0.3
     >>> current.loc[2, "n_respondents"] = 3  # b3 below k this wave: its change is not shown
     >>> out = branch_action_changes(register, previous, current, dimensions={"TS-1": "TS"}, group="branch_id",
     ...                             after="2025-12", until="2026-06")

@@ -54,16 +54,9 @@ def fairness(data: pd.DataFrame, fair: pd.Series, spec: Grades, *, gap: str = "t
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.grades import assign_grades, split_bonus
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> from analysis.appraisal.scorecard import composite
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> points = pd.DataFrame(np.random.default_rng(0).uniform(40, 100, (20, 10)), columns=list(scheme.indicators))
-    >>> people = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(20)], "branch_id": np.repeat(["b1", "b2"], 10)})
-    >>> people["composite"] = composite(points, scheme.weights())["composite"]
-    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
-    >>> people["bonus"] = split_bonus(people, scheme.bonus, tie="staff_id")["bonus"]
+    >>> import numpy as np
+    >>> from analysis.appraisal.examples import example_graded
+    >>> scheme, points, people = example_graded()  # 20 people in two branches, random points, graded and paid
     >>> people["target_gap"] = np.log(np.tile([1.0, 1.25], 10))  # every second target 25% over-set
     >>> fair = people["composite"] + np.where(people["target_gap"] > 0, 8.0, 0.0)  # 8 points more with a fair one
     >>> out = fairness(people, fair, scheme.grades, group="branch_id", tie="staff_id")
@@ -150,15 +143,8 @@ def team_weighting(points: pd.DataFrame, scheme: Scheme, data: pd.DataFrame, *, 
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.grades import assign_grades, split_bonus
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> from analysis.appraisal.scorecard import composite
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> points = pd.DataFrame(np.random.default_rng(0).uniform(40, 100, (20, 10)), columns=list(scheme.indicators))
-    >>> people = pd.DataFrame({"staff_id": [f"s{i:02d}" for i in range(20)], "branch_id": np.repeat(["b1", "b2"], 10)})
-    >>> people["composite"] = composite(points, scheme.weights())["composite"]
-    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> from analysis.appraisal.examples import example_graded
+    >>> scheme, points, people = example_graded()  # 20 people in two branches, random points, graded and paid
     >>> out = team_weighting(points, scheme, people, group="branch_id", k=5, tie="staff_id")
     >>> print(out[["team_share", "is_scheme", "share_grade_changed"]].to_string(index=False))
      team_share  is_scheme  share_grade_changed

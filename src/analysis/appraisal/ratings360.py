@@ -33,7 +33,6 @@ def rating_scores(ratings: pd.DataFrame, spec: Ratings) -> pd.DataFrame:
     >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
     >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> len(scored), round(float(scored["score"].iloc[0]), 2)
     (20, 3.8)
     """
@@ -64,8 +63,7 @@ def ratee_role_scores(scored: pd.DataFrame, spec: Ratings, min_raters: int) -> p
     >>> from analysis.appraisal.examples import example_ratings
     >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> roles = ratee_role_scores(rating_scores(ratings, spec), spec, min_raters=3)
     >>> print(roles[roles["ratee_id"] == "s1"][["rater_role", "n_raters", "score", "shown"]].round(2).to_string(index=False))
     rater_role  n_raters  score  shown
           peer         3   4.27   True
@@ -97,12 +95,9 @@ def ratee_scores(role_scores: pd.DataFrame, spec: Ratings, *, exclude: tuple[str
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_ratings
-    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
-    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
-    >>> out = ratee_scores(roles, spec)  # supervisor .4, peers .2, self .1 of the weight: 0.7 covered
+    >>> from analysis.appraisal.examples import example_scored
+    >>> scheme, _, roles = example_scored()  # four ratees: a supervisor, three peers and the self-rating each
+    >>> out = ratee_scores(roles, scheme.ratings)  # supervisor .4, peers .2, self .1 of the weight: 0.7 covered
     >>> print(out[["ratee_id", "score", "roles_used", "weight_covered"]].round(3).to_string(index=False))
     ratee_id  score           roles_used  weight_covered
           s1  3.876 peer;self;supervisor             0.7
@@ -158,12 +153,9 @@ def ratings_reliability(scored: pd.DataFrame, spec: Ratings, *, n_options: int, 
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_ratings
-    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
-    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
-    >>> out = ratings_reliability(scored, spec, n_options=5)
+    >>> from analysis.appraisal.examples import example_scored
+    >>> scheme, scored, _ = example_scored()  # four ratees: a supervisor, three peers and the self-rating each
+    >>> out = ratings_reliability(scored, scheme.ratings, n_options=5)
     >>> print(out[["role", "n_ratees", "icc1", "icc1_k", "design"]].round(3).to_string(index=False))
            role  n_ratees  icc1  icc1_k              design
      supervisor         0   NaN     NaN one_rater_per_ratee
@@ -236,12 +228,9 @@ def rater_leniency(scored: pd.DataFrame, spec: Ratings, *, ci: float = 0.95) -> 
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_ratings
-    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
-    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
-    >>> out = rater_leniency(scored, spec)
+    >>> from analysis.appraisal.examples import example_scored
+    >>> scheme, scored, _ = example_scored()  # four ratees: a supervisor, three peers and the self-rating each
+    >>> out = rater_leniency(scored, scheme.ratings)
     >>> print(out[["rater", "role", "n_ratings", "estimate", "se"]].round(3).to_string(index=False))
     rater       role  n_ratings  estimate    se
        m1 supervisor          4     0.000 0.269
@@ -309,12 +298,9 @@ def self_other(role_scores: pd.DataFrame, spec: Ratings, *, group_of: pd.Series 
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_ratings
-    >>> scheme, ratings = example_ratings()  # four ratees: a supervisor, three peers and the self-rating each
-    >>> spec = scheme.ratings  # items R_PERF ... R_SKILL; supervisor, peer, subordinate, customer, self
-    >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
-    >>> out = self_other(roles, spec)
+    >>> from analysis.appraisal.examples import example_scored
+    >>> scheme, _, roles = example_scored()  # four ratees: a supervisor, three peers and the self-rating each
+    >>> out = self_other(roles, scheme.ratings)
     >>> print(out[["level", "unit", "n", "mean_self", "mean_other", "estimate"]].round(3).to_string(index=False))
       level       unit  n  mean_self  mean_other  estimate
     company        all  4       3.95       4.178    -0.228

@@ -105,11 +105,8 @@ def indicator_values(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_scorecard_inputs
-    >>> from analysis.datasets import RecordsSpec
-    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
-    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
-    ...                     group="branch_id")
+    >>> from analysis.appraisal.examples import example_staff
+    >>> scheme, staff, branches = example_staff()  # completion (weight 3) and a team satisfaction (1)
     >>> values = indicator_values(scheme, staff, branches, None, person="staff_id", group="branch_id")
     >>> values["completion"]["value"].tolist(), values["branch_sat"]["value"].tolist()
     ([1.2, 0.9, 0.6], [4.2, 3.4])
@@ -146,11 +143,8 @@ def indicator_points(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_scorecard_inputs
-    >>> from analysis.datasets import RecordsSpec
-    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
-    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
-    ...                     group="branch_id")
+    >>> from analysis.appraisal.examples import example_staff
+    >>> scheme, staff, branches = example_staff()  # completion (weight 3) and a team satisfaction (1)
     >>> values = indicator_values(scheme, staff, branches, None, person="staff_id", group="branch_id")
     >>> indicator_points(values["completion"], scheme.indicators["completion"]).tolist()  # 100 * min(r, 1.2) / 1.2
     [100.0, 75.0, 50.0]
@@ -226,11 +220,8 @@ def scorecard(scheme: Scheme, staff: pd.DataFrame, branches: pd.DataFrame, ratee
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_scorecard_inputs
-    >>> from analysis.datasets import RecordsSpec
-    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
-    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
-    ...                     group="branch_id")
+    >>> from analysis.appraisal.examples import example_staff
+    >>> scheme, staff, branches = example_staff()  # completion (weight 3) and a team satisfaction (1)
     >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
     >>> print(wide.round(2).to_string(index=False))
     staff_id branch_id  completion  branch_sat  composite  weight_covered
@@ -271,11 +262,8 @@ def branch_scorecard(long: pd.DataFrame, wide: pd.DataFrame, *, group: str, k: i
 
     Examples
     --------
-    >>> from analysis.appraisal.examples import example_scorecard_inputs
-    >>> from analysis.datasets import RecordsSpec
-    >>> scheme, records, branches = example_scorecard_inputs()  # completion (weight 3) and a team satisfaction (1)
-    >>> staff = staff_frame(records, RecordsSpec("kpi", sum=("sales", "target")), branches, person="staff_id",
-    ...                     group="branch_id")
+    >>> from analysis.appraisal.examples import example_staff
+    >>> scheme, staff, branches = example_staff()  # completion (weight 3) and a team satisfaction (1)
     >>> long, wide = scorecard(scheme, staff, branches, None, person="staff_id", group="branch_id")
     >>> out = branch_scorecard(long, wide, group="branch_id", k=2)  # b2 has one person: left out
     >>> print(out[["branch_id", "indicator", "n", "mean_points"]].round(2).to_string(index=False))

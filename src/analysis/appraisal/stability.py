@@ -38,17 +38,10 @@ def resample_raters(scored: pd.DataFrame, cells: pd.DataFrame, *, ratee: str, ro
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
+    >>> import numpy as np
+    >>> from analysis.appraisal.examples import example_scored
+    >>> scheme, scored, roles = example_scored()  # four ratees: a supervisor, three peers and the self-rating each
     >>> spec = scheme.ratings
-    >>> rows = [(ratee, rater, role) for ratee in ["s1", "s2", "s3", "s4"]
-    ...         for rater, role in [("m1", "supervisor"), (ratee, "self"), ("p1", "peer"), ("p2", "peer"), ("p3", "peer")]]
-    >>> ratings = pd.DataFrame(rows, columns=["ratee_id", "rater_id", "rater_role"])
-    >>> ratings[spec.items] = np.random.default_rng(0).integers(3, 6, (len(ratings), len(spec.items)))
-    >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
     >>> cells = roles[roles["shown"]].reset_index(drop=True)
     >>> means = resample_raters(scored, cells, ratee="ratee_id", role="rater_role", items=spec.items, n_boot=50, seed=0)
     >>> one = (cells["n_raters"] == 1).to_numpy()  # one rater: every replicate is that rating
@@ -102,17 +95,9 @@ def rater_bootstrap_composites(scored: pd.DataFrame, role_scores: pd.DataFrame, 
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.appraisal.ratings360 import rating_scores, ratee_role_scores
-    >>> from analysis.appraisal.scheme import load_scheme
-    >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> spec = scheme.ratings
-    >>> rows = [(ratee, rater, role) for ratee in ["s1", "s2", "s3", "s4"]
-    ...         for rater, role in [("m1", "supervisor"), (ratee, "self"), ("p1", "peer"), ("p2", "peer"), ("p3", "peer")]]
-    >>> ratings = pd.DataFrame(rows, columns=["ratee_id", "rater_id", "rater_role"])
-    >>> ratings[spec.items] = np.random.default_rng(0).integers(3, 6, (len(ratings), len(spec.items)))
-    >>> scored = rating_scores(ratings, spec)
-    >>> roles = ratee_role_scores(scored, spec, min_raters=3)
+    >>> import pandas as pd
+    >>> from analysis.appraisal.examples import example_scored
+    >>> scheme, scored, roles = example_scored()  # four ratees: a supervisor, three peers and the self-rating each
     >>> people = pd.DataFrame({"staff_id": ["s1", "s2", "s3", "s4"]})
     >>> points = pd.DataFrame(70.0, index=people.index, columns=list(scheme.indicators))  # the other indicators held
     >>> reps = rater_bootstrap_composites(scored, roles, points, people, scheme, person="staff_id", n_boot=20, seed=0)

@@ -47,11 +47,8 @@ def instrument_changes(old: Instrument, new: Instrument) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> from analysis.instrument import load_instrument
-    >>> old = load_instrument("surveys/staff.yml")
-    >>> ts1 = replace(old.items["TS1"], text=replace(old.items["TS1"].text, en="Targets are split per person"))
-    >>> new = replace(old, version="2027.1", items={**old.items, "TS1": ts1})
+    >>> from analysis.waves.examples import example_instruments
+    >>> old, new = example_instruments()  # the later version rewords TS1's English text
     >>> print(instrument_changes(old, new)[["item", "scale", "change", "new_value"]].to_string(index=False))
     item scale      change                    new_value
      TS1    TS reworded_en Targets are split per person
@@ -104,11 +101,8 @@ def trend_items(old: Instrument, new: Instrument) -> dict[str, list[str]]:
 
     Examples
     --------
-    >>> from dataclasses import replace
-    >>> from analysis.instrument import load_instrument
-    >>> old = load_instrument("surveys/staff.yml")
-    >>> ts1 = replace(old.items["TS1"], text=replace(old.items["TS1"].text, en="Targets are split per person"))
-    >>> new = replace(old, version="2027.1", items={**old.items, "TS1": ts1})
+    >>> from analysis.waves.examples import example_instruments
+    >>> old, new = example_instruments()  # the later version rewords TS1's English text
     >>> trend_items(old, new)["TS"]  # TS1 was reworded
     ['TS2', 'TS3', 'TS4']
     """

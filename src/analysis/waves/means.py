@@ -123,10 +123,8 @@ def compare_waves(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(1)
-    >>> w1 = pd.DataFrame({"TS": rng.normal(3.5, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
-    >>> w2 = pd.DataFrame({"TS": rng.normal(3.8, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
+    >>> from analysis.waves.examples import example_waves
+    >>> w1, w2 = example_waves()  # TS around 3.5, then 3.8; 20 respondents in each of b1, b2
     >>> out = compare_waves({"2025": w1, "2026": w2}, ["TS"], comparable={"TS": True})
     >>> print(out[["unit", "n", "previous_n", "mean", "previous_mean", "change", "t", "df", "p"]].round(3).to_string(index=False))
     unit  n  previous_n  mean  previous_mean  change     t     df     p
@@ -228,10 +226,8 @@ def branch_trends(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(1)
-    >>> w1 = pd.DataFrame({"TS": rng.normal(3.5, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
-    >>> w2 = pd.DataFrame({"TS": rng.normal(3.8, 0.6, 40), "branch_id": np.repeat(["b1", "b2"], 20)})
+    >>> from analysis.waves.examples import example_waves
+    >>> w1, w2 = example_waves()  # TS around 3.5, then 3.8; 20 respondents in each of b1, b2
     >>> out = branch_trends({"2025": w1, "2026": w2}, ["TS"], comparable={"TS": True})
     >>> print(out[["branch_id", "mean", "previous_mean", "change", "p_holm", "significant", "n"]].round(3).to_string(index=False))
     branch_id  mean  previous_mean  change  p_holm  significant  n
