@@ -157,20 +157,41 @@ def test_a_pdf_is_kept_when_it_is_newer_than_its_page(rendered, tmp_path):
     assert again == written and written[0].stat().st_mtime_ns == stamp
 
 
-def test_a_table_wider_than_the_page_is_scaled_to_fit_not_cut(tmp_path):
-    # the research report's correlation table (15 variables) lost its last columns on paper
-    from analysis.report.html import notebook_html
+def _wide_table(columns: int) -> str:
+    head = "".join(f"<th>变量{j:02d}</th>" for j in range(1, columns + 1))
+    row = "".join(f"<td>.{j:02d}***</td>" for j in range(1, columns + 1))
+    return f"<table style=\"white-space: nowrap\"><tr>{head}</tr><tr>{row}</tr></table>"
 
-    head = "".join(f"<th>变量{j:02d}</th>" for j in range(1, 31))
-    row = "".join(f"<td>.{j:02d}***</td>" for j in range(1, 31))
-    narrow = "<table><tr><th>甲</th><th>乙</th></tr><tr><td>1</td><td>2</td></tr></table>"
+
+def _page_sizes(pdf) -> list[str]:
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return ["landscape" if float(w) > float(h) else "portrait"
+            for w, h in re.findall(r"Page +\d+ size: +([\d.]+) x ([\d.]+)", info)]
+
+
+@pytest.mark.parametrize("columns", [20, 40])
+def test_a_table_wider_than_the_page_turns_to_landscape_not_cut(tmp_path, columns):
+    # the research report's correlation table (15 variables) lost its last columns on paper, then was scaled
+    # to 60% on a portrait page. At 9 pt, 20 columns (845 px) fit the landscape page (1,039 px) as they are;
+    # 40 (1,689 px) are scaled down on it too
+    from analysis.report.html import notebook_html
     import nbformat
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output(
-        "display_data", data={"text/html": f"<table style=\"white-space: nowrap\"><tr>{head}</tr><tr>{row}</tr></table>{narrow}"})])])
+    narrow = "<table><tr><th>甲</th><th>乙</th></tr><tr><td>1</td><td>2</td></tr></table>"
+    outputs = [nbformat.v4.new_output("display_data", data={"text/html": html}) for html in
+               ("<p>前言</p>", _wide_table(columns), "<p>注：相关系数。</p>", narrow)]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
     page = tmp_path / "wide.html"
     page.write_text(notebook_html(nb, title="wide", lang="zh"), encoding="utf-8")
     written, failed = render_pdfs([page], force=True)
     assert written and not failed
-    text = subprocess.run(["pdftotext", "-layout", str(written[0]), "-"], capture_output=True, text=True, check=True).stdout
-    assert all(f"变量{j:02d}" in text for j in range(1, 31)) and ".30***" in text, text[:500]
+    pages = []
+    for number, size in enumerate(_page_sizes(written[0]), 1):
+        text = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), "-layout", str(written[0]), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        pages.append((size, text))
+    assert [size for size, _ in pages] == ["portrait", "landscape", "portrait"], pages
+    assert "前言" in pages[0][1] and "甲" in pages[2][1]
+    turned = pages[1][1]
+    assert all(f"变量{j:02d}" in turned for j in range(1, columns + 1)) and f".{columns}***" in turned, turned[:500]
+    assert "注：相关系数。" in turned  # the table's note stays with it

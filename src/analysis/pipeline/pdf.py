@@ -27,12 +27,24 @@ class BrowserNotFoundError(HallperfError, RuntimeError):
 
 
 _PRINT_WIDTH_PX = 710
-# A table wider than the page (the research report's correlation table: 15 variables) is scaled down to
-# fit instead of being cut at the right margin, which a scroll box on screen avoids but paper cannot.
-_FIT_WIDE_TABLES = """() => {
+# A table wider than the page (the research report's correlation table: 15 variables) goes on a landscape
+# page of its own, with the note that follows it, and is scaled down only if it is wider than that too:
+# a scroll box on screen keeps every column, paper would cut them at the right margin.
+_LANDSCAPE_RATIO = (297 - 22) / (210 - 22)  # A4 printable width, landscape over portrait (11 mm margins)
+_TURN_WIDE_TABLES = """(ratio) => {
+  let turned = false;
   for (const table of document.querySelectorAll("table")) {
     const room = table.parentElement.clientWidth, need = table.scrollWidth;
-    if (need > room + 1) { table.style.zoom = (room / need).toFixed(4); }
+    if (need <= room + 1) { continue; }
+    const block = table.parentElement.matches(".hp-scroll") ? table.parentElement : table;
+    const note = block.nextElementSibling;
+    block.style.page = "hp-landscape";
+    if (note && /^(注|Note)/.test(note.textContent.trim())) { note.style.page = "hp-landscape"; }
+    if (need > room * ratio + 1) { table.style.zoom = (room * ratio / need).toFixed(4); }
+    turned = true;
+  }
+  if (turned) {
+    document.head.insertAdjacentHTML("beforeend", "<style>@page hp-landscape { size: A4 landscape; }</style>");
   }
 }"""
 
@@ -83,7 +95,7 @@ def _print(todo: list[Path], executable: str, force: bool) -> tuple[list[Path], 
                     continue
                 try:
                     page.goto(html.resolve().as_uri(), wait_until="load")
-                    page.evaluate(_FIT_WIDE_TABLES)
+                    page.evaluate(_TURN_WIDE_TABLES, _LANDSCAPE_RATIO)
                     data = page.pdf(format="A4", print_background=True, prefer_css_page_size=True,
                                     display_header_footer=True, header_template="<div></div>", footer_template=_FOOTER,
                                     margin={"top": "12mm", "bottom": "14mm", "left": "11mm", "right": "11mm"})
