@@ -260,11 +260,8 @@ def mixed_model(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(1)
-    >>> g = np.repeat(np.arange(30), 8)
-    >>> x = rng.normal(size=g.size)
-    >>> d = pd.DataFrame({"g": g, "x": x, "y": 0.5 * x + rng.normal(size=30)[g] + rng.normal(size=g.size)})
+    >>> from analysis.models.examples import example_multilevel_data
+    >>> d = example_multilevel_data()
     >>> t = mixed_model(d, y="y", x="x", group="g").set_index("term")
     >>> print(round(float(t.loc["x", "estimate"]), 3), t.loc["x", "estimand"], t.loc["x", "ci_method"])
     0.442 coefficient wald_z
@@ -358,11 +355,8 @@ def pseudo_r2(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(1)
-    >>> g = np.repeat(np.arange(30), 8)
-    >>> x = rng.normal(size=g.size)
-    >>> d = pd.DataFrame({"g": g, "x": x, "y": 0.5 * x + rng.normal(size=30)[g] + rng.normal(size=g.size)})
+    >>> from analysis.models.examples import example_multilevel_data
+    >>> d = example_multilevel_data()
     >>> pseudo_r2(d, y="y", x="x", group="g")[["term", "estimate"]].round(3).to_numpy().tolist()
     [['R2_level1', 0.157], ['R2_level2', -0.039], ['R2_marginal', 0.098], ['R2_conditional', 0.456]]
     >>> len(pseudo_r2(d, y="y", group="g"))  # null model: nothing to explain
