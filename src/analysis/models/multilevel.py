@@ -107,12 +107,8 @@ def null_model(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.
 
     Parameters
     ----------
-    data : DataFrame
-        One row per person.
-    y : str
-        Outcome.
-    group : str
-        Cluster column.
+    data, y, group
+        As in :func:`mixed_model`.
     reml : bool
         REML (default, as ``lme4::lmer``) or ML for the variance components.
 
@@ -178,16 +174,9 @@ def null_model(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.
                        n_groups=n_groups, method=mixed_method(reml, n_groups, fit.notes), fits=[fit], reml=reml)
 
 
-def mixed_model(
-    data: pd.DataFrame,
-    y: str,
-    x: str | Sequence[str] | None = None,
-    covar: str | Sequence[str] | None = None,
-    group: str | None = None,
-    random_slopes: str | Sequence[str] | None = None,
-    reml: bool = True,
-    ci: float = 0.95,
-) -> pd.DataFrame:
+def mixed_model(data: pd.DataFrame, y: str, x: str | Sequence[str] | None = None,
+                covar: str | Sequence[str] | None = None, group: str | None = None,
+                random_slopes: str | Sequence[str] | None = None, reml: bool = True, ci: float = 0.95) -> pd.DataFrame:
     """Two-level linear mixed model with random intercepts and optional random slopes.
 
     Parameters
@@ -300,15 +289,9 @@ _R2_COLUMNS = ["model", "term", "estimate", "var_fixed", "var_random", "var_resi
                "estimand", "outcome", "converged"]
 
 
-def pseudo_r2(
-    data: pd.DataFrame,
-    y: str,
-    x: str | Sequence[str] | None = None,
-    covar: str | Sequence[str] | None = None,
-    group: str | None = None,
-    random_slopes: str | Sequence[str] | None = None,
-    reml: bool = True,
-) -> pd.DataFrame:
+def pseudo_r2(data: pd.DataFrame, y: str, x: str | Sequence[str] | None = None,
+              covar: str | Sequence[str] | None = None, group: str | None = None,
+              random_slopes: str | Sequence[str] | None = None, reml: bool = True) -> pd.DataFrame:
     """Explained variance of a two-level model.
 
     Parameters
