@@ -33,9 +33,8 @@ def harman_single_factor(data: pd.DataFrame, items: Sequence[str] | None = None,
 
     Parameters
     ----------
-    data : respondents x items.
-    items : item columns (default: all columns).
-    missing : ``"pairwise"`` (default) or ``"listwise"`` correlations.
+    data, items, missing : as in :func:`~analysis.psychometrics.validity.bartlett_sphericity` (pairwise
+        correlations by default).
 
     Returns
     -------

@@ -329,10 +329,8 @@ def item_statistics(
 
     Parameters
     ----------
-    data : respondents x items (reverse-keyed).
-    items : item columns (default: all columns; at least 2).
+    data, items, missing : as in :func:`cronbach_alpha` (listwise by default).
     response_min, response_max : bounds of the response scale, for ``floor`` and ``ceiling``.
-    missing : ``"listwise"`` (default) or ``"pairwise"``.
 
     Returns
     -------
