@@ -137,12 +137,8 @@ def careless_indices(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> staff = load_instrument("surveys/staff.yml")
-    >>> codes = staff.item_codes  # 49 items; s1 answers 3 throughout, in 100 seconds
-    >>> answers = pd.DataFrame([[3] * len(codes), np.resize([2, 4, 3, 5, 4], len(codes))], columns=codes)
-    >>> answers = answers.assign(staff_id=["s1", "s2"], branch_id="b1", duration_seconds=[100, 600])
+    >>> from analysis.examples import example_staff_answers
+    >>> staff, answers = example_staff_answers()  # 49 items; s1 answers 3 throughout, in 100 seconds
     >>> print(careless_indices(answers, staff).round(3).to_string(index=False))
      items_answered  longstring   irv  flag_longstring  flag_irv  flag_too_fast  careless
                  49          49 0.000             True      True           True      True
@@ -180,12 +176,8 @@ def score_table(data: pd.DataFrame, instrument: Instrument) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> from analysis.instrument import load_instrument
-    >>> staff = load_instrument("surveys/staff.yml")
-    >>> codes = staff.item_codes  # 49 items; s1 answers 3 throughout, in 100 seconds
-    >>> answers = pd.DataFrame([[3] * len(codes), np.resize([2, 4, 3, 5, 4], len(codes))], columns=codes)
-    >>> answers = answers.assign(staff_id=["s1", "s2"], branch_id="b1", duration_seconds=[100, 600])
+    >>> from analysis.examples import example_staff_answers
+    >>> staff, answers = example_staff_answers()  # 49 items; s1 answers 3 throughout, in 100 seconds
     >>> print(score_table(answers, staff)[["staff_id", "TS", "CO", "careless"]].to_string(index=False))
     staff_id  TS   CO  careless
           s1 3.0 3.00      True

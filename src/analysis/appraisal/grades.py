@@ -117,12 +117,10 @@ def split_bonus(data: pd.DataFrame, spec: Bonus, *, grade: str = "grade", tie: s
 
     Examples
     --------
+    >>> import pandas as pd
     >>> from analysis.appraisal.scheme import load_scheme
     >>> scheme = load_scheme("surveys/appraisal.yml")
-    >>> import numpy as np, pandas as pd
-    >>> people = pd.DataFrame({"staff_id": [f"s{i}" for i in range(10)],
-    ...                        "composite": [91, 85, 78, 77, 70, 66, 64, 60, 52, np.nan]})
-    >>> people["grade"] = assign_grades(people, scheme.grades, tie="staff_id")
+    >>> people = pd.DataFrame({"staff_id": [f"s{i}" for i in range(10)], "grade": [*"ABBCCCCCD", None]})
     >>> bonus = split_bonus(people, scheme.bonus, tie="staff_id")  # 1,500 per graded person, A x1.5 ... E x0.5
     >>> bonus["bonus"].head(3).round(2).tolist(), round(float(bonus["bonus"].sum()), 2)
     ([2087.63, 1670.11, 1670.11], 13500.0)

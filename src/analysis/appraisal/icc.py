@@ -60,11 +60,8 @@ def additive_fit(y: np.ndarray, factors: list[tuple[np.ndarray, np.ndarray | Non
     Examples
     --------
     >>> import pandas as pd
-    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges, in long form
-    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
-    ...                   columns=["j1", "j2", "j3", "j4"])
-    >>> long = sf.stack().rename("rating").rename_axis(["target", "judge"]).reset_index()
-    >>> import numpy as np
+    >>> from analysis.psychometrics.examples import example_judges
+    >>> long = example_judges(long=True)  # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
     >>> targets, judges = pd.factorize(long["target"])[0], pd.factorize(long["judge"])[0]
     >>> (target_effect, judge_effect), resid, converged = additive_fit(long["rating"].to_numpy(float),
     ...                                                                 [(targets, None), (judges, None)])
@@ -142,11 +139,8 @@ def rater_variance_components(data: pd.DataFrame, y: str, ratee: str, rater: str
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges, in long form
-    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
-    ...                   columns=["j1", "j2", "j3", "j4"])
-    >>> long = sf.stack().rename("rating").rename_axis(["target", "judge"]).reset_index()
+    >>> from analysis.psychometrics.examples import example_judges
+    >>> long = example_judges(long=True)  # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
     >>> out = rater_variance_components(long, "rating", "target", "judge")
     >>> # Shrout & Fleiss: ICC(2,1) = .29, ICC(2,k) = .62, ICC(3,1) = .71, ICC(3,k) = .91
     >>> print(out[["icc2_1", "icc2_k", "iccc_1", "iccc_k", "design"]].round(2).to_string(index=False))
@@ -221,10 +215,9 @@ def icc_forms(data: pd.DataFrame, targets: str, raters: str, ratings: str, ci: f
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> sf = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
-    >>> long = pd.DataFrame({"t": np.repeat(range(6), 4), "j": np.tile(range(4), 6), "y": sf.ravel()})
-    >>> icc_forms(long, "t", "j", "y")["icc"].round(2).tolist()   # psych::ICC(sf)
+    >>> from analysis.psychometrics.examples import example_judges
+    >>> long = example_judges(long=True)  # Shrout & Fleiss (1979, Table 2)
+    >>> icc_forms(long, "target", "judge", "rating")["icc"].round(2).tolist()  # psych::ICC(example_judges())
     [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
     """
     if not 0 < ci < 1:

@@ -46,10 +46,8 @@ class RawTable:
 
     Examples
     --------
-    >>> import pathlib, tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = pathlib.Path(folder, "staff_survey.csv")
-    ...     _ = path.write_text("工号,TS1,TS2\\nA001,4,5\\nA002,,3\\n", encoding="utf-8")
+    >>> from analysis.io.examples import example_export
+    >>> with example_export() as path:
     ...     table = read_table(path)
     >>> table.frame.iloc[0].tolist(), int(table.frame["TS1"].isna().sum()), table.source_rows.tolist(), table.rows_read
     (['A001', '4', '5'], 1, [2, 3], 2)
@@ -143,10 +141,8 @@ def detect_format(path: Path) -> str:
 
     Examples
     --------
-    >>> import pathlib, tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = pathlib.Path(folder, "staff_survey.csv")
-    ...     _ = path.write_text("工号,TS1,TS2\\nA001,4,5\\nA002,,3\\n", encoding="utf-8")
+    >>> from analysis.io.examples import example_export
+    >>> with example_export() as path:
     ...     print(detect_format(path))
     csv
     """
@@ -172,10 +168,8 @@ def read_table(path: str | Path, format: str | None = None) -> RawTable:
 
     Examples
     --------
-    >>> import pathlib, tempfile
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     path = pathlib.Path(folder, "staff_survey.csv")
-    ...     _ = path.write_text("工号,TS1,TS2\\nA001,4,5\\nA002,,3\\n", encoding="utf-8")
+    >>> from analysis.io.examples import example_export
+    >>> with example_export() as path:
     ...     table = read_table(path)
     >>> table.format, table.encoding, list(table.frame.columns)
     ('csv', 'utf-8', ['工号', 'TS1', 'TS2'])

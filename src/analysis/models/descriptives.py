@@ -115,10 +115,8 @@ def correlations(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100)})
-    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> from analysis.models.examples import example_regression_data
+    >>> d = example_regression_data()
     >>> r = correlations(d, ["x", "c", "y"])
     >>> r[["var1", "var2"]].values.tolist(), r["r"].round(3).tolist()
     ([['x', 'c'], ['x', 'y'], ['c', 'y']], [0.055, 0.384, 0.277])

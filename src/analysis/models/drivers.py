@@ -50,17 +50,9 @@ def _corr_from_crossproducts(s: np.ndarray) -> np.ndarray:
         return cov / (sd[:, :, None] * sd[:, None, :])
 
 
-def relative_weights(
-    data: pd.DataFrame,
-    y: str,
-    x: Sequence[str],
-    ci: float = 0.95,
-    n_boot: int = 5000,
-    seed: int | None = None,
-    ci_method: str = "percentile",
-    group: str | None = None,
-    resample: str = "cases",
-) -> pd.DataFrame:
+def relative_weights(data: pd.DataFrame, y: str, x: Sequence[str], ci: float = 0.95, n_boot: int = 5000,
+                     seed: int | None = None, ci_method: str = "percentile", group: str | None = None,
+                     resample: str = "cases") -> pd.DataFrame:
     """Johnson's relative weights of the predictors ``x`` of ``y`` (key-driver analysis).
 
     Parameters

@@ -122,19 +122,9 @@ def _boot_summary(boot: np.ndarray, est: np.ndarray, ci: float, ci_method: str, 
     return lo, hi, boot_se, method, meta
 
 
-def mediation(
-    data: pd.DataFrame,
-    x: str,
-    m: str | Sequence[str],
-    y: str,
-    covar: str | Sequence[str] | None = None,
-    ci: float = 0.95,
-    n_boot: int = 5000,
-    seed: int | None = None,
-    ci_method: str = "percentile",
-    group: str | None = None,
-    resample: str = "cases",
-) -> pd.DataFrame:
+def mediation(data: pd.DataFrame, x: str, m: str | Sequence[str], y: str, covar: str | Sequence[str] | None = None,
+              ci: float = 0.95, n_boot: int = 5000, seed: int | None = None, ci_method: str = "percentile",
+              group: str | None = None, resample: str = "cases") -> pd.DataFrame:
     """Mediation of the effect of ``x`` on ``y`` through one or more parallel mediators ``m``.
 
     Parameters

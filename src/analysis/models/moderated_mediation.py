@@ -25,22 +25,11 @@ from .regression import _fit
 __all__ = ["moderated_mediation"]
 
 
-def moderated_mediation(
-    data: pd.DataFrame,
-    x: str,
-    m: str | Sequence[str],
-    y: str,
-    w: str,
-    covar: str | Sequence[str] | None = None,
-    w_values: Sequence[float] | None = None,
-    center: bool = False,
-    ci: float = 0.95,
-    n_boot: int = 5000,
-    seed: int | None = None,
-    ci_method: str = "percentile",
-    group: str | None = None,
-    resample: str = "cases",
-) -> pd.DataFrame:
+def moderated_mediation(data: pd.DataFrame, x: str, m: str | Sequence[str], y: str, w: str,
+                        covar: str | Sequence[str] | None = None, w_values: Sequence[float] | None = None,
+                        center: bool = False, ci: float = 0.95, n_boot: int = 5000, seed: int | None = None,
+                        ci_method: str = "percentile", group: str | None = None,
+                        resample: str = "cases") -> pd.DataFrame:
     """First-stage moderated mediation (PROCESS model 7): ``w`` moderates the ``x -> m`` path.
 
     Parameters

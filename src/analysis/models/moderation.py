@@ -182,10 +182,8 @@ def moderation(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(2)
-    >>> x, w = rng.normal(size=300), rng.normal(size=300)
-    >>> d = pd.DataFrame({"x": x, "w": w, "y": 0.3 * x + 0.2 * w + 0.4 * x * w + rng.normal(size=300)})
+    >>> from analysis.models.examples import example_moderation_data
+    >>> d = example_moderation_data()
     >>> s = moderation(d, x="x", w="w", y="y").query("estimand == 'slope'")
     >>> s["w_point"].tolist(), s["estimate"].round(3).tolist()
     (['mean-1sd', 'mean', 'mean+1sd'], [-0.241, 0.219, 0.68])
@@ -255,10 +253,8 @@ def johnson_neyman(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(2)
-    >>> x, w = rng.normal(size=300), rng.normal(size=300)
-    >>> d = pd.DataFrame({"x": x, "w": w, "y": 0.3 * x + 0.2 * w + 0.4 * x * w + rng.normal(size=300)})
+    >>> from analysis.models.examples import example_moderation_data
+    >>> d = example_moderation_data()
     >>> jn = johnson_neyman(d, x="x", w="w", y="y")
     >>> jn["w_value"].round(3).tolist(), jn["jn_within_range"].tolist(), jn["p"].round(3).tolist()
     ([-0.853, -0.281], [True, True], [0.05, 0.05])

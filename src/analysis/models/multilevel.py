@@ -107,12 +107,8 @@ def null_model(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.
 
     Parameters
     ----------
-    data : DataFrame
-        One row per person.
-    y : str
-        Outcome.
-    group : str
-        Cluster column.
+    data, y, group
+        As in :func:`mixed_model`.
     reml : bool
         REML (default, as ``lme4::lmer``) or ML for the variance components.
 
@@ -178,16 +174,9 @@ def null_model(data: pd.DataFrame, y: str, group: str, reml: bool = True) -> pd.
                        n_groups=n_groups, method=mixed_method(reml, n_groups, fit.notes), fits=[fit], reml=reml)
 
 
-def mixed_model(
-    data: pd.DataFrame,
-    y: str,
-    x: str | Sequence[str] | None = None,
-    covar: str | Sequence[str] | None = None,
-    group: str | None = None,
-    random_slopes: str | Sequence[str] | None = None,
-    reml: bool = True,
-    ci: float = 0.95,
-) -> pd.DataFrame:
+def mixed_model(data: pd.DataFrame, y: str, x: str | Sequence[str] | None = None,
+                covar: str | Sequence[str] | None = None, group: str | None = None,
+                random_slopes: str | Sequence[str] | None = None, reml: bool = True, ci: float = 0.95) -> pd.DataFrame:
     """Two-level linear mixed model with random intercepts and optional random slopes.
 
     Parameters
@@ -260,11 +249,8 @@ def mixed_model(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(1)
-    >>> g = np.repeat(np.arange(30), 8)
-    >>> x = rng.normal(size=g.size)
-    >>> d = pd.DataFrame({"g": g, "x": x, "y": 0.5 * x + rng.normal(size=30)[g] + rng.normal(size=g.size)})
+    >>> from analysis.models.examples import example_multilevel_data
+    >>> d = example_multilevel_data()
     >>> t = mixed_model(d, y="y", x="x", group="g").set_index("term")
     >>> print(round(float(t.loc["x", "estimate"]), 3), t.loc["x", "estimand"], t.loc["x", "ci_method"])
     0.442 coefficient wald_z
@@ -303,15 +289,9 @@ _R2_COLUMNS = ["model", "term", "estimate", "var_fixed", "var_random", "var_resi
                "estimand", "outcome", "converged"]
 
 
-def pseudo_r2(
-    data: pd.DataFrame,
-    y: str,
-    x: str | Sequence[str] | None = None,
-    covar: str | Sequence[str] | None = None,
-    group: str | None = None,
-    random_slopes: str | Sequence[str] | None = None,
-    reml: bool = True,
-) -> pd.DataFrame:
+def pseudo_r2(data: pd.DataFrame, y: str, x: str | Sequence[str] | None = None,
+              covar: str | Sequence[str] | None = None, group: str | None = None,
+              random_slopes: str | Sequence[str] | None = None, reml: bool = True) -> pd.DataFrame:
     """Explained variance of a two-level model.
 
     Parameters
@@ -358,11 +338,8 @@ def pseudo_r2(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(1)
-    >>> g = np.repeat(np.arange(30), 8)
-    >>> x = rng.normal(size=g.size)
-    >>> d = pd.DataFrame({"g": g, "x": x, "y": 0.5 * x + rng.normal(size=30)[g] + rng.normal(size=g.size)})
+    >>> from analysis.models.examples import example_multilevel_data
+    >>> d = example_multilevel_data()
     >>> pseudo_r2(d, y="y", x="x", group="g")[["term", "estimate"]].round(3).to_numpy().tolist()
     [['R2_level1', 0.157], ['R2_level2', -0.039], ['R2_marginal', 0.098], ['R2_conditional', 0.456]]
     >>> len(pseudo_r2(d, y="y", group="g"))  # null model: nothing to explain

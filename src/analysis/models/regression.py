@@ -192,10 +192,9 @@ def ols(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100), "g": np.repeat(np.arange(20), 5)})
-    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> import numpy as np
+    >>> from analysis.models.examples import example_regression_data
+    >>> d = example_regression_data().assign(g=np.repeat(np.arange(20), 5))  # 20 clusters of 5
     >>> t = ols(d, y="y", x="x", covar="c", group="g")
     >>> t[["term", "estimate", "se"]].round(3).values.tolist()
     [['Intercept', 0.865, 0.115], ['x', 0.482, 0.097], ['c', 0.337, 0.124]]
@@ -231,10 +230,8 @@ class HierarchicalResult:
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100)})
-    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> from analysis.models.examples import example_regression_data
+    >>> d = example_regression_data()
     >>> result = hierarchical_regression(d, y="y", covar="c", x="x")
     >>> result.coefficients.groupby("step")["term"].apply(list).to_dict()
     {1: ['Intercept', 'c'], 2: ['Intercept', 'c', 'x']}
@@ -305,10 +302,8 @@ def hierarchical_regression(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
-    >>> d = pd.DataFrame({"x": rng.normal(size=100), "c": rng.normal(size=100)})
-    >>> d["y"] = 1 + 0.5 * d["x"] + 0.3 * d["c"] + rng.normal(size=100)
+    >>> from analysis.models.examples import example_regression_data
+    >>> d = example_regression_data()
     >>> h = hierarchical_regression(d, y="y", covar="c", x="x")
     >>> h.steps[["step", "r2", "delta_r2"]].round(3).values.tolist()
     [[1.0, 0.077, 0.077], [2.0, 0.212, 0.136]]

@@ -113,12 +113,8 @@ def sales_expectation(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(4)
-    >>> br = pd.DataFrame({"branch": [f"B{i}" for i in range(50)], "traffic": rng.uniform(100, 1000, 50),
-    ...                    "type": rng.choice(["a", "b"], 50)})
-    >>> br["sales"] = 20 + 0.1 * br["traffic"] + 10 * (br["type"] == "b") + rng.normal(0, 5, 50)
-    >>> br["target"] = br["sales"] * np.exp(rng.normal(0.05, 0.1, 50))
+    >>> from analysis.models.examples import example_branch_targets
+    >>> br = example_branch_targets()
     >>> t = sales_expectation(br, y="sales", x=["traffic", "type"])
     >>> t[["term", "predictor", "level"]].values.tolist()
     [['Intercept', 'Intercept', None], ['traffic', 'traffic', None], ['type[b]', 'type', 'b']]
@@ -175,12 +171,8 @@ def target_gap(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(4)
-    >>> br = pd.DataFrame({"branch": [f"B{i}" for i in range(50)], "traffic": rng.uniform(100, 1000, 50),
-    ...                    "type": rng.choice(["a", "b"], 50)})
-    >>> br["sales"] = 20 + 0.1 * br["traffic"] + 10 * (br["type"] == "b") + rng.normal(0, 5, 50)
-    >>> br["target"] = br["sales"] * np.exp(rng.normal(0.05, 0.1, 50))
+    >>> from analysis.models.examples import example_branch_targets
+    >>> br = example_branch_targets()
     >>> g = target_gap(br, target="target", y="sales", x=["traffic", "type"], id="branch")
     >>> list(g.columns[:7])
     ['branch', 'target', 'actual', 'expected', 'gap_ratio', 'log_gap', 'gap_diff']
@@ -252,15 +244,11 @@ def gap_outcome(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(4)
-    >>> br = pd.DataFrame({"branch": [f"B{i}" for i in range(50)], "traffic": rng.uniform(100, 1000, 50),
-    ...                    "type": rng.choice(["a", "b"], 50)})
-    >>> br["sales"] = 20 + 0.1 * br["traffic"] + 10 * (br["type"] == "b") + rng.normal(0, 5, 50)
-    >>> br["target"] = br["sales"] * np.exp(rng.normal(0.05, 0.1, 50))
-    >>> g = target_gap(br, target="target", y="sales", x=["traffic", "type"], id="branch")
-    >>> g["strain"] = 2 * g["log_gap"] + rng.normal(0, 0.1, 50)
+    >>> import numpy as np
+    >>> from analysis.models.examples import example_branch_targets
+    >>> g = target_gap(example_branch_targets(), target="target", y="sales", x=["traffic", "type"], id="branch")
+    >>> g["strain"] = 2 * g["log_gap"] + np.random.default_rng(5).normal(0, 0.1, 50)
     >>> gap_outcome(g, y="strain")[["term", "estimate"]].round(2).values.tolist()
-    [['Intercept', 0.01], ['log_gap', 2.05]]
+    [['Intercept', -0.03], ['log_gap', 1.98]]
     """
     return ols(data, y=y, x=gap, covar=covar, group=group, ci=ci, model="gap -> outcome")

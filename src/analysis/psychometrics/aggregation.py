@@ -101,11 +101,8 @@ def icc(data: pd.DataFrame, y: str, group: str, *, method: str = "anova") -> pd.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
-    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
-    ...                   columns=["j1", "j2", "j3", "j4"])
-    >>> long = sf.stack().rename("rating").rename_axis(["target", "judge"]).reset_index()
+    >>> from analysis.psychometrics.examples import example_judges
+    >>> long = example_judges(long=True)  # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
     >>> row = icc(long, "rating", "target").iloc[0]  # Shrout & Fleiss: ICC(1,1) = .17, ICC(1,k) = .44
     >>> round(float(row["icc1"]), 2), round(float(row["icc2"]), 2)
     (0.17, 0.44)

@@ -193,9 +193,8 @@ def cfa(
 
     Examples
     --------
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()
-    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> from analysis.psychometrics.examples import example_holzinger
+    >>> hs, model = example_holzinger()
     >>> fit = cfa(hs, model, missing="listwise").fit  # lavaan tutorial: 85.306, 24, .931, .092, .065
     >>> print(fit[["n", "chisq", "df", "cfi", "rmsea", "srmr"]].round(3).to_string(index=False))
       n  chisq  df   cfi  rmsea  srmr

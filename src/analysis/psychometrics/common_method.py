@@ -33,9 +33,8 @@ def harman_single_factor(data: pd.DataFrame, items: Sequence[str] | None = None,
 
     Parameters
     ----------
-    data : respondents x items.
-    items : item columns (default: all columns).
-    missing : ``"pairwise"`` (default) or ``"listwise"`` correlations.
+    data, items, missing : as in :func:`~analysis.psychometrics.validity.bartlett_sphericity` (pairwise
+        correlations by default).
 
     Returns
     -------
@@ -85,9 +84,8 @@ def common_method_cfa(
 
     Examples
     --------
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()
-    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> from analysis.psychometrics.examples import example_holzinger
+    >>> hs, model = example_holzinger()
     >>> row = common_method_cfa(hs, model).iloc[0]
     >>> round(float(row["delta_chisq"]), 2), int(row["delta_df"]), bool(row["flag"])
     (226.96, 3, False)
@@ -116,9 +114,8 @@ def common_method_comparison(measurement_fit: pd.DataFrame, single_fit: pd.DataF
 
     Examples
     --------
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()
-    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> from analysis.psychometrics.examples import example_holzinger
+    >>> hs, model = example_holzinger()
     >>> items = [it for its in model.values() for it in its]
     >>> row = common_method_comparison(cfa(hs, model).fit, cfa(hs, {"common": items}).fit).iloc[0]
     >>> round(float(row["chisq_single"]), 2), int(row["df_single"])

@@ -65,10 +65,9 @@ def composite_reliability(result: CFAResult, *, method: str = "standardized") ->
 
     Examples
     --------
-    >>> from semopy.examples import holzinger39
     >>> from analysis.psychometrics import cfa
-    >>> hs = holzinger39.get_data()
-    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> from analysis.psychometrics.examples import example_holzinger
+    >>> hs, model = example_holzinger()
     >>> cr = composite_reliability(cfa(hs, model), method="observed")  # semTools::compRelSEM: .612 .885 .686
     >>> print(cr[["factor", "cr", "ave"]].round(3).to_string(index=False))
      factor    cr   ave
@@ -118,10 +117,9 @@ def fornell_larcker(result: CFAResult, *, method: str = "standardized") -> pd.Da
 
     Examples
     --------
-    >>> from semopy.examples import holzinger39
     >>> from analysis.psychometrics import cfa
-    >>> hs = holzinger39.get_data()
-    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> from analysis.psychometrics.examples import example_holzinger
+    >>> hs, model = example_holzinger()
     >>> fl = fornell_larcker(cfa(hs, model))
     >>> print(fl[fl["factor"] == "visual"][["other", "sqrt_ave", "correlation", "discriminant_ok"]].round(3).to_string(index=False))
       other  sqrt_ave  correlation discriminant_ok
@@ -190,9 +188,8 @@ def htmt(
 
     Examples
     --------
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()
-    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> from analysis.psychometrics.examples import example_holzinger
+    >>> hs, model = example_holzinger()
     >>> out = htmt(hs, model, method="htmt2")  # semTools::htmt(model, data): .384 .387 .280
     >>> print(out[["factor", "other", "htmt"]].round(3).to_string(index=False))
      factor   other  htmt

@@ -124,9 +124,8 @@ def measurement_invariance(
 
     Examples
     --------
-    >>> from semopy.examples import holzinger39
-    >>> hs = holzinger39.get_data()
-    >>> model = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    >>> from analysis.psychometrics.examples import example_holzinger
+    >>> hs, model = example_holzinger()
     >>> steps = measurement_invariance(hs, model, "school", missing="listwise")
     >>> # lavaan's invariance tutorial: chi-square 115.851 (48), 124.044 (54), 164.103 (60)
     >>> print(steps[["step", "chisq", "df", "cfi", "delta_cfi", "invariant"]].round(3).to_string(index=False))

@@ -127,10 +127,8 @@ def bootstrap_alpha(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
-    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
-    ...                   columns=["j1", "j2", "j3", "j4"])
+    >>> from analysis.psychometrics.examples import example_judges
+    >>> sf = example_judges()
     >>> boots = bootstrap_alpha(sf, {"judges": ["j1", "j2", "j3", "j4"]}, n_boot=5, seed=0)
     >>> boots["judges"].round(3)
     array([0.717, 0.9  , 0.964, 0.931, 0.946])
@@ -224,10 +222,8 @@ def cronbach_alpha(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
-    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
-    ...                   columns=["j1", "j2", "j3", "j4"])
+    >>> from analysis.psychometrics.examples import example_judges
+    >>> sf = example_judges()  # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
     >>> # alpha of the judges equals Shrout & Fleiss's ICC(3,k) = .91
     >>> print(cronbach_alpha(sf)[["n", "k", "alpha", "ci_low", "ci_high"]].round(3).to_string(index=False))
      n  k  alpha  ci_low  ci_high
@@ -333,10 +329,8 @@ def item_statistics(
 
     Parameters
     ----------
-    data : respondents x items (reverse-keyed).
-    items : item columns (default: all columns; at least 2).
+    data, items, missing : as in :func:`cronbach_alpha` (listwise by default).
     response_min, response_max : bounds of the response scale, for ``floor`` and ``ceiling``.
-    missing : ``"listwise"`` (default) or ``"pairwise"``.
 
     Returns
     -------
@@ -355,10 +349,8 @@ def item_statistics(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> # Shrout & Fleiss (1979, Table 2): 6 targets rated by 4 judges
-    >>> sf = pd.DataFrame([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]],
-    ...                   columns=["j1", "j2", "j3", "j4"])
+    >>> from analysis.psychometrics.examples import example_judges
+    >>> sf = example_judges()
     >>> stats = item_statistics(sf, response_min=1, response_max=10)
     >>> print(stats[["item", "mean", "r_drop", "alpha_if_deleted", "ceiling"]].round(3).to_string(index=False))
     item  mean  r_drop  alpha_if_deleted  ceiling
