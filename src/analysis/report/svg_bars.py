@@ -11,35 +11,9 @@ from typing import Any
 
 from .fragments import format_kpi
 from .svg_base import (
-    GREY,
-    GRID,
-    INK,
-    PAD,
-    PALETTE,
-    SMALL,
-    TRACK,
-    decimals_for,
-    document,
-    fit,
-    fmt,
-    given,
-    label,
-    legend,
-    line,
-    linear,
-    marker_path,
-    n,
-    nice_extent,
-    nice_ticks,
-    num,
-    paren,
-    records,
-    rect,
-    swatch_rect,
-    swatch_tick,
-    swatch_whisker,
-    text_width,
-    words,
+    GREY, GRID, INK, PAD, PALETTE, SMALL, TRACK, decimals_for, document, fit, fmt, given, label,
+    legend, line, linear, marker_path, n, nice_extent, nice_ticks, num, paren, records, rect,
+    swatch_rect, swatch_tick, swatch_whisker, text_width, words,
 )
 
 VALUE_W = 44.0  # right column for the printed value

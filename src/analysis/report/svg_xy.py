@@ -10,35 +10,9 @@ from statistics import median
 from typing import Any
 
 from .svg_base import (
-    FONT_SIZE,
-    GREY,
-    GRID,
-    MARKERS,
-    PAD,
-    PALETTE,
-    SMALL,
-    decimals_for,
-    document,
-    esc,
-    fit,
-    fmt,
-    given,
-    label,
-    legend,
-    line,
-    linear,
-    marker_path,
-    n,
-    nice_extent,
-    nice_ticks,
-    num,
-    overlaps,
-    records,
-    rect,
-    spread,
-    swatch_line,
-    text_width,
-    words,
+    FONT_SIZE, GREY, GRID, MARKERS, PAD, PALETTE, SMALL, decimals_for, document, esc, fit, fmt,
+    given, label, legend, line, linear, marker_path, n, nice_extent, nice_ticks, num, overlaps,
+    records, rect, spread, swatch_line, text_width, words,
 )
 
 # Series colours: the palette without yellow, which is too light for a line on white.
