@@ -205,7 +205,7 @@ def kpi_bullets(rows: Any, *, lang: str = "zh", title: str | None = None, desc: 
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one track per KPI, each on its own scale, under its label.
 
     Notes
     -----
@@ -313,7 +313,7 @@ def favourable_bars(items: Any, *, lang: str = "zh", title: str | None = None,
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one bar per item, split into three shares that fill its width.
 
     Notes
     -----

@@ -87,7 +87,7 @@ def priority_matrix(points: Any, *, lang: str = "zh", x_split: float | None = No
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one marker per dimension over the four quadrants.
 
     Notes
     -----
@@ -213,7 +213,7 @@ def trend_lines(series: Any, *, waves: Sequence[Any], lang: str = "zh", lo: floa
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one line per series across the waves, broken where a value is missing.
 
     Notes
     -----
