@@ -18,11 +18,10 @@ def study_figures(r: StudyReport) -> list[StudyFigure]:
     """Every figure of the report in report order, numbered from 1."""
     figs: list[StudyFigure] = []
     zh = r.lang == "zh"
-    for inst in r.survey_instruments:
-        if r.result(f"{inst}_reviewer") is not None:
-            figs.append(StudyFigure(f"{inst}_reviewer", "psychometrics",
-                                    f"{r.instrument_name(inst)}" + ("：审稿人核查汇总" if zh else ": reviewer checklist"),
-                                    lambda inst=inst: draw_reviewer(r, inst)))
+    for inst, _ in r.instrument_results("reviewer"):
+        figs.append(StudyFigure(f"{inst}_reviewer", "psychometrics",
+                                f"{r.instrument_name(inst)}" + ("：审稿人核查汇总" if zh else ": reviewer checklist"),
+                                lambda inst=inst: draw_reviewer(r, inst)))
     for h in r.study.hypotheses:
         if h.model not in HYPOTHESIS_FIGURES:
             continue

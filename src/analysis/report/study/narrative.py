@@ -100,10 +100,7 @@ def narrative(r: StudyReport, section: str) -> str:
                       "Common-method variance was checked with Harman's single-factor test and a single-factor CFA "
                       "comparison. Harman's test is weak: it only detects very strong method variance and cannot show its "
                       "absence (Podsakoff et al., 2003).") + (f"（{refs}）" if zh else f" ({refs})"))
-        for inst in r.survey_instruments:
-            cm = r.result(f"{inst}_common_method")
-            if cm is None:
-                continue
+        for inst, cm in r.instrument_results("common_method"):
             h = cm[cm["test"] == "harman_single_factor"]
             if not h.empty:
                 lines.append(f"- {r.instrument_name(inst)}：首因子解释方差比例为 {B3(h['estimate'].iloc[0])}。" if zh else
