@@ -148,8 +148,8 @@ def priority_matrix(df: pd.DataFrame, importance: str, gap: str, label: str, *,
     importance, gap, label : columns with the importance, the gap (positive: behind) and the name.
     importance_cut, gap_cut : where the quadrant lines are drawn (default: the medians).
     title, xlabel, ylabel : texts (default axis labels in ``lang``).
-    lang : ``"zh"`` or ``"en"``.
-    ax : an existing matplotlib Axes to draw in.
+    lang, ax : ``"zh"`` or ``"en"`` for the default axis labels and the quadrant names; an existing
+        matplotlib Axes to draw in.
 
     Examples
     --------
@@ -279,9 +279,8 @@ def forest(df: pd.DataFrame, term: str, estimate: str, ci_low: str, ci_high: str
     df : DataFrame, one row per coefficient.
     term, estimate, ci_low, ci_high : columns with the name, the estimate and its interval.
     null : no-effect reference line.
-    title, xlabel : texts.
-    lang : ``"zh"`` or ``"en"``.
-    ax : an existing matplotlib Axes to draw in.
+    title, xlabel : texts (default x label "Estimate (95% CI)", in ``lang``).
+    lang, ax : ``"zh"`` or ``"en"``; an existing matplotlib Axes to draw in.
 
     Examples
     --------

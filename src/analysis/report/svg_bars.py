@@ -11,35 +11,9 @@ from typing import Any
 
 from .fragments import format_kpi
 from .svg_base import (
-    GREY,
-    GRID,
-    INK,
-    PAD,
-    PALETTE,
-    SMALL,
-    TRACK,
-    decimals_for,
-    document,
-    fit,
-    fmt,
-    given,
-    label,
-    legend,
-    line,
-    linear,
-    marker_path,
-    n,
-    nice_extent,
-    nice_ticks,
-    num,
-    paren,
-    records,
-    rect,
-    swatch_rect,
-    swatch_tick,
-    swatch_whisker,
-    text_width,
-    words,
+    GREY, GRID, INK, PAD, PALETTE, SMALL, TRACK, decimals_for, document, fit, fmt, given, label,
+    legend, line, linear, marker_path, n, nice_extent, nice_ticks, num, paren, records, rect,
+    swatch_rect, swatch_tick, swatch_whisker, text_width, words,
 )
 
 VALUE_W = 44.0  # right column for the printed value
@@ -231,7 +205,7 @@ def kpi_bullets(rows: Any, *, lang: str = "zh", title: str | None = None, desc: 
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one track per KPI, each on its own scale, under its label.
 
     Notes
     -----
@@ -339,7 +313,7 @@ def favourable_bars(items: Any, *, lang: str = "zh", title: str | None = None,
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one bar per item, split into three shares that fill its width.
 
     Notes
     -----

@@ -15,25 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 from .svg_base import (
-    GREY,
-    ID,
-    INK,
-    PAD,
-    SMALL,
-    decimals_for,
-    document,
-    esc,
-    fit,
-    fmt,
-    given,
-    label,
-    line,
-    n,
-    nice_extent,
-    num,
-    rect,
-    text_width,
-    words,
+    GREY, ID, INK, PAD, SMALL, decimals_for, document, esc, fit, fmt, given, label, line, n,
+    nice_extent, num, rect, text_width, words,
 )
 
 # Diverging, colour-blind safe: ColorBrewer PuOr's orange arm below zero, RdBu's blue arm above

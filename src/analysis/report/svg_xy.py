@@ -10,35 +10,9 @@ from statistics import median
 from typing import Any
 
 from .svg_base import (
-    FONT_SIZE,
-    GREY,
-    GRID,
-    MARKERS,
-    PAD,
-    PALETTE,
-    SMALL,
-    decimals_for,
-    document,
-    esc,
-    fit,
-    fmt,
-    given,
-    label,
-    legend,
-    line,
-    linear,
-    marker_path,
-    n,
-    nice_extent,
-    nice_ticks,
-    num,
-    overlaps,
-    records,
-    rect,
-    spread,
-    swatch_line,
-    text_width,
-    words,
+    FONT_SIZE, GREY, GRID, MARKERS, PAD, PALETTE, SMALL, decimals_for, document, esc, fit, fmt,
+    given, label, legend, line, linear, marker_path, n, nice_extent, nice_ticks, num, overlaps,
+    records, rect, spread, swatch_line, text_width, words,
 )
 
 # Series colours: the palette without yellow, which is too light for a line on white.
@@ -113,7 +87,7 @@ def priority_matrix(points: Any, *, lang: str = "zh", x_split: float | None = No
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one marker per dimension over the four quadrants.
 
     Notes
     -----
@@ -239,7 +213,7 @@ def trend_lines(series: Any, *, waves: Sequence[Any], lang: str = "zh", lo: floa
     Returns
     -------
     str
-        An ``<svg>`` element.
+        An ``<svg>`` element: one line per series across the waves, broken where a value is missing.
 
     Notes
     -----

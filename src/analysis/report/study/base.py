@@ -7,7 +7,7 @@ by looking them up (study file, codebooks, :mod:`.vocabulary`); it never parses 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import Any
@@ -90,12 +90,22 @@ class StudyFigure:
 
 
 class Labels:
-    """Labels in the report language; needs ``lang``, ``w``, ``study`` and ``instruments``."""
+    """Labels in the report language; needs ``lang``, ``w``, ``study`` and ``instruments``
+    (:meth:`instrument_results` also ``survey_instruments`` and ``result``)."""
 
     lang: str
     w: dict[str, str]
     study: Any
     instruments: dict[str, Any]
+    survey_instruments: list[str]
+    result: Callable[[str], pd.DataFrame | None]
+
+    def instrument_results(self, suffix: str) -> Iterator[tuple[str, pd.DataFrame]]:
+        """(instrument, its result ``<instrument>_<suffix>``) for each survey instrument that has one."""
+        for inst in self.survey_instruments:
+            frame = self.result(f"{inst}_{suffix}")
+            if frame is not None:
+                yield inst, frame
 
     def t(self, pair: tuple[str, str]) -> str:
         return pair[0] if self.lang == "zh" else pair[1]

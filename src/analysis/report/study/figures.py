@@ -18,40 +18,28 @@ def study_figures(r: StudyReport) -> list[StudyFigure]:
     """Every figure of the report in report order, numbered from 1."""
     figs: list[StudyFigure] = []
     zh = r.lang == "zh"
-    for inst in r.survey_instruments:
-        if r.result(f"{inst}_reviewer") is not None:
-            figs.append(StudyFigure(f"{inst}_reviewer", "psychometrics",
-                                    f"{r.instrument_name(inst)}" + ("：审稿人核查汇总" if zh else ": reviewer checklist"),
-                                    lambda inst=inst: draw_reviewer(r, inst)))
+    for inst, _ in r.instrument_results("reviewer"):
+        figs.append(StudyFigure(f"{inst}_reviewer", "psychometrics",
+                                f"{r.instrument_name(inst)}" + ("：审稿人核查汇总" if zh else ": reviewer checklist"),
+                                lambda inst=inst: draw_reviewer(r, inst)))
     for h in r.study.hypotheses:
-        section = SECTION_OF_MODEL.get(h.model, "regression")
-        if h.model in ("regression", "hierarchical_regression", "multilevel"):
-            coefs = r.result(f"{h.id}_coefficients")
-            fixed = coefs[coefs["effect"] == "fixed"] if coefs is not None and "effect" in coefs else coefs
-            # a null model (multilevel with y and group only) has no term but the intercept to draw
-            if fixed is not None and (fixed["term"] != "Intercept").any():
-                figs.append(StudyFigure(f"{h.id}_forest", section,
-                                        r.hypothesis_title(h, ("回归系数与 95% CI", "coefficients with 95% CIs")),
-                                        lambda h=h: draw_coef_forest(r, h)))
-        elif h.model == "mediation" and r.result(f"{h.id}_effects") is not None:
-            figs.append(StudyFigure(f"{h.id}_indirect", section,
-                                    r.hypothesis_title(h, ("间接效应与 Bootstrap 95% CI", "indirect effects with bootstrap 95% CIs")),
-                                    lambda h=h: draw_indirect(r, h)))
-        elif h.model == "moderated_mediation" and r.result(f"{h.id}_effects") is not None:
-            figs.append(StudyFigure(f"{h.id}_conditional_indirect", section,
-                                    r.hypothesis_title(h, ("条件间接效应", "conditional indirect effects")),
-                                    lambda h=h: draw_conditional_indirect(r, h)))
-        elif h.model == "moderation" and r.result(f"{h.id}_slopes") is not None:
-            figs.append(StudyFigure(f"{h.id}_simple_slopes", section,
-                                    r.hypothesis_title(h, ("简单斜率与 J–N 边界", "simple slopes and J–N boundaries")),
-                                    lambda h=h: draw_moderation(r, h)))
-        elif h.model == "relative_weights" and r.result(f"{h.id}_weights") is not None:
-            figs.append(StudyFigure(f"{h.id}_weights", section,
-                                    r.hypothesis_title(h, ("相对权重与 95% CI", "relative weights with 95% CIs")),
-                                    lambda h=h: draw_weights(r, h)))
+        if h.model not in HYPOTHESIS_FIGURES:
+            continue
+        result, name, title, draw = HYPOTHESIS_FIGURES[h.model]
+        df = r.result(f"{h.id}_{result}")
+        if df is None or (result == "coefficients" and not _has_terms(df)):
+            continue
+        figs.append(StudyFigure(f"{h.id}_{name}", SECTION_OF_MODEL.get(h.model, "regression"),
+                                r.hypothesis_title(h, title), lambda h=h, draw=draw: draw(r, h)))
     order = list(SECTIONS)
     figs.sort(key=lambda f: order.index(f.section))
     return [StudyFigure(f.name, f.section, f.title, f.draw, i) for i, f in enumerate(figs, 1)]
+
+def _has_terms(coefficients: pd.DataFrame) -> bool:
+    """Has the model a fixed term besides the intercept? A null model (multilevel with y and group
+    only) has none to draw."""
+    fixed = coefficients[coefficients["effect"] == "fixed"] if "effect" in coefficients else coefficients
+    return bool((fixed["term"] != "Intercept").any())
 
 def forest_frame(df: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame({"term": labels, "estimate": df["estimate"].to_numpy(float),
@@ -188,3 +176,17 @@ def draw_reviewer(r: StudyReport, inst: str) -> Any:
     fig.legend(handles=handles, loc="outside lower center", ncol=2)
     ax.set_title(r.instrument_name(inst), pad=18)
     return fig
+
+
+# model -> (result table the figure draws, figure name after the hypothesis id, title, draw function)
+_FOREST = ("coefficients", "forest", ("回归系数与 95% CI", "coefficients with 95% CIs"), draw_coef_forest)
+HYPOTHESIS_FIGURES: dict[str, tuple[str, str, tuple[str, str], Any]] = {
+    "regression": _FOREST, "hierarchical_regression": _FOREST, "multilevel": _FOREST,
+    "mediation": ("effects", "indirect", ("间接效应与 Bootstrap 95% CI", "indirect effects with bootstrap 95% CIs"),
+                  draw_indirect),
+    "moderated_mediation": ("effects", "conditional_indirect", ("条件间接效应", "conditional indirect effects"),
+                            draw_conditional_indirect),
+    "moderation": ("slopes", "simple_slopes", ("简单斜率与 J–N 边界", "simple slopes and J–N boundaries"),
+                   draw_moderation),
+    "relative_weights": ("weights", "weights", ("相对权重与 95% CI", "relative weights with 95% CIs"), draw_weights),
+}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import B2, B3, N2, N3, ci_text
 from .vocabulary import RULES, SECTION_OF_MODEL, STATS
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .report import StudyReport
 
 
@@ -98,10 +100,7 @@ def narrative(r: StudyReport, section: str) -> str:
                       "Common-method variance was checked with Harman's single-factor test and a single-factor CFA "
                       "comparison. Harman's test is weak: it only detects very strong method variance and cannot show its "
                       "absence (Podsakoff et al., 2003).") + (f"（{refs}）" if zh else f" ({refs})"))
-        for inst in r.survey_instruments:
-            cm = r.result(f"{inst}_common_method")
-            if cm is None:
-                continue
+        for inst, cm in r.instrument_results("common_method"):
             h = cm[cm["test"] == "harman_single_factor"]
             if not h.empty:
                 lines.append(f"- {r.instrument_name(inst)}：首因子解释方差比例为 {B3(h['estimate'].iloc[0])}。" if zh else
@@ -156,6 +155,15 @@ def narrative(r: StudyReport, section: str) -> str:
     return "\n\n".join(lines) if lines else ""
 
 
+def _first_row(r: StudyReport, name: str, where: Callable[[pd.DataFrame], pd.Series]) -> pd.Series | None:
+    """The first row of result ``name`` that the mask ``where(frame)`` selects; None without one."""
+    df = r.result(name)
+    if df is None:
+        return None
+    rows = df[where(df)]
+    return None if rows.empty else rows.iloc[0]
+
+
 def _hypothesis_sentence(r: StudyReport, h: Any) -> str:
     zh = r.lang == "zh"
     if h.model == "hierarchical_regression":
@@ -188,23 +196,16 @@ def _hypothesis_sentence(r: StudyReport, h: Any) -> str:
                  for t, e, lo, hi in zip(r.row_labels(ind), ind["estimate"], ind["ci_low"], ind["ci_high"])]
         return ("间接效应：" + "；".join(parts) + "。") if zh else ("Indirect effects: " + "; ".join(parts) + ".")
     if h.model == "moderation":
-        df = r.result(f"{h.id}_slopes")
-        if df is None:
+        row = _first_row(r, f"{h.id}_slopes", lambda df: (df["part"] == "coefficient")
+                         & (df["predictor"] == f"{df['x'].iloc[0]}:{df['w'].iloc[0]}"))
+        if row is None:
             return ""
-        inter = df[(df["part"] == "coefficient") & (df["predictor"] == f"{df['x'].iloc[0]}:{df['w'].iloc[0]}")]
-        if inter.empty:
-            return ""
-        row = inter.iloc[0]
         return (f"交互项 b = {N3(row['estimate'])}，p {r.p_phrase(row['p'])}；简单斜率与 J–N 边界见图。" if zh else
                 f"Interaction b = {N3(row['estimate'])}, p {r.p_phrase(row['p'])}; simple slopes and J–N boundaries in the figure.")
     if h.model == "moderated_mediation":
-        df = r.result(f"{h.id}_effects")
-        if df is None:
+        row = _first_row(r, f"{h.id}_effects", lambda df: df["part"] == "index")
+        if row is None:
             return ""
-        idx = df[df["part"] == "index"]
-        if idx.empty:
-            return ""
-        row = idx.iloc[0]
         return (f"有调节的中介指数 = {N3(row['estimate'])}，95% CI {ci_text(row['ci_low'], row['ci_high'], N3)}。" if zh else
                 f"Index of moderated mediation = {N3(row['estimate'])}, 95% CI {ci_text(row['ci_low'], row['ci_high'], N3)}.")
     if h.model == "relative_weights":

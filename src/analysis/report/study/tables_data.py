@@ -132,10 +132,7 @@ def table1(r: StudyReport) -> list[StudyTable]:
 def aggregation_tables(r: StudyReport) -> list[StudyTable]:
     out = []
     zh = r.lang == "zh"
-    for inst in r.survey_instruments:
-        icc = r.result(f"{inst}_icc")
-        if icc is None:
-            continue
+    for inst, icc in r.instrument_results("icc"):
         cols = ["scale", "n_groups", "mean_group_size", "f", "p", "icc1", "icc2", "rwg_j_mean", "rwg_j_median",
                 "share_rwg_ok"]
         frame = icc[[c for c in cols if c in icc]].copy()

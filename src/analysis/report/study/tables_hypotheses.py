@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -25,6 +26,16 @@ def coef_frame(r: StudyReport, df: pd.DataFrame, *, keep_step: bool = False) -> 
     if "vif" in df:
         frame["vif"] = df["vif"]
     return frame
+
+def estimates_frame(r: StudyReport, df: pd.DataFrame, kind: tuple[str, Mapping[str, tuple[str, str]]],
+                    label: str, stat: str) -> pd.DataFrame:
+    """A model's rows: their ``kind`` column in the report language (codes looked up in ``kind[1]``), the
+    row label as column ``label``, then estimate, se, the test statistic ``stat``, p and the 95% CI."""
+    column, names = kind
+    return pd.DataFrame({column: [r.t(names.get(v, (v, v))) for v in df[column]], label: r.row_labels(df),
+                         "estimate": df["estimate"], "se": df["se"], stat: df[stat], "p": df["p"],
+                         "ci": [ci_text(a, b, N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
+
 
 COEF_FMT = {"estimate": N3, "se": N3, "beta": N3, "t": N2, "z": N2, "p": p3, "vif": N2,
              "w_value": N2, "step": "int"}
@@ -79,10 +90,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
                 df = r.result(f"{h.id}_{suffix}")
                 if df is None:
                     continue
-                frame = pd.DataFrame({"effect": [r.t(PARTS.get(e, (e, e))) for e in df["effect"]],
-                                      "term": r.row_labels(df), "estimate": df["estimate"],
-                                      "se": df["se"], "z": df["z"], "p": df["p"],
-                                      "ci": [ci_text(a, b, N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
+                frame = estimates_frame(r, df, ("effect", PARTS), "term", "z")
                 has_beta = "beta" in df and df["beta"].notna().any()
                 if has_beta:
                     frame["beta"] = df["beta"].to_numpy()
@@ -104,10 +112,7 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
         elif h.model == "mediation":
             df = r.result(f"{h.id}_effects")
             if df is not None:
-                frame = pd.DataFrame({"path": [r.t(PATHS.get(p, (p, p))) for p in df["path"]],
-                                      "effect": r.row_labels(df), "estimate": df["estimate"],
-                                      "se": df["se"], "t": df["t"], "p": df["p"],
-                                      "ci": [ci_text(a, b, N3) for a, b in zip(df["ci_low"], df["ci_high"])]})
+                frame = estimates_frame(r, df, ("path", PATHS), "effect", "t")
                 has_std = "std_estimate" in df and df["std_estimate"].notna().any()
                 if has_std:
                     frame["std_estimate"] = df["std_estimate"].to_numpy()

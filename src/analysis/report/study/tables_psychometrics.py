@@ -282,10 +282,7 @@ def psychometric_tables(r: StudyReport) -> list[StudyTable]:
 def common_method_tables(r: StudyReport) -> list[StudyTable]:
     out = []
     zh = r.lang == "zh"
-    for inst in r.survey_instruments:
-        cm = r.result(f"{inst}_common_method")
-        if cm is None:
-            continue
+    for inst, cm in r.instrument_results("common_method"):
         rows = []
         for row in cm.itertuples(index=False):
             rd = row._asdict()
