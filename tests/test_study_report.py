@@ -255,6 +255,18 @@ def test_column_labels_in_both_languages(exported, exported_en):
     assert not leaks, f"Chinese text in English tables: {leaks}"
 
 
+def test_pseudo_r2_rows_are_named_not_coded(exported, exported_en, results_dir):
+    codes = list(_result(results_dir, "H6_pseudo_r2")["term"])
+    assert codes == ["R2_level1", "R2_level2", "R2_marginal", "R2_conditional"]
+    zh, en = _csv(exported[0], "H6_pseudo_r2"), _csv(exported_en[0], "H6_pseudo_r2")
+    assert list(zh.iloc[:, 0]) == ["第一层（个人）R²", "第二层（组）R²", "边际 R²", "条件 R²"]
+    assert list(en.iloc[:, 0]) == ["Level-1 (individual) R²", "Level-2 (group) R²", "Marginal R²", "Conditional R²"]
+    for out in (exported[0], exported_en[0]):
+        text = "".join(p.read_text(encoding="utf-8-sig") for p in (out / "tables").glob("H6_pseudo_r2_*")
+                       if p.suffix in (".csv", ".md", ".tex"))
+        assert "R2_" not in text
+
+
 def test_reviewer_table_sets_values_beside_thresholds(exported, results_dir):
     out, _, _ = exported
     rev = _csv(out, "staff_reviewer")

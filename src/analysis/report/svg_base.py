@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from .texts import check_lang
+
 FONT_STACK = ('"Noto Sans SC","Noto Sans CJK SC","Source Han Sans SC","PingFang SC",'
               '"Microsoft YaHei",sans-serif')
 # Okabe–Ito colour-blind safe palette (Okabe & Ito, 2008), the one of analysis.report.figures.
@@ -31,7 +33,6 @@ TRACK = "#eeeeee"
 PAD = 8.0  # margin around every chart, in viewBox px
 FONT_SIZE = 12.0
 SMALL = 11.0
-LANGS = ("zh", "en")
 
 WORDS: dict[str, dict[str, Any]] = {
     "zh": {"value": "本厅", "benchmark": "公司基准", "district": "区局基准", "ci": "95% 置信区间",
@@ -75,9 +76,7 @@ ID = "\x00id\x00"
 
 def words(lang: str) -> dict[str, Any]:
     """The fixed texts of ``lang``; ValueError names the supported languages."""
-    if lang not in WORDS:
-        raise ValueError(f"lang={lang!r} is not supported; use one of {LANGS}")
-    return WORDS[lang]
+    return WORDS[check_lang(lang)]
 
 
 def esc(text: Any) -> str:

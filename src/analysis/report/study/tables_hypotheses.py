@@ -80,12 +80,15 @@ def hypothesis_tables(r: StudyReport) -> list[StudyTable]:
         elif h.model == "multilevel":
             explained = r.result(f"{h.id}_pseudo_r2")
             if explained is not None and not explained.empty:
-                frame = pd.DataFrame({"term": explained["term"], "estimate": explained["estimate"]})
+                frame = pd.DataFrame({"term": r.row_labels(explained), "estimate": explained["estimate"]})
                 out.append(StudyTable(f"{h.id}_pseudo_r2", section, r.hypothesis_title(h, ("伪 R²", "pseudo-R²")), frame,
                                       {"estimate": B3}, {"term": "指标" if zh else "Statistic", "estimate": "估计值" if zh else "Estimate"},
-                                      ("R2_level1/R2_level2：Raudenbush & Bryk（2002）相对零模型的方差减少比例；R2_marginal/R2_conditional：Nakagawa & Schielzeth（2013）。"
-                                       if zh else "R2_level1/R2_level2: proportional reduction of variance against the null model (Raudenbush & Bryk, 2002); "
-                                       "R2_marginal/R2_conditional: Nakagawa & Schielzeth (2013)."), source=f"{h.id}_pseudo_r2"))
+                                      ("第一层、第二层 R²：相对零模型的方差减少比例（Raudenbush & Bryk, 2002）；边际、条件 R²：固定效应、"
+                                       "固定与随机效应合计解释的方差比例（Nakagawa & Schielzeth, 2013）。" if zh else
+                                       "Level-1 and level-2 R²: proportional reduction of variance against the null model "
+                                       "(Raudenbush & Bryk, 2002); marginal and conditional R²: share of variance explained by the "
+                                       "fixed effects, and by the fixed and random effects together (Nakagawa & Schielzeth, 2013)."),
+                                      source=f"{h.id}_pseudo_r2"))
             for suffix, what in (("null", ("零模型", "null model")), ("coefficients", ("固定效应与随机效应", "fixed and random effects"))):
                 df = r.result(f"{h.id}_{suffix}")
                 if df is None:
