@@ -223,7 +223,7 @@ class RecordsModel(Strict):
 
 
 class RatingsModel(Strict):
-    """The file's ``datasets.ratings``: a survey of others (customers) aggregated per group.
+    """A survey of others (customers) aggregated per group: the file's ``datasets.ratings``.
 
     Attributes
     ----------
@@ -245,7 +245,8 @@ class RatingsModel(Strict):
 
 
 class DatasetsModel(Strict):
-    """The file's ``datasets``: which instruments make the staff and branch frames.
+    """The file's ``datasets``: which instruments the staff and branch frames are built from, and
+    whether careless responders are left out.
 
     Attributes
     ----------
@@ -497,7 +498,7 @@ def load_study(path: str | Path) -> Study:
 
     Parameters
     ----------
-    path : the study file (YAML, e.g. ``surveys/study.yml``).
+    path : the study file; a relative ``actions``, ``appraisal`` or comment lexicon is read from its folder.
 
     Examples
     --------

@@ -238,11 +238,11 @@ def wave_name(directory: str | Path) -> str:
 
     Parameters
     ----------
-    directory : the wave folder.
+    directory : the wave folder (``data/raw/<wave>``).
 
     Examples
     --------
-    >>> wave_name("data/raw/sample")
+    >>> wave_name("data/raw/sample")  # its wave.yml says wave: sample
     'sample'
     """
     directory = Path(directory)
