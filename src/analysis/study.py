@@ -46,6 +46,23 @@ LEVELS = typing.get_args(Level)
 
 @dataclass(frozen=True)
 class Hypothesis:
+    """One hypothesis of the study file: a model kind and its variables by role.
+
+    Attributes
+    ----------
+    id : the hypothesis id (``H1``), which names its result tables.
+    model : the model kind, a key of ``MODEL_ROLES`` (``mediation``).
+    label : the hypothesis in words.
+    level : the frame its variables are columns of: ``staff`` or ``branch``.
+    roles : role -> variable, list of variables or (``blocks``) list of lists, as given in the file.
+
+    Examples
+    --------
+    >>> h2 = load_study("surveys/study.yml").hypotheses[1]
+    >>> h2.id, h2.model, h2.level, h2.roles["m"], h2.variables()[:2]
+    ('H2', 'mediation', 'staff', ['EN'], [('x', 'TS'), ('x', 'CO')])
+    """
+
     id: str
     model: str
     label: Label
@@ -68,6 +85,21 @@ class Hypothesis:
 
 @dataclass(frozen=True)
 class TargetsSpec:
+    """The ``targets`` section: the objective expectation of sales and the gap of assigned targets to it.
+
+    Attributes
+    ----------
+    assigned, actual : the records' columns of the assigned target and the actual sales.
+    predictors : the branch factors the expectation is estimated from.
+    log : the predictors entered as logs.
+
+    Examples
+    --------
+    >>> targets = load_study("surveys/study.yml").targets
+    >>> targets.assigned, targets.predictors
+    ('assigned_target', ('foot_traffic', 'staff_count', 'branch_type', 'past_sales'))
+    """
+
     assigned: str
     actual: str
     predictors: tuple[str, ...]
@@ -76,6 +108,24 @@ class TargetsSpec:
 
 @dataclass(frozen=True)
 class KpiSpec:
+    """One KPI of a branch report's snapshot (``report.kpis``).
+
+    Attributes
+    ----------
+    column : the branch frame's column.
+    label : the KPI's name in the report (the column when the file gives none).
+    format : ``number``, ``percent`` or ``score``.
+    benchmark : a reference value to compare with, or None.
+    lower_is_better : True where a smaller value is better (a complaint rate).
+    actions : the action library's dimension for a branch that falls behind on it, or None.
+
+    Examples
+    --------
+    >>> calls = load_study("surveys/study.yml").kpis[2]
+    >>> calls.column, calls.label.en, calls.benchmark, calls.actions
+    ('calls_per_day', 'Outbound calls per day', 20, 'calls')
+    """
+
     column: str
     label: Label
     format: str = "number"
@@ -87,7 +137,36 @@ class KpiSpec:
 @dataclass(frozen=True)
 class Study:
     """A study file. Only ``datasets.respondents`` is required: without ``dimensions``,
-    ``performance``, ``targets`` or ``report.kpis`` the analyses that need them are skipped."""
+    ``performance``, ``targets`` or ``report.kpis`` the analyses that need them are skipped.
+
+    Attributes
+    ----------
+    path : the study file.
+    datasets : the instruments the analysis frames are built from, and how.
+    title : the study's title.
+    dimensions : the management-practice dimensions (branch profile, drivers, priority matrix).
+    performance : the outcome whose drivers set each dimension's importance, or None.
+    targets : the ``targets`` section, or None.
+    hypotheses : the hypotheses, in file order.
+    kpis : the KPIs of the branch reports.
+    min_group_size : fewest respondents a group shown anywhere must have (at least 3).
+    seed, n_boot : the seed of every random draw, and the number of bootstrap resamples.
+    actions, appraisal, comments_lexicon : the action library, appraisal scheme and comment theme
+        lexicon, relative to the study file's folder, or None.
+    cfa_missing : missing answers in the CFA: ``fiml`` or ``listwise``.
+    cor_missing : missing answers in KMO, Bartlett, EFA, omega_h, HTMT, Harman: ``pairwise`` or ``listwise``.
+    htmt, cr_ave : the HTMT ratio (``htmt``, ``htmt2``) and the CR/AVE (``standardized``,
+        ``observed``) the report's tables show.
+    comment_threshold : fewest respondents a group needs for its comments to be shown (at least
+        ``min_group_size``).
+    raw : the file as read.
+
+    Examples
+    --------
+    >>> study = load_study("surveys/study.yml")
+    >>> study.datasets.respondents, study.dimensions[:3], study.min_group_size, str(study.actions)
+    ('staff', ('TS', 'CO', 'EF'), 5, 'surveys/actions.yml')
+    """
 
     path: Path
     datasets: DatasetSpec
@@ -117,6 +196,26 @@ Pair = Annotated[TextList, Constraint(min_length=2, max_length=2)]  # [numerator
 
 
 class RecordsModel(Strict):
+    """The file's ``datasets.records``: records (KPI) summed per staff member and per group.
+
+    Attributes
+    ----------
+    instrument : the records' instrument id.
+    sum : the columns summed over the wave.
+    ratio : name -> [numerator, denominator] of sums, per staff member and per group.
+    group_ratio : as ``ratio``, per group only.
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> from analysis.errors import StudyError
+    >>> validate(RecordsModel, {"instrument": "kpi", "ratio": {"completion": ["sales_revenue"]}}, source="study.yml",
+    ...          error=StudyError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: study.yml: ratio.completion: needs at least 2 entries
+    """
+
     instrument: Text
     sum: TextList = []
     ratio: dict[Text, Pair] = {}
@@ -124,6 +223,21 @@ class RecordsModel(Strict):
 
 
 class RatingsModel(Strict):
+    """A survey of others (customers) aggregated per group: the file's ``datasets.ratings``.
+
+    Attributes
+    ----------
+    instrument : the survey's instrument id.
+    mean : the columns averaged per group.
+    share : name -> [column, value]: the share of answers with that value.
+    nps : name -> the 0-10 column whose net promoter score it is.
+
+    Examples
+    --------
+    >>> RatingsModel.model_validate({"instrument": "customer", "share": {"complaint_rate": ["complained", "1"]}}).share
+    {'complaint_rate': ['complained', '1']}
+    """
+
     instrument: Text
     mean: TextList = []
     share: dict[Text, Pair] = {}
@@ -131,6 +245,26 @@ class RatingsModel(Strict):
 
 
 class DatasetsModel(Strict):
+    """The file's ``datasets``: which instruments the staff and branch frames are built from, and
+    whether careless responders are left out.
+
+    Attributes
+    ----------
+    respondents : the staff survey's instrument id.
+    groups : the branch master file's instrument id, or None.
+    exclude_careless : leave careless responders out of the models.
+    records, ratings : the records and the ratings of others, or None.
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> from analysis.errors import StudyError
+    >>> validate(DatasetsModel, {"respondent": "staff"}, source="study.yml", error=StudyError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: study.yml: missing required key 'respondents'; unknown key 'respondent' (did you mean 'respondents'?)
+    """
+
     respondents: Text
     groups: Text | None = None
     exclude_careless: bool = True
@@ -139,6 +273,19 @@ class DatasetsModel(Strict):
 
 
 class TargetsModel(Strict):
+    """The file's ``targets`` (:class:`TargetsSpec` once loaded).
+
+    Attributes
+    ----------
+    assigned, actual, predictors, log : as in :class:`TargetsSpec`; ``predictors`` must not be empty.
+
+    Examples
+    --------
+    >>> TargetsModel.model_validate({"assigned": "assigned_target", "actual": "sales_revenue",
+    ...                              "predictors": ["foot_traffic"]}).log
+    []
+    """
+
     assigned: Text
     actual: Text
     predictors: Annotated[TextList, Constraint(min_length=1)]
@@ -146,6 +293,22 @@ class TargetsModel(Strict):
 
 
 class KpiModel(Strict):
+    """One entry of the file's ``report.kpis`` (:class:`KpiSpec` once loaded).
+
+    Attributes
+    ----------
+    column, label, format, benchmark, lower_is_better, actions : as in :class:`KpiSpec`.
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> from analysis.errors import StudyError
+    >>> validate(KpiModel, {"column": "calls_per_day", "format": "percentage"}, source="study.yml", error=StudyError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: study.yml: format: must be one of number, percent, score, not 'percentage'
+    """
+
     column: Text
     label: LabelSpec | None = None
     format: Literal["number", "percent", "score"] = "number"
@@ -155,15 +318,68 @@ class KpiModel(Strict):
 
 
 class ReportModel(Strict):
+    """The file's ``report``.
+
+    Attributes
+    ----------
+    kpis : the KPIs of the branch reports' snapshot.
+
+    Examples
+    --------
+    >>> ReportModel.model_validate({"kpis": [{"column": "target_completion"}]}).kpis[0].format
+    'number'
+    """
+
     kpis: list[KpiModel] = []
 
 
 class CommentsModel(Strict):
+    """The file's ``comments``: open comments' themes and who may see them.
+
+    Attributes
+    ----------
+    lexicon : the theme lexicon (docs/comments.md), relative to the study file.
+    threshold : fewest respondents a group needs for its comments to be shown (at least 3).
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> from analysis.errors import StudyError
+    >>> validate(CommentsModel, {"lexicon": "comment_themes.yml", "threshold": 2}, source="study.yml", error=StudyError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: study.yml: threshold: must be greater than or equal to 3, not 2
+    """
+
     lexicon: Text  # the theme lexicon (docs/comments.md), relative to the study file
     threshold: Annotated[int, Constraint(ge=3)] = 10  # respondents a group needs for its comments to be shown
 
 
 class StudyModel(Strict):
+    """The study file's top level, as written (:class:`Study` once loaded; hypotheses are checked
+    one by one by :func:`load_study`).
+
+    Attributes
+    ----------
+    title, datasets, dimensions, performance, targets, min_group_size, seed, n_boot, cfa_missing,
+    cor_missing, htmt, cr_ave : as in :class:`Study`.
+    hypotheses : the hypotheses as given (each checked by its model kind).
+    report : the branch reports' KPIs.
+    actions, appraisal : the action library and the appraisal scheme, relative to the study file.
+    paper : the tables and figures of ``hallperf paper`` (checked by :mod:`analysis.report.paper`).
+    comments : the open comments' lexicon and threshold, or None.
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> from analysis.errors import StudyError
+    >>> validate(StudyModel, {"datasets": {"respondents": "staff"}, "min_group_size": 2}, source="study.yml",
+    ...          error=StudyError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: study.yml: min_group_size: minimum reporting group size k=2 is below the floor of 3, use k >= 3
+    """
+
     title: LabelSpec = LabelSpec()
     datasets: DatasetsModel
     dimensions: TextList = []
@@ -194,7 +410,25 @@ class StudyModel(Strict):
 
 
 class HypothesisHead(Strict):
-    """The keys of a hypothesis besides its roles."""
+    """The keys of a hypothesis besides its roles.
+
+    Attributes
+    ----------
+    id : the hypothesis id, a plain name (letters, digits, ``_``, ``.``, ``-``).
+    model : the model kind.
+    label : the hypothesis in words.
+    level : ``staff`` (the default) or ``branch``.
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> from analysis.errors import StudyError
+    >>> validate(HypothesisHead, {"id": "H1", "model": "regression", "level": "district"}, source="study.yml",
+    ...          error=StudyError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: study.yml: level: must be one of staff, branch, not 'district'
+    """
 
     id: SafeName
     model: Text
@@ -262,12 +496,19 @@ def _hypothesis(i: int, raw: Any, problems: list[str]) -> Hypothesis | None:
 def load_study(path: str | Path) -> Study:
     """Read a study file; raise :class:`StudyError` naming the file and every problem found.
 
+    Parameters
+    ----------
+    path : the study file; a relative ``actions``, ``appraisal`` or comment lexicon is read from its folder.
+
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "study.yml"
-    >>> _ = path.write_text("datasets: {respondents: staff}\\nhypothesis: []\\n")
-    >>> load_study(path)  # doctest: +ELLIPSIS
+    >>> load_study("surveys/study.yml").title.en
+    'Performance management and sales performance of business-hall marketing staff'
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder, "study.yml")
+    ...     _ = path.write_text("datasets: {respondents: staff}\\nhypothesis: []\\n")
+    ...     load_study(path)
     Traceback (most recent call last):
     ...
     analysis.errors.StudyError: .../study.yml: unknown key 'hypothesis' (did you mean 'hypotheses'?)
@@ -312,7 +553,24 @@ def load_study(path: str | Path) -> Study:
 
 
 def check_variables(study: Study, frames: dict[str, pd.DataFrame]) -> None:
-    """Every variable a hypothesis, dimension or KPI names must be a column of its level's frame."""
+    """Every variable a hypothesis, dimension or KPI names must be a column of its level's frame.
+
+    Raises :class:`StudyError` naming the study file and every unknown variable.
+
+    Parameters
+    ----------
+    study : the loaded study.
+    frames : level (``staff``, ``branch``) -> its analysis frame.
+
+    Examples
+    --------
+    >>> from analysis.datasets import DatasetSpec
+    >>> study = Study(Path("study.yml"), DatasetSpec("staff"), dimensions=("TS", "CO"), performance="target_completion")
+    >>> check_variables(study, {"staff": pd.DataFrame(columns=["TS", "C0", "target_completion"]), "branch": pd.DataFrame()})
+    Traceback (most recent call last):
+    ...
+    analysis.errors.StudyError: study.yml: dimensions[1]: unknown variable 'CO'
+    """
     problems = []
     for h in study.hypotheses:
         columns = frames[h.level].columns

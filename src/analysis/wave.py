@@ -37,6 +37,21 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 @dataclass(frozen=True)
 class FileSpec:
+    """One input file of a wave and the instrument it follows.
+
+    Attributes
+    ----------
+    path : the file, inside the wave folder.
+    instrument : the instrument id.
+    format : the reader (``Format``), or None to tell it by the suffix.
+
+    Examples
+    --------
+    >>> staff = load_wave("data/raw/sample", ["branches", "staff", "customer", "kpi", "ratings360"]).files[1]
+    >>> staff.path.name, staff.instrument, staff.format
+    ('staff_survey.csv', 'staff', None)
+    """
+
     path: Path
     instrument: str
     format: str | None = None
@@ -44,17 +59,44 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class WaveSpec:
+    """A wave's input files, as :func:`load_wave` finds them.
+
+    Attributes
+    ----------
+    name : the wave name (``data/processed/<name>/``).
+    directory : the wave folder.
+    months : the wave's months ``YYYY-MM`` (empty without a period in ``wave.yml``).
+    files : the input files, in the order listed (else by name).
+
+    Examples
+    --------
+    >>> wave = load_wave("data/raw/sample", ["branches", "staff", "customer", "kpi", "ratings360"])
+    >>> wave.name, wave.months, wave.instruments()[:2]
+    ('sample', ('2026-07', '2026-08', '2026-09'), ['branches', 'staff'])
+    """
+
     name: str
     directory: Path
     months: tuple[str, ...]
     files: tuple[FileSpec, ...]
 
     def instruments(self) -> list[str]:
+        """The instrument ids of the files, each once, in file order."""
         return list(dict.fromkeys(f.instrument for f in self.files))
 
 
 def months_between(start: str, end: str) -> tuple[str, ...]:
-    """Inclusive list of ``YYYY-MM`` months."""
+    """Inclusive list of ``YYYY-MM`` months.
+
+    Parameters
+    ----------
+    start, end : the first and the last month (``YYYY-MM``).
+
+    Examples
+    --------
+    >>> months_between("2026-11", "2027-01")
+    ('2026-11', '2026-12', '2027-01')
+    """
     return tuple(str(p) for p in pd.period_range(pd.Period(start, "M"), pd.Period(end, "M"), freq="M"))
 
 
@@ -87,6 +129,21 @@ RelativePath = Annotated[Text, AfterValidator(_inside_folder)]
 
 
 class PeriodSpec(Strict):
+    """The ``period`` of ``wave.yml``: the wave's first and last month.
+
+    Attributes
+    ----------
+    start, end : months ``YYYY-MM``, ``start`` not after ``end``.
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> validate(PeriodSpec, {"start": "2026-09", "end": "2026-07"}, source="wave.yml", error=InputFileError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.InputFileError: wave.yml: start 2026-09 is after end 2026-07
+    """
+
     start: Month
     end: Month
 
@@ -98,13 +155,44 @@ class PeriodSpec(Strict):
 
 
 class FileEntry(Strict):
+    """One entry of ``files`` in ``wave.yml``.
+
+    Attributes
+    ----------
+    path : the file, relative to the wave folder (it may not leave it).
+    instrument : the instrument id (checked against the known ones when given as ``instruments``
+        in the validation context).
+    format : the reader, or None to tell it by the suffix.
+
+    Examples
+    --------
+    >>> from analysis.config import validate
+    >>> validate(FileEntry, {"path": "../kpi.csv", "instrument": "kpi"}, source="wave.yml", error=InputFileError)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.InputFileError: wave.yml: path: '../kpi.csv' leaves the wave folder (the exports must be inside it)
+    """
+
     path: RelativePath
     instrument: Annotated[Text, reference("instruments", "instrument")]
     format: Format | None = None
 
 
 class WaveNote(Strict):
-    """The content of ``wave.yml``."""
+    """The content of ``wave.yml``.
+
+    Attributes
+    ----------
+    wave : the wave name (a plain name), or None for the folder's name.
+    period : the wave's months, or None.
+    files : the input files and their instruments.
+
+    Examples
+    --------
+    >>> note = WaveNote.model_validate({"wave": "2026Q3", "files": [{"path": "kpi_07.csv", "instrument": "kpi"}]})
+    >>> note.files[0].instrument, note.period
+    ('kpi', None)
+    """
 
     wave: SafeName | None = None
     period: PeriodSpec | None = None
@@ -115,6 +203,21 @@ def read_wave_note(path: str | Path, instrument_ids: list[str] | None = None) ->
     """The validated ``wave.yml``; :class:`InputFileError` naming the file and every problem.
 
     With ``instrument_ids``, every file's instrument must be one of them.
+
+    Parameters
+    ----------
+    path : the ``wave.yml`` file.
+    instrument_ids : the known instrument ids, or None not to check the files' instruments.
+
+    Examples
+    --------
+    >>> note = read_wave_note("data/raw/sample/wave.yml")
+    >>> note.wave, note.period.end, len(note.files)
+    ('sample', '2026-09', 5)
+    >>> read_wave_note("data/raw/sample/wave.yml", ["branches", "staff", "customer", "kpi"])
+    Traceback (most recent call last):
+    ...
+    analysis.errors.InputFileError: data/raw/sample/wave.yml: files[4].instrument: unknown instrument 'ratings360' (known: branches, customer, kpi, staff)
     """
     raw = top_mapping(load_yaml(path, InputFileError, "wave.yml"), path, InputFileError, "wave, period, files")
     context = {"instruments": set(instrument_ids)} if instrument_ids is not None else None
@@ -131,7 +234,17 @@ def _folder_name(directory: Path) -> str:
 
 
 def wave_name(directory: str | Path) -> str:
-    """The name of the wave in ``directory``: wave.yml's ``wave:``, else the folder's name."""
+    """The name of the wave in ``directory``: wave.yml's ``wave:``, else the folder's name.
+
+    Parameters
+    ----------
+    directory : the wave folder (``data/raw/<wave>``).
+
+    Examples
+    --------
+    >>> wave_name("data/raw/sample")  # its wave.yml says wave: sample
+    'sample'
+    """
     directory = Path(directory)
     spec_path = directory / "wave.yml"
     note = read_wave_note(spec_path) if spec_path.exists() else None
@@ -139,6 +252,26 @@ def wave_name(directory: str | Path) -> str:
 
 
 def load_wave(directory: str | Path, instrument_ids: list[str]) -> WaveSpec:
+    """The wave in ``directory``: the files ``wave.yml`` lists, else every data file named after an
+    instrument (the longest id its name starts with); :class:`InputFileError` if there are none.
+
+    Parameters
+    ----------
+    directory : the wave folder (``data/raw/<wave>``).
+    instrument_ids : the known instrument ids.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     folder = pathlib.Path(tmp, "2026Q3")
+    ...     folder.mkdir()
+    ...     for name in ("staff_survey.csv", "kpi_07.csv", "notes.docx"):
+    ...         _ = (folder / name).write_text("")
+    ...     wave = load_wave(folder, ["staff", "kpi"])
+    >>> wave.name, [(f.path.name, f.instrument) for f in wave.files], wave.months
+    ('2026Q3', [('kpi_07.csv', 'kpi'), ('staff_survey.csv', 'staff')], ())
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise InputFileError(f"{directory}: wave folder not found")

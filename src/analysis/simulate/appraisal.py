@@ -51,7 +51,23 @@ ROLE_ORDER = ("supervisor", "peer", "subordinate", "customer", "self")
 
 @dataclass(frozen=True)
 class BranchEffects:
-    """Per-branch latent shifts (branches x practices) and completion shifts of adopted actions."""
+    """Per-branch latent shifts (branches x practices) and completion shifts of adopted actions.
+
+    Attributes
+    ----------
+    practices : the practice codes, the columns of ``latent``.
+    latent : branches x practices: the shift of the latent score of every staff member of the branch.
+    completion : each branch's shift of the target completion rate.
+    register : the action register (action_id, branch_id, start_month, note).
+    truth : action -> its dimension, true effects, adoption model and adopters.
+
+    Examples
+    --------
+    >>> effects = simulate_actions(np.random.default_rng(0), np.zeros((3, 1)), ["TS"], np.array(["B1", "B2", "B3"]), "2026-10",
+    ...                            [{"action": "TS-1", "dimension": "TS", "effect": 0.5, "adoption": 0.9}], {})
+    >>> effects.latent[:, 0].tolist(), effects.completion.tolist(), effects.register["branch_id"].tolist()
+    ([0.5, 0.5, 0.5], [0.0, 0.0, 0.0], ['B1', 'B2', 'B3'])
+    """
 
     practices: tuple[str, ...]
     latent: np.ndarray
@@ -66,6 +82,23 @@ def simulate_ratings(rng: np.random.Generator, people: pd.DataFrame, branch_ids:
     Returns the ratings table (rater_id, ratee_id, branch_id, rater_role, one column per item)
     and its truth: role parameters, true variance components per role, each ratee's z and each
     (rater, role)'s leniency (keys ``"rater|role"``).
+
+    Parameters
+    ----------
+    rng : the random generator.
+    people : one row per person: staff_id, branch (index), position (code), completion (expected rate).
+    branch_ids : each branch's id.
+    cfg : the generating model's ``appraisal.ratings``.
+
+    Examples
+    --------
+    >>> from analysis.simulate import load_model
+    >>> people = pd.DataFrame({"staff_id": ["S1", "S2", "S3", "S4"], "branch": [0, 0, 0, 1], "position": ["3", "1", "1", "1"],
+    ...                        "completion": [1.1, 0.9, 1.0, 1.2]})
+    >>> ratings, truth = simulate_ratings(np.random.default_rng(0), people, np.array(["B1", "B2"]),
+    ...                                   load_model("surveys/simulation.yml")["appraisal"]["ratings"])
+    >>> ratings["rater_role"].value_counts().to_dict(), truth["variance_components"]["peer"]
+    ({'customer': 11, 'peer': 5, 'supervisor': 4, 'self': 3}, {'var_ratee': 0.36, 'var_rater': 0.0625, 'var_error': 0.1725})
     """
     items = list(cfg["items"])
     roles = cfg["roles"]
@@ -145,7 +178,26 @@ def simulate_actions(
     rng: np.random.Generator, climate: np.ndarray, practices: list[str], branch_ids: np.ndarray, start_month: str,
     actions: list[dict], completion_effects: dict[str, float],
 ) -> BranchEffects:
-    """Adoption of each action by branches and the per-branch shifts it causes (module docstring)."""
+    """Adoption of each action by branches and the per-branch shifts it causes (module docstring).
+
+    Parameters
+    ----------
+    rng : the random generator.
+    climate : branches x practices: the latent branch climate (adoption depends on it through ``selection``).
+    practices : the practice codes, the columns of ``climate``.
+    branch_ids : each branch's id.
+    start_month : the month the actions start (the wave's first).
+    actions : the generating model's ``appraisal.actions``.
+    completion_effects : the completion equation's effects (``completion.effects``), for the KPI's true effect.
+
+    Examples
+    --------
+    >>> effects = simulate_actions(np.random.default_rng(0), np.zeros((4, 2)), ["TS", "TD"], np.array(["B1", "B2", "B3", "B4"]),
+    ...                            "2026-10", [{"action": "TS-1", "dimension": "TS", "effect": 0.5, "kpi_effect": 0.03,
+    ...                                         "adoption": 0.5}], {"TS": 0.02})
+    >>> effects.truth["TS-1"]["adopters"], effects.truth["TS-1"]["kpi_effect"]  # 0.03 direct + 0.02 x 0.5 through TS
+    (['B2', 'B3', 'B4'], 0.04)
+    """
     n_branches, k = climate.shape
     latent = np.zeros((n_branches, k))
     completion = np.zeros(n_branches)
@@ -197,7 +249,27 @@ def _observed_effects(effects: BranchEffects, people: pd.DataFrame, staff: Instr
 
 def add_appraisal(sim, model: dict, instruments: dict[str, Instrument], rng: np.random.Generator,
                   effects: BranchEffects | None = None) -> None:
-    """Add ``ratings360`` (and with ``effects`` an ``actions_register``) to ``sim``; truth to ``sim.appraisal``."""
+    """Add ``ratings360`` (and with ``effects`` an ``actions_register``) to ``sim``; truth to ``sim.appraisal``.
+
+    Parameters
+    ----------
+    sim : the simulated wave (changed in place).
+    model : the generating model (its ``appraisal`` section; ratings only where it has ``ratings``).
+    instruments : codebooks by id (the staff codebook, for the actions' effects on observed scores).
+    rng : the appraisal files' own random generator.
+    effects : the adopted actions of a follow-up (:func:`simulate_actions`), or None.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_wave
+    >>> instruments, model, sim = example_wave()
+    >>> effects = simulate_actions(np.random.default_rng(0), np.zeros((4, 8)), model["practices"],
+    ...                            sim.tables["branches"]["branch_id"][:4].to_numpy(), "2026-10",
+    ...                            model["appraisal"]["actions"], model["completion"]["effects"])
+    >>> add_appraisal(sim, model, instruments, np.random.default_rng(1), effects)
+    >>> sorted(sim.appraisal), {b: round(e, 2) for b, e in sim.appraisal["actions"]["TS-1"]["effect_observed"].items()}
+    (['actions', 'ratings'], {'B0002': 0.36, 'B0003': 0.35, 'B0004': 0.34})
+    """
     cfg = model.get("appraisal") or {}
     branch_ids = sim.tables["branches"]["branch_id"].iloc[: int(sim.truth["counts"]["branches"])].to_numpy()
     if cfg.get("ratings"):

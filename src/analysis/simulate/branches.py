@@ -12,7 +12,19 @@ from analysis.simulate.structure import WaveStructure
 
 @dataclass(frozen=True)
 class Branches:
-    """Per-branch arrays; a follow-up takes them from the base wave's :class:`WaveStructure`."""
+    """Per-branch arrays; a follow-up takes them from the base wave's :class:`WaveStructure`.
+
+    Attributes
+    ----------
+    btype, staff_count, traffic, district, expectation, past_sales : as in :class:`WaveStructure`.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_structure
+    >>> model, s = example_structure()
+    >>> Branches.of(s).staff_count.tolist()
+    [1, 8, 16]
+    """
 
     btype: np.ndarray
     staff_count: np.ndarray
@@ -23,11 +35,27 @@ class Branches:
 
     @classmethod
     def of(cls, s: WaveStructure) -> Branches:
+        """The branch arrays of ``s``."""
         return cls(s.btype, s.staff_count, s.traffic, s.district, s.expectation, s.past_sales)
 
 
 def draw_branches(rng: np.random.Generator, model: dict, branches: int, staff: int | None) -> Branches:
-    """Branch types by their shares; staff sizes scaled so about ``staff`` respond when given."""
+    """Branch types by their shares; staff sizes scaled so about ``staff`` respond when given.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model (``branch_types``, ``districts``, ``staff_response_rate``).
+    branches : number of branches.
+    staff : approximate number of staff respondents, or None for the model's branch sizes.
+
+    Examples
+    --------
+    >>> from analysis.simulate import load_model
+    >>> b = draw_branches(np.random.default_rng(0), load_model("surveys/simulation.yml"), 4, staff=40)
+    >>> b.staff_count.tolist(), b.district.tolist()  # 42 employed, 90% of them respond
+    ([8, 9, 9, 16], [8, 6, 7, 6])
+    """
     types = model["branch_types"]
     type_names = list(types)
     share = np.array([types[t]["share"] for t in type_names])
@@ -45,7 +73,22 @@ def draw_branches(rng: np.random.Generator, model: dict, branches: int, staff: i
 
 
 def branch_table(b: Branches, model: dict, branch_ids: np.ndarray) -> pd.DataFrame:
-    """The branch master file as a BSS system exports it."""
+    """The branch master file as a BSS system exports it.
+
+    Parameters
+    ----------
+    b : the branches.
+    model : the generating model (the names of its ``branch_types``).
+    branch_ids : the branches' ids.
+
+    Examples
+    --------
+    >>> from analysis.simulate import load_model
+    >>> model = load_model("surveys/simulation.yml")
+    >>> table = branch_table(draw_branches(np.random.default_rng(0), model, 2, None), model, np.array(["B0001", "B0002"]))
+    >>> table["branch_name"].tolist(), table["branch_type"].tolist()
+    (['7区1号营业厅', '6区2号营业厅'], ['community', 'standard'])
+    """
     return pd.DataFrame({
         "branch_id": branch_ids,
         "branch_name": [f"{d}区{i}号营业厅" for d, i in zip(b.district, range(1, branch_ids.size + 1))],

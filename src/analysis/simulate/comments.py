@@ -165,6 +165,12 @@ def customer_comments(customer_scores: pd.DataFrame, rng: np.random.Generator, s
     Returns
     -------
     Series named ``comment`` on the index of ``customer_scores``; ``""`` for no comment.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"WAI": [-2.0, 0.0], "SAT": [0.5, 1.5]})  # the first waited long, the second was pleased
+    >>> customer_comments(scores, np.random.default_rng(3), share=1.0, pii_rate=0.0).tolist()
+    ['说实话，排队时间太长！', '个人觉得总体体验很好，点赞。']
     """
     return _comments(customer_scores, rng, share=share, weak_t=CUSTOMER_WEAK, strong_t=CUSTOMER_STRONG,
                      neutral=CUSTOMER_NEUTRAL, pii_rate=pii_rate, weak=weak, staff=False, name="comment")

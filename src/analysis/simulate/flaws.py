@@ -14,7 +14,30 @@ from analysis.instrument import Instrument
 
 def add_careless(rng: np.random.Generator, model: dict, staff: pd.DataFrame, customers: pd.DataFrame,
                  staff_i: Instrument, cust_i: Instrument) -> dict[str, list[str]]:
-    """Blank a ``missing_rate`` of answers, make straight-liners and too-fast staff (in place); their ids."""
+    """Blank a ``missing_rate`` of answers, make straight-liners and too-fast staff (in place); their ids.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model (``items.missing_rate``; ``careless``: the shares of straight-liners
+        and too-fast staff).
+    staff, customers : the survey exports (changed in place).
+    staff_i, cust_i : their codebooks.
+
+    Returns
+    -------
+    ``straightliner`` and ``too_fast`` -> the staff ids.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_wave
+    >>> instruments, model, sim = example_wave(malformed=False)
+    >>> model = {**model, "careless": {"straightliners": 0.1, "too_fast": 0.1}}
+    >>> flagged = add_careless(np.random.default_rng(0), model, sim.tables["staff"], sim.tables["customer"],
+    ...                        instruments["staff"], instruments["customer"])
+    >>> {kind: len(ids) for kind, ids in flagged.items()}
+    {'straightliner': 2, 'too_fast': 2}
+    """
     miss = model["items"]["missing_rate"]
     careless_ids: dict[str, list[str]] = {"straightliner": [], "too_fast": []}
     for frame, inst in ((staff, staff_i), (customers, cust_i)):
@@ -35,7 +58,27 @@ def add_careless(rng: np.random.Generator, model: dict, staff: pd.DataFrame, cus
 
 
 def add_malformed(rng: np.random.Generator, tables: dict[str, pd.DataFrame], period: list[str]) -> tuple[dict[str, pd.DataFrame], list[dict]]:
-    """Append corrupted copies of valid rows, one flaw each, and return where they are."""
+    """Append corrupted copies of valid rows, one flaw each, and return where they are.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    tables : the ``branches``, ``staff``, ``customer`` and ``kpi`` tables.
+    period : the wave's months (a record dated two months after the last is outside the wave).
+
+    Returns
+    -------
+    (tables, bad): the tables with the corrupted rows appended, and one entry per row (dataset,
+    position, column, reason).
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_wave
+    >>> instruments, model, sim = example_wave(malformed=False)
+    >>> tables, bad = add_malformed(np.random.default_rng(0), sim.tables, sim.truth["months"])
+    >>> len(tables["staff"]) - len(sim.tables["staff"]), bad[0]
+    (7, {'dataset': 'staff', 'position': 22, 'column': 'TS1', 'reason': 'out_of_range'})
+    """
     staff, customers, branch_table, kpi = (tables[k] for k in ("staff", "customer", "branches", "kpi"))
     bad: list[dict] = []
     extra_month = str(pd.Period(period[-1], "M") + 2)

@@ -16,7 +16,25 @@ from analysis.simulate.structure import WaveStructure
 
 def target_completion(rng: np.random.Generator, model: dict, staff: StaffLatent, cs_branch: np.ndarray,
                       s: WaveStructure | None, branch_effects: BranchEffects | None) -> tuple[np.ndarray, np.ndarray]:
-    """Each staff member's expected completion rate, and the branch part ``u_j`` (drawn or from ``s``)."""
+    """Each staff member's expected completion rate, and the branch part ``u_j`` (drawn or from ``s``).
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model (``completion``).
+    staff : the staff's latent scores.
+    cs_branch : each branch's part of customer satisfaction.
+    s : the structure ``u_j`` comes from, or None to draw it (a base wave).
+    branch_effects : the adopted actions' completion shifts, or None.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_draws
+    >>> rng, model, br, st, cu = example_draws()
+    >>> completion, branch_u = target_completion(rng, model, st, cu.cs_branch, None, None)
+    >>> completion[:3].round(2).tolist(), branch_u.round(3).tolist()
+    ([1.1, 1.09, 0.87], [0.006, 0.024, -0.036])
+    """
     c = model["completion"]
     branch_u = rng.normal(0, c["branch_sd"], cs_branch.size) if s is None else s.branch_u
     completion = (
@@ -34,7 +52,31 @@ def target_completion(rng: np.random.Generator, model: dict, staff: StaffLatent,
 def kpi_records(rng: np.random.Generator, model: dict, period: list[str], staff: StaffLatent, completion: np.ndarray,
                 expectation: np.ndarray, cs_branch: np.ndarray, staff_ids: np.ndarray, staff_names: np.ndarray,
                 branch_ids: np.ndarray) -> pd.DataFrame:
-    """One record per staff member and month: target, sales, product counts, activity, complaints."""
+    """One record per staff member and month: target, sales, product counts, activity, complaints.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model (``completion``, ``activity``).
+    period : the months ``YYYY-MM``.
+    staff : the staff's latent scores (branch, target gap, the practice that drives outbound calls).
+    completion : each staff member's expected completion rate (:func:`target_completion`).
+    expectation : each branch's objective monthly sales expectation per staff member.
+    cs_branch : each branch's part of customer satisfaction (fewer complaints where it is high).
+    staff_ids, staff_names : each staff member's id and name.
+    branch_ids : each branch's id.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_draws
+    >>> rng, model, br, st, cu = example_draws()
+    >>> completion, _ = target_completion(rng, model, st, cu.cs_branch, None, None)
+    >>> ids = np.array([f"S{i}" for i in range(st.branch_of.size)])
+    >>> kpi = kpi_records(rng, model, ["2026-07", "2026-08"], st, completion, br.expectation, cu.cs_branch, ids, ids,
+    ...                   np.array(["B1", "B2", "B3"]))
+    >>> len(kpi), kpi.columns[3:6].tolist()
+    (50, ['month', 'assigned_target', 'sales_revenue'])
+    """
     c, act = model["completion"], model["activity"]
     branch_of = staff.branch_of
     n_staff = branch_of.size

@@ -20,7 +20,27 @@ from analysis.simulate.structure import WaveStructure, equicorrelated
 
 @dataclass(frozen=True)
 class StaffLatent:
-    """Every employed staff member's latent scores (``scores`` by scale code) and their parts."""
+    """Every employed staff member's latent scores (``scores`` by scale code) and their parts.
+
+    Attributes
+    ----------
+    branch_of : each staff member's branch index.
+    scores : scale code -> every staff member's latent score (practices, engagement, competencies).
+    climate : branches x practices: the branch climate ``B_j``.
+    deviations : staff x practices: each person's deviation ``W_ij`` from it.
+    branch_gap : each branch's part of the log target gap.
+    gap : each person's ``log(assigned target / expectation)``.
+    engagement_sd : the residual SD of engagement.
+    engagement_residual, competency_residuals : the standardised residuals of engagement and of
+        the competencies (staff x competency scales).
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_draws
+    >>> rng, model, br, st, cu = example_draws()
+    >>> sorted(st.scores)[:5], st.branch_of.size, round(st.engagement_sd, 3)
+    (['CM', 'CO', 'EF', 'EN', 'FB'], 25, 0.879)
+    """
 
     branch_of: np.ndarray        # branch index of each staff member
     scores: dict[str, np.ndarray]
@@ -35,7 +55,22 @@ class StaffLatent:
 
 @dataclass(frozen=True)
 class CustomerLatent:
-    """Every customer's branch, overall satisfaction and scale scores (``scores`` by scale code)."""
+    """Every customer's branch, overall satisfaction and scale scores (``scores`` by scale code).
+
+    Attributes
+    ----------
+    cs_branch : each branch's part ``CS_j`` of overall satisfaction.
+    branch_of : each customer's branch index.
+    overall : each customer's overall satisfaction.
+    scores : scale code -> every customer's latent score.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_draws
+    >>> rng, model, br, st, cu = example_draws()
+    >>> np.bincount(cu.branch_of).tolist(), sorted(cu.scores)
+    ([33, 36, 30], ['ATT', 'KNO', 'RES', 'SAT', 'WAI'])
+    """
 
     cs_branch: np.ndarray        # branch part of overall satisfaction
     branch_of: np.ndarray
@@ -45,7 +80,25 @@ class CustomerLatent:
 
 def staff_latent(rng: np.random.Generator, model: dict, staff_count: np.ndarray, shifts: dict[str, float],
                  s: WaveStructure | None, branch_effects: BranchEffects | None) -> StaffLatent:
-    """Practices, target gap, engagement and competencies; stable parts drawn (base wave) or from ``s``."""
+    """Practices, target gap, engagement and competencies; stable parts drawn (base wave) or from ``s``.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model.
+    staff_count : employed staff of each branch.
+    shifts : scale code -> latent mean shift (SD units).
+    s : the structure the stable parts come from, or None to draw them (a base wave).
+    branch_effects : the adopted actions' latent shifts, or None.
+
+    Examples
+    --------
+    >>> from analysis.simulate import load_model
+    >>> st = staff_latent(np.random.default_rng(0), load_model("surveys/simulation.yml"), np.array([2, 3]), {"TS": 0.5},
+    ...                   None, None)
+    >>> st.branch_of.tolist(), st.scores["TS"].round(2).tolist()
+    ([0, 0, 1, 1, 1], [1.25, 1.18, 1.19, 2.28, 0.14])
+    """
     practices = model["practices"]
     k = len(practices)
     branches = staff_count.size
@@ -98,7 +151,24 @@ def staff_latent(rng: np.random.Generator, model: dict, staff_count: np.ndarray,
 
 def customer_latent(rng: np.random.Generator, model: dict, branches: int, customers: int | None,
                     shifts: dict[str, float], s: WaveStructure | None) -> CustomerLatent:
-    """Customers per branch (Poisson), their overall satisfaction and the scales loading on it."""
+    """Customers per branch (Poisson), their overall satisfaction and the scales loading on it.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model (``customer``, ``customers_per_branch``).
+    branches : number of branches.
+    customers : expected number of customers in all, or None for the model's ``customers_per_branch``.
+    shifts : scale code -> latent mean shift (SD units).
+    s : the structure ``CS_j`` comes from, or None to draw it (a base wave).
+
+    Examples
+    --------
+    >>> from analysis.simulate import load_model
+    >>> cu = customer_latent(np.random.default_rng(0), load_model("surveys/simulation.yml"), 2, 10, {}, None)
+    >>> cu.branch_of.tolist(), cu.scores["SAT"].shape
+    ([0, 1, 1, 1, 1, 1, 1, 1], (8,))
+    """
     cust = model["customer"]
     cs_branch = rng.standard_normal(branches) if s is None else s.cs_branch
     n_cust = rng.poisson(customers / branches if customers else model["customers_per_branch"], branches)

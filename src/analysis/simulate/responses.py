@@ -16,14 +16,40 @@ from analysis.simulate.structure import WaveStructure, demographics, phones
 
 
 def population_omega(loadings: list[float]) -> float:
-    """ω of standardised congeneric items: (Σλ)² / ((Σλ)² + Σ(1 − λ²)) (McDonald 1999)."""
+    """ω of standardised congeneric items: (Σλ)² / ((Σλ)² + Σ(1 − λ²)) (McDonald 1999).
+
+    Parameters
+    ----------
+    loadings : the items' standardised loadings.
+
+    Examples
+    --------
+    >>> round(population_omega([0.7, 0.7, 0.7, 0.7]), 3)
+    0.794
+    """
     lam = np.asarray(loadings)
     return float(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum()))
 
 
 def item_loadings(rng: np.random.Generator, model: dict, instruments: tuple[Instrument, ...],
                   s: WaveStructure | None) -> dict[str, float]:
-    """Every item's loading: uniform in the model's range (base wave), else the base wave's."""
+    """Every item's loading: uniform in the model's range (base wave), else the base wave's.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model (``items.loadings``: the range).
+    instruments : the codebooks whose items get loadings.
+    s : the base wave's structure, or None to draw the loadings (a base wave).
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_inputs
+    >>> instruments, model = example_inputs()
+    >>> loadings = item_loadings(np.random.default_rng(0), model, (instruments["staff"],), None)
+    >>> len(loadings), all(0.62 <= v <= 0.85 for v in loadings.values())
+    (49, True)
+    """
     if s is None:
         lo, hi = model["items"]["loadings"]
         return {code: float(rng.uniform(lo, hi)) for inst in instruments for code in inst.items}
@@ -35,7 +61,20 @@ def item_loadings(rng: np.random.Generator, model: dict, instruments: tuple[Inst
 
 
 def respondents(rng: np.random.Generator, staff_count: np.ndarray, responded: np.ndarray, s: WaveStructure | None) -> np.ndarray:
-    """Mask of the staff who answer: the first ``responded[j]`` of branch ``j`` (base wave), drawn anew in a follow-up."""
+    """Mask of the staff who answer: the first ``responded[j]`` of branch ``j`` (base wave), drawn anew in a follow-up.
+
+    Parameters
+    ----------
+    rng : the random generator (used in a follow-up).
+    staff_count : employed staff of each branch.
+    responded : how many answer in each branch.
+    s : the base wave's structure in a follow-up, else None.
+
+    Examples
+    --------
+    >>> respondents(np.random.default_rng(0), np.array([3, 2]), np.array([2, 1]), None).tolist()
+    [True, True, False, True, False]
+    """
     mask = np.zeros(int(staff_count.sum()), dtype=bool)
     first = np.concatenate([[0], np.cumsum(staff_count)[:-1]])
     if s is None:
@@ -67,7 +106,31 @@ def _items(rng, latent: np.ndarray, instrument: Instrument, scale: str, cfg: dic
 
 def scale_items(rng: np.random.Generator, latent: dict[str, np.ndarray], instrument: Instrument, model: dict,
                 loadings: dict[str, float], *, survey: str) -> dict[str, np.ndarray]:
-    """Item responses of every scale of ``instrument`` from the latent scores of its respondents."""
+    """Item responses of every scale of ``instrument`` from the latent scores of its respondents.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    latent : scale code -> the respondents' latent scores.
+    instrument : the codebook.
+    model : the generating model (``items.thresholds``).
+    loadings : item code -> loading (:func:`item_loadings`).
+    survey : the survey's name in the error for a scale without a latent variable.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_draws
+    >>> from analysis.instrument import load_instrument
+    >>> rng, model, br, st, cu = example_draws()
+    >>> staff = load_instrument("surveys/staff.yml")
+    >>> items = scale_items(rng, st.scores, staff, model, item_loadings(rng, model, (staff,), None), survey="staff")
+    >>> len(items), items["TS1"][:8].tolist()
+    (49, [3, 4, 2, 4, 4, 5, 2, 4])
+    >>> scale_items(rng, {}, staff, model, {}, survey="staff")
+    Traceback (most recent call last):
+    ...
+    ValueError: simulation model: staff scale 'TS' has no latent variable; add it to simulation.yml
+    """
     cols: dict[str, np.ndarray] = {}
     for scale in instrument.scales:
         if scale not in latent:
@@ -79,7 +142,26 @@ def scale_items(rng: np.random.Generator, latent: dict[str, np.ndarray], instrum
 def staff_table(rng: np.random.Generator, staff_ids: np.ndarray, staff_names: np.ndarray, numbers: np.ndarray,
                 branch_ids: np.ndarray, items: dict[str, np.ndarray], responded: np.ndarray,
                 s: WaveStructure | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The staff survey export (respondents only, without the open answer), and every employed person's demographics."""
+    """The staff survey export (respondents only, without the open answer), and every employed person's demographics.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    staff_ids, staff_names, numbers : every employed staff member's id, name and mobile number.
+    branch_ids : every employed staff member's branch id.
+    items : item code -> every employed staff member's answers.
+    responded : mask of the staff who answer (:func:`respondents`).
+    s : the structure the demographics come from, or None to draw them (a base wave).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> staff, demo = staff_table(rng, np.array(["S1", "S2", "S3"]), np.array(["王伟", "李娜", "张敏"]), phones(rng, "138", 3),
+    ...                           np.array(["B1", "B1", "B2"]), {"TS1": np.array([4, 5, 3])}, np.array([True, False, True]),
+    ...                           None)
+    >>> staff["staff_id"].tolist(), staff.columns[-2:].tolist(), len(demo)
+    (['S1', 'S3'], ['tenure_years', 'TS1'], 3)
+    """
     n_staff = staff_ids.size
     staff = pd.DataFrame({
         "staff_id": staff_ids, "name": staff_names, "phone": numbers, "branch_id": branch_ids,
@@ -100,7 +182,25 @@ def staff_table(rng: np.random.Generator, staff_ids: np.ndarray, staff_names: np
 
 def customer_table(rng: np.random.Generator, model: dict, cust: CustomerLatent, items: dict[str, np.ndarray],
                    branch_ids: np.ndarray, customer_prefix: str) -> pd.DataFrame:
-    """The customer survey export: ids, phone, items, recommendation (0–10), complaint, purpose, demographics."""
+    """The customer survey export: ids, phone, items, recommendation (0–10), complaint, purpose, demographics.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    model : the generating model (``customer.recommend``, ``customer.complained``).
+    cust : the customers' latent scores.
+    items : item code -> every customer's answers.
+    branch_ids : each branch's id.
+    customer_prefix : the prefix of the customer ids (``C``; follow-ups ``C01``, ``C02`` ...).
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_draws
+    >>> rng, model, br, st, cu = example_draws()
+    >>> customers = customer_table(rng, model, cu, {}, np.array(["B1", "B2", "B3"]), "C")
+    >>> len(customers), customers["customer_id"][:2].tolist(), bool(customers["recommend"].between(0, 10).all())
+    (99, ['C1000000', 'C1000001'], True)
+    """
     n = cust.branch_of.size
     customers = pd.DataFrame({
         "customer_id": [f"{customer_prefix}{1000000 + i}" for i in range(n)],

@@ -22,6 +22,32 @@ class WaveStructure:
     Arrays indexed by branch have ``branches`` rows; arrays indexed by staff member have one row
     per employed staff member, in branch order (``branch_of``). A follow-up keeps the branch
     arrays, and replaces leavers' rows by new hires in the same branch (so sizes stay equal).
+
+    Attributes
+    ----------
+    btype : each branch's type (index into the model's ``branch_types``).
+    staff_count, traffic, district : each branch's employed staff, monthly foot traffic and district number.
+    expectation : each branch's objective monthly sales expectation per staff member (CNY).
+    past_sales : each branch's sales of a past quarter (10,000 CNY).
+    climate : branches x practices: the latent management climate ``B_j``.
+    branch_gap : each branch's part of the log target gap.
+    cs_branch : each branch's part ``CS_j`` of customers' overall satisfaction.
+    branch_u : each branch's part ``u_j`` of target completion.
+    staff_ids, staff_names, phones : each staff member's id, name and mobile number.
+    deviations : staff x practices: each person's deviation ``W_ij`` from the branch climate.
+    engagement_residual : each person's standardised engagement residual ``e_ij``.
+    competency_residuals : staff x competency scales: the competencies' standardised residuals.
+    demographics : each person's gender, age, education, position, employment and tenure_years.
+    loadings : item code -> loading (the base wave's, kept in every follow-up).
+    next_id : how many staff ids have been handed out.
+    stayed : follow-ups: True where the person was employed the wave before; None in a base wave.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_structure
+    >>> model, s = example_structure()
+    >>> s.staff_count.tolist(), s.staff_ids[:2].tolist(), s.climate.shape
+    ([1, 8, 16], ['S100000', 'S100001'], (3, 8))
     """
 
     btype: np.ndarray
@@ -47,23 +73,70 @@ class WaveStructure:
 
 
 def equicorrelated(rng: np.random.Generator, n: int, k: int, rho: float) -> np.ndarray:
-    """``n`` draws of ``k`` standard normals with common correlation ``rho``."""
+    """``n`` draws of ``k`` standard normals with common correlation ``rho``.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    n : number of draws (rows).
+    k : number of variables (columns).
+    rho : their common correlation, in [0, 1].
+
+    Examples
+    --------
+    >>> x = equicorrelated(np.random.default_rng(0), 10_000, 3, 0.35)
+    >>> x.shape, round(float(np.corrcoef(x.T)[0, 1]), 2)
+    ((10000, 3), 0.35)
+    """
     common = rng.standard_normal((n, 1))
     return np.sqrt(rho) * common + np.sqrt(1 - rho) * rng.standard_normal((n, k))
 
 
 def phones(rng: np.random.Generator, prefix: str, n: int) -> np.ndarray:
-    """``n`` mobile numbers: ``prefix`` and eight random digits."""
+    """``n`` mobile numbers: ``prefix`` and eight random digits.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    prefix : the numbers' first three digits.
+    n : how many numbers.
+
+    Examples
+    --------
+    >>> phones(np.random.default_rng(0), "138", 2).tolist()
+    ['13886556180', '13867326551']
+    """
     return np.char.add(prefix, rng.integers(10**7, 10**8, n).astype(str))
 
 
 def person_name(rng: np.random.Generator) -> str:
-    """A Chinese name: a common surname and one or two given-name characters."""
+    """A Chinese name: a common surname and one or two given-name characters.
+
+    Parameters
+    ----------
+    rng : the random generator.
+
+    Examples
+    --------
+    >>> person_name(np.random.default_rng(0))
+    '蔡霞洋'
+    """
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN, rng.integers(1, 3)))
 
 
 def demographics(rng: np.random.Generator, n: int) -> pd.DataFrame:
-    """Gender, age, education, position and employment codes of ``n`` staff members."""
+    """Gender, age, education, position and employment codes of ``n`` staff members.
+
+    Parameters
+    ----------
+    rng : the random generator.
+    n : number of staff members (rows).
+
+    Examples
+    --------
+    >>> demographics(np.random.default_rng(0), 4).iloc[0].to_dict()
+    {'gender': '2', 'age': 27, 'education': '2', 'position': '3', 'employment': '2'}
+    """
     return pd.DataFrame({
         "gender": rng.choice(["1", "2"], n, p=[0.4, 0.6]),
         "age": np.clip(np.round(rng.normal(31, 7, n)), 19, 60).astype(int),
@@ -74,7 +147,25 @@ def demographics(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def evolve(s: WaveStructure, rng: np.random.Generator, model: dict, *, turnover: float, stability: float, months: int) -> WaveStructure:
-    """One wave later: a ``turnover`` share of staff replaced by new hires, stayers' deviations drift."""
+    """One wave later: a ``turnover`` share of staff replaced by new hires, stayers' deviations drift.
+
+    Parameters
+    ----------
+    s : the structure of the wave before.
+    rng : the random generator of this step.
+    model : the generating model (``practice_correlation``).
+    turnover : expected share of staff replaced by new hires (new ids, names, phones, demographics).
+    stability : correlation of a stayer's deviations and residuals with the wave before.
+    months : months from the wave before (ages and tenures grow by them).
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_structure
+    >>> model, s = example_structure()
+    >>> later = evolve(s, np.random.default_rng(1), model, turnover=0.3, stability=0.5, months=3)
+    >>> int(later.stayed.sum()), later.staff_ids.size, later.staff_ids[~later.stayed][:2].tolist()
+    (19, 25, ['S100025', 'S100026'])
+    """
     n = s.staff_ids.size
     k = s.deviations.shape[1]
     rho = model["practice_correlation"]

@@ -29,7 +29,24 @@ COMMENT_STREAM = 3
 
 @dataclass
 class SimulatedWave:
-    """Raw tables as they will be written, and the truth behind them."""
+    """Raw tables as they will be written, and the truth behind them.
+
+    Attributes
+    ----------
+    tables : dataset -> raw table (branches, staff, customer, kpi; ratings360, actions_register).
+    truth : what generated them, written to ``truth.json`` (arguments, counts, loadings, omega,
+        careless and malformed rows, the model ...).
+    malformed : one entry per malformed row: dataset, position, column, reason.
+    people : every employed person with branch, position, expected completion and latent practices.
+    appraisal : the truth of the appraisal files, written to ``truth_appraisal.json``.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_wave
+    >>> instruments, model, sim = example_wave()
+    >>> sorted(sim.tables), sim.truth["counts"]["staff_respondents"], sim.malformed[0]["reason"]
+    (['branches', 'customer', 'kpi', 'ratings360', 'staff'], 22, 'out_of_range')
+    """
 
     tables: dict[str, pd.DataFrame]
     truth: dict
@@ -62,9 +79,12 @@ def simulate_wave(
     ----------
     instruments : codebooks by id; ``model['instruments']`` names which is which.
     model : the generating model (``surveys/simulation.yml``).
+    wave : the wave's name, recorded in ``truth.json``.
+    branches : number of branches.
     seed : the seed of the base wave. With ``follow_up = 0`` everything is drawn from it (the
         default, unchanged behaviour).
     start_month : first month of the base wave; follow-up ``f`` starts ``f * months`` later.
+    months : number of months of a wave.
     shifts : latent mean changes, e.g. ``{"TD": 0.3}`` (SD units of the base wave). Practice
         shifts do not move engagement (its equation uses the unshifted practices); shifts of
         engagement and TD carry into the competencies through their effects, and every shift
@@ -90,6 +110,17 @@ def simulate_wave(
         are the same as without them. Open comments (staff suggestions, customer comments,
         :mod:`analysis.simulate.comments`) likewise come from ``default_rng([seed, follow_up, 3])``
         (``follow_up = 0`` for a base wave); the stream is recorded in ``truth['comments']``.
+
+    Examples
+    --------
+    >>> from analysis.simulate.examples import example_inputs
+    >>> instruments, model = example_inputs()
+    >>> sim = simulate_wave(instruments, model, wave="w1", branches=4, seed=1)
+    >>> sim.truth["months"], sim.truth["counts"]["branches"]
+    (['2026-07', '2026-08', '2026-09'], 4)
+    >>> later = simulate_wave(instruments, model, wave="w2", branches=4, seed=1, follow_up=1, base_wave="w1", actions=True)
+    >>> later.truth["months"][0], later.truth["follow_up"]["stayers_per_step"], "actions_register" in later.tables
+    ('2026-10', [22], True)
     """
     if not isinstance(follow_up, (int, np.integer)) or follow_up < 0:
         raise ValueError(f"simulate_wave: follow_up={follow_up!r}; use 0 for a base wave or 1, 2, ... for a follow-up")
@@ -151,6 +182,18 @@ def implied_mean_shifts(model: dict, shifts: dict[str, float]) -> dict[str, floa
     Practices, engagement and customer scales move by their own shift; a competency moves by
     its own shift plus ``Σ effect · shift`` of its sources (TD, EN); ``target_completion`` by
     ``Σ effect · shift`` of the completion equation's scales.
+
+    Parameters
+    ----------
+    model : the generating model.
+    shifts : scale code -> latent mean shift (SD units).
+
+    Examples
+    --------
+    >>> from analysis.simulate import load_model
+    >>> shifts = implied_mean_shifts(load_model("surveys/simulation.yml"), {"TD": 0.3})
+    >>> shifts["TD"], shifts["EN"], shifts["PK"], shifts["target_completion"]  # PK: 0.35 x 0.3, completion: 0.015 x 0.3
+    (0.3, 0.0, 0.105, 0.0045)
     """
     out = {code: float(shifts.get(code, 0.0)) for code in model["practices"]}
     out[model["engagement"]["scale"]] = float(shifts.get(model["engagement"]["scale"], 0.0))

@@ -16,7 +16,18 @@ if TYPE_CHECKING:
 
 
 def load_model(path: str | Path) -> dict:
-    """The generating model (``surveys/simulation.yml``)."""
+    """The generating model (``surveys/simulation.yml``).
+
+    Parameters
+    ----------
+    path : the model file (YAML).
+
+    Examples
+    --------
+    >>> model = load_model("surveys/simulation.yml")
+    >>> model["practices"][:3], model["instruments"]["staff"]
+    (['TS', 'CO', 'EF'], 'staff')
+    """
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
 
 
@@ -34,6 +45,29 @@ def write_wave(sim: SimulatedWave, instruments: dict[str, Instrument], names: di
     Staff survey: UTF-8 with BOM (Excel's "CSV UTF-8"); KPI: GB18030 (GBK-compatible, as Chinese
     BSS exports); customers: XLSX when ``excel_customers`` else UTF-8 CSV; branches: UTF-8 CSV.
     Headers are the Chinese aliases for ids and fields and the codes for items, as real exports mix.
+
+    Parameters
+    ----------
+    sim : the simulated wave (its malformed rows get their file and row).
+    instruments : codebooks by id (their aliases are the headers).
+    names : dataset -> instrument id (the model's ``instruments``).
+    out : the folder to write (created if missing).
+    excel_customers : write the customer survey as XLSX.
+
+    Returns
+    -------
+    The exports written (not wave.yml and the truth files).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from analysis.simulate.examples import example_wave
+    >>> instruments, model, sim = example_wave()
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = write_wave(sim, instruments, model["instruments"], pathlib.Path(folder))
+    ...     files = sorted(p.name for p in pathlib.Path(folder).iterdir())
+    >>> [p.name for p in written], files[-3:], sim.malformed[0]["row"]
+    (['branches.csv', 'staff_survey.csv', 'customer_survey.csv', 'kpi.csv', 'ratings360.csv'], ['truth.json', 'truth_appraisal.json', 'wave.yml'], 24)
     """
     out.mkdir(parents=True, exist_ok=True)
     plan = [
