@@ -25,7 +25,7 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(analysis.__path__, "analy
 USER_MODULES = ("analysis.psychometrics", "analysis.models", "analysis.improvement", "analysis.waves",
                 "analysis.pipeline.waves", "analysis.project", "analysis.appraisal", "analysis.disclosure",
                 "analysis.comments", "analysis.scoring", "analysis.instrument", "analysis.privacy",
-                "analysis.report.figures", "analysis.report", "analysis.io", "analysis.pipeline", "analysis.study",
+                "analysis.report.figures", "analysis.report", "analysis.io", "analysis.pipeline", "analysis.study", "analysis.study_schema",
                 "analysis.wave", "analysis.simulate",
                 # analysis.simulate's __all__ holds its entry points; the steps in its modules are public too
                 *(m for m in MODULES if m.startswith("analysis.simulate.")))

@@ -373,7 +373,7 @@ def _with_roles(h: Any, changes: Mapping[str, Any], source: Path) -> Any:
 
     from analysis.config import did_you_mean
     from analysis.config import problems as config_problems
-    from analysis.study import MODEL_ROLES, ROLE_MODELS
+    from analysis.study_schema import MODEL_ROLES, ROLE_MODELS
 
     where = f"{source}: hypotheses[{h.id}] ({h.model})"
     allowed = MODEL_ROLES[h.model]
