@@ -177,6 +177,8 @@ def test_a_table_wider_than_the_page_turns_to_landscape_not_cut(tmp_path, column
     from analysis.report.html import notebook_html
     import nbformat
 
+    readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8"))
+    assert "a table too wide for a portrait page is printed on a landscape page with its note" in readme
     narrow = "<table><tr><th>甲</th><th>乙</th></tr><tr><td>1</td><td>2</td></tr></table>"
     outputs = [nbformat.v4.new_output("display_data", data={"text/html": html}) for html in
                ("<p>前言</p>", _wide_table(columns), "<p>注：相关系数。</p>", narrow)]
