@@ -35,11 +35,13 @@ def study_figures(r: StudyReport) -> list[StudyFigure]:
     figs.sort(key=lambda f: order.index(f.section))
     return [StudyFigure(f.name, f.section, f.title, f.draw, i) for i, f in enumerate(figs, 1)]
 
+
 def _has_terms(coefficients: pd.DataFrame) -> bool:
     """Has the model a fixed term besides the intercept? A null model (multilevel with y and group
     only) has none to draw."""
     fixed = coefficients[coefficients["effect"] == "fixed"] if "effect" in coefficients else coefficients
     return bool((fixed["term"] != "Intercept").any())
+
 
 def forest_frame(df: pd.DataFrame, labels: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame({"term": labels, "estimate": df["estimate"].to_numpy(float),
